@@ -1,0 +1,126 @@
+/**
+ * Ports between the domain modules. The pipeline (lib/store, lib/queue, functions/) depends only on
+ * these shapes; lib/chain, lib/pog and lib/wandb implement them. Keep them small and stable: the
+ * local cycle and the handlers are wired against them.
+ */
+
+/** An axon as the chain stores it, with the IP already rendered as text. */
+export interface AxonInfo {
+  readonly ip: string;
+  readonly port: number;
+  readonly version: number;
+}
+
+export interface NeuronInfo {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly coldkey: string;
+  /** `null` when the neuron never served an axon. */
+  readonly axon: AxonInfo | null;
+  /** Total stake in TAO (the reference compares it with `validator_permit_stake = 1e4`). */
+  readonly stake: number;
+  readonly validatorPermit: boolean;
+  readonly active: boolean;
+  readonly lastUpdate: number;
+}
+
+export interface Metagraph {
+  readonly netuid: number;
+  /** Block the metagraph was read at. */
+  readonly block: number;
+  /** Neurons ordered by uid, uids 0..n-1. */
+  readonly neurons: readonly NeuronInfo[];
+}
+
+export interface SubnetHyperparams {
+  readonly tempo: number;
+  readonly weightsRateLimit: number;
+  readonly weightsVersionKey: number;
+  readonly minAllowedWeights: number;
+  readonly maxWeightsLimit: number;
+  readonly commitRevealEnabled: boolean;
+  readonly revealPeriodEpochs: number;
+  readonly commitRevealVersion: number;
+}
+
+/** Weights as the chain takes them: u16 values, zeros already dropped. */
+export interface WeightVector {
+  readonly uids: readonly number[];
+  readonly weights: readonly number[];
+}
+
+export interface WeightSubmissionRequest extends WeightVector {
+  readonly netuid: number;
+  /** When absent, the chain's `WeightsVersionKey` is used. */
+  readonly versionKey?: number;
+}
+
+/** A confirmed submission (deviation D7): counted only once included in a block. */
+export interface WeightSubmissionReceipt {
+  readonly kind: 'set' | 'commit' | 'reveal' | 'timelocked-commit';
+  readonly call: string;
+  readonly blockHash: string;
+  readonly blockNumber: number;
+  readonly extrinsicHash: string;
+  readonly uids: readonly number[];
+  readonly weights: readonly number[];
+  readonly versionKey: number;
+}
+
+export interface ChainPort {
+  currentBlock(): Promise<number>;
+  metagraph(netuid: number): Promise<Metagraph>;
+  hyperparams(netuid: number): Promise<SubnetHyperparams>;
+  /** The uid of the subnet owner's hotkey (burn mode, D8); `null` if the owner is not registered. */
+  burnUid(netuid: number): Promise<number | null>;
+  /** Blocks until included (or a typed error); never submits twice for one call. */
+  submitWeights(request: WeightSubmissionRequest): Promise<WeightSubmissionReceipt>;
+  close(): Promise<void>;
+}
+
+/** One PoG challenge: the SQS message body and the Batch job's input. */
+export interface PogChallenge {
+  readonly netuid: number;
+  readonly roundId: string;
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly axon: AxonInfo;
+}
+
+/** The result of one PoG session. `gpuName`/`numGpus` are null for a failure row (§4.6). */
+export interface PogOutcome {
+  readonly hotkey: string;
+  readonly uid: number;
+  readonly roundId: string;
+  readonly gpuName: string | null;
+  readonly numGpus: number | null;
+  /** Set on failure: a short, secret-free reason. */
+  readonly error?: string;
+  readonly attempts: number;
+  readonly durationMs: number;
+}
+
+export interface PogRunner {
+  run(challenge: PogChallenge, signal?: AbortSignal): Promise<PogOutcome>;
+}
+
+/** State shared by other validators (reference §6), as the scoring snapshot consumes it. */
+export interface ExternalState {
+  readonly allocatedHotkeys: readonly string[];
+  readonly penalizedHotkeys: ReadonlyArray<string | { readonly hotkey: string; readonly [key: string]: unknown }>;
+  readonly statsAllocated: Readonly<Record<string, ExternalStat>>;
+}
+
+export interface ExternalStat {
+  readonly hotkey: string;
+  readonly gpu_specs: { readonly gpu_name: string; readonly num_gpus: number } | null;
+  /** 0-100 scale, as published. */
+  readonly score: number;
+  readonly allocated: boolean;
+  readonly own_score: boolean;
+  readonly reliability_score: number;
+}
+
+export interface ExternalStatePort {
+  read(metagraph: Metagraph): Promise<ExternalState>;
+}
