@@ -124,3 +124,8 @@ export interface ExternalStat {
 export interface ExternalStatePort {
   read(metagraph: Metagraph): Promise<ExternalState>;
 }
+
+/** Where a proof job writes its outcome (lib/store implements it on DynamoDB). */
+export interface PogResultSink {
+  record(outcome: PogOutcome): Promise<void>;
+}
