@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { formatIssues } from '../validation.js';
+
+const list = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+  );
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .default('false')
+  .transform((s) => s === 'true' || s === '1');
+const int = (min: number, fallback?: number) =>
+  fallback === undefined
+    ? z.coerce.number().int().min(min)
+    : z.coerce.number().int().min(min).default(fallback);
+const name = z.string().min(1);
+
+const TableEnv = {
+  TABLE_POG_RESULTS: name,
+  TABLE_STATS: name,
+  TABLE_MINERS: name,
+  TABLE_AUDIT: name,
+  TABLE_LOCKS: name,
+};
+
+const ChainEnv = {
+  NETUID: int(0, 27),
+  /** Comma-separated WebSocket endpoints, tried in order. */
+  CHAIN_ENDPOINTS: list.refine((l) => l.length > 0, 'at least one endpoint is required'),
+  CHAIN_TIMEOUT_MS: int(1, 30_000),
+};
+
+/** Queryable filter (§7.2). */
+const FilterEnv = {
+  BLACKLIST_HOTKEYS: list,
+  BLACKLIST_COLDKEYS: list,
+  /** Keep only the first uid per IP (the reference's filter_axons; PR #386 turns it off). */
+  DEDUPE_IPS: bool,
+  /** D3: a version like 185 (= 1.8.5); absent → the version filter is skipped (and alarmed). */
+  MIN_MINER_VERSION: z.coerce.number().int().nonnegative().optional(),
+  VERSION_FILTER_THRESHOLD_PERCENT: int(0, 60),
+};
+
+export const SyncEnvSchema = z.object({
+  ...TableEnv,
+  ...ChainEnv,
+  ...FilterEnv,
+  CHALLENGE_QUEUE_URL: z.url(),
+  POG_INTERVAL_BLOCKS: int(1, 360),
+  POG_MAX_JITTER_SECONDS: int(0, 900).refine((n) => n <= 900, 'SQS allows at most 900'),
+  /** After this long an unfinished round stops blocking the next one. */
+  POG_ROUND_TIMEOUT_SECONDS: int(60, 4 * 3600),
+});
+
+export const WorkerEnvSchema = z.object({
+  TABLE_LOCKS: name,
+  JOB_QUEUE: name,
+  JOB_DEFINITION: name,
+  /** Parallel SubmitJob calls within one SQS batch. */
+  WORKER_CONCURRENCY: int(1, 5),
+});
+
+export const ProofJobEnvSchema = z.object({
+  TABLE_POG_RESULTS: name,
+  TABLE_LOCKS: name,
+  NETUID: int(0, 27),
+  HOTKEY_SECRET_ARN: name,
+  /** The challenge, as the worker passes it through the job's environment. */
+  POG_CHALLENGE: z.string().min(2).max(4096),
+});
+
+export const WeightsEnvSchema = z.object({
+  ...TableEnv,
+  ...ChainEnv,
+  ...FilterEnv,
+  HOTKEY_SECRET_ARN: name,
+  /** D8. */
+  WEIGHT_MODE: z.enum(['scores', 'burn']).default('scores'),
+  /** Our hotkey's ss58 address: its LastUpdate drives the rate limit (§3.5). */
+  VALIDATOR_HOTKEY: z.string().min(1).optional(),
+  /** Longest a weight submission may hold the single-flight lock. */
+  WEIGHTS_LOCK_SECONDS: int(30, 600),
+});
+
+export type SyncEnv = z.infer<typeof SyncEnvSchema>;
+export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;
+export type ProofJobEnv = z.infer<typeof ProofJobEnvSchema>;
+export type WeightsEnv = z.infer<typeof WeightsEnvSchema>;
+
+/**
+ * Parses a function's environment once, at cold start. Throws a {@link ConfigError} that names
+ * every missing or bad variable (never its value: some are ARNs or URLs the logs need not show).
+ */
+export function loadEnv<S extends z.ZodType>(
+  schema: S,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): z.output<S> {
+  // empty strings count as unset, so a blank CDK parameter falls back to the default
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  throw new ConfigError(`invalid environment: ${formatIssues(result.error).join('; ')}`);
+}
+
+/** The table names of a parsed environment, as lib/store wants them. */
+export function tableNames(env: {
+  TABLE_POG_RESULTS: string;
+  TABLE_STATS: string;
+  TABLE_MINERS: string;
+  TABLE_AUDIT: string;
+  TABLE_LOCKS: string;
+}) {
+  return {
+    pogResults: env.TABLE_POG_RESULTS,
+    stats: env.TABLE_STATS,
+    miners: env.TABLE_MINERS,
+    audit: env.TABLE_AUDIT,
+    locks: env.TABLE_LOCKS,
+  } as const;
+}

@@ -1,0 +1,31 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export const SERVICE_NAME = 'pog-validator';
+export const METRICS_NAMESPACE = 'PogValidator';
+
+/** One logger per function, with the service name set once. */
+export function createLogger(functionName: string): Logger {
+  return new Logger({ serviceName: SERVICE_NAME, persistentKeys: { component: functionName } });
+}
+
+export function createMetrics(functionName: string): Metrics {
+  return new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICE_NAME,
+    defaultDimensions: { component: functionName },
+  });
+}
+
+/** Metric names the alarms (infra) and the code share. */
+export const MetricName = {
+  SyncErrors: 'SyncErrors',
+  VersionFilterSkipped: 'VersionFilterSkipped',
+  ChallengesEnqueued: 'ChallengesEnqueued',
+  JobsSubmitted: 'JobsSubmitted',
+  ProofJobFailures: 'ProofJobFailures',
+  ProofJobResults: 'ProofJobResults',
+  WeightSubmissions: 'WeightSubmissions',
+} as const;
+
+export { MetricUnit };

@@ -1,0 +1,149 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { ChainPort, ExternalStatePort, PogChallenge } from '../ports.js';
+import { enqueueChallenges } from '../queue/fan-out.js';
+import type { LockStore, RoundState } from '../store/locks.js';
+import type { MinerStore } from '../store/miners.js';
+import type { PogResultStore } from '../store/pog-results.js';
+import type { StatsStore } from '../store/stats.js';
+import { filterQueryable, type QueryableOptions } from './queryable.js';
+
+export interface SyncDeps {
+  readonly chain: ChainPort;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly miners: MinerStore;
+  readonly pogResults: PogResultStore;
+  readonly stats: StatsStore;
+  readonly locks: LockStore;
+  /** Optional: other validators' allocation list (§4.1 skips allocated miners). */
+  readonly external?: ExternalStatePort;
+  /** Uniform [0, 1), injectable for tests. */
+  readonly random?: () => number;
+  readonly nowSeconds?: () => number;
+}
+
+export interface SyncOptions extends QueryableOptions {
+  readonly netuid: number;
+  readonly pogIntervalBlocks: number;
+  readonly maxJitterSeconds: number;
+  readonly roundTimeoutSeconds: number;
+}
+
+export interface SyncResult {
+  readonly block: number;
+  readonly neurons: number;
+  readonly queryable: number;
+  readonly versionFilterSkipped: boolean;
+  /** uids whose hotkey changed and whose stored state was purged (D9). */
+  readonly purgedUids: readonly number[];
+  readonly round:
+    | {
+        readonly status: 'started';
+        readonly roundId: string;
+        readonly challenges: number;
+        readonly delaySeconds: number;
+      }
+    | { readonly status: 'running'; readonly roundId: string }
+    | { readonly status: 'not-due'; readonly nextRoundBlock: number }
+    | { readonly status: 'lost-race' };
+}
+
+/** True while a round has results outstanding and is not past its deadline (no overlap, §4.1). */
+export function roundRunning(state: RoundState | null, nowSeconds: number): boolean {
+  return state !== null && state.done < state.expected && nowSeconds < state.deadline;
+}
+
+/**
+ * One sync tick: read the metagraph, purge the state of uids whose hotkey changed (D9, also on a fresh
+ * table), apply the queryable filter (§7.2), and start a PoG round when one is due (every
+ * `pogIntervalBlocks`, never overlapping a running round) by enqueuing one challenge per queryable,
+ * unallocated miner. The round's random jitter (the reference sleeps uniform(0, 900 s)) is the
+ * messages' SQS delay, so no Lambda waits.
+ */
+export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<SyncResult> {
+  const nowSeconds = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const random = deps.random ?? Math.random;
+  const metagraph = await deps.chain.metagraph(options.netuid);
+
+  const stored = await deps.miners.readAll();
+  const purgedUids: number[] = [];
+  const changed: { uid: number; hotkey: string }[] = [];
+  for (const n of metagraph.neurons) {
+    const before = stored.get(n.uid);
+    if (before?.hotkey === n.hotkey) continue;
+    changed.push({ uid: n.uid, hotkey: n.hotkey });
+    if (before !== undefined) {
+      purgedUids.push(n.uid);
+      await deps.pogResults.deleteHotkeys([before.hotkey]);
+      await deps.stats.delete(n.uid);
+    }
+  }
+  // D9 on a fresh table: a stats row whose hotkey differs from the chain's is stale too
+  if (stored.size === 0) {
+    const stats = await deps.stats.readAll();
+    for (const n of metagraph.neurons) {
+      const row = stats[String(n.uid)];
+      if (row !== undefined && row.hotkey !== n.hotkey) {
+        purgedUids.push(n.uid);
+        await deps.pogResults.deleteHotkeys([row.hotkey]);
+        await deps.stats.delete(n.uid);
+      }
+    }
+  }
+  if (changed.length > 0) await deps.miners.putHotkeys(changed);
+
+  const filtered = filterQueryable(metagraph.neurons, options);
+  const base = {
+    block: metagraph.block,
+    neurons: metagraph.neurons.length,
+    queryable: filtered.queryable.size,
+    versionFilterSkipped: filtered.versionFilterSkipped,
+    purgedUids,
+  };
+
+  const state = await deps.locks.round(options.netuid);
+  const now = nowSeconds();
+  if (roundRunning(state, now) && state !== null)
+    return { ...base, round: { status: 'running', roundId: state.roundId } };
+  if (state !== null && metagraph.block < state.nextRoundBlock) {
+    return { ...base, round: { status: 'not-due', nextRoundBlock: state.nextRoundBlock } };
+  }
+
+  const allocated = new Set<string>();
+  for (const [uid, row] of stored) {
+    if (row.allocated && metagraph.neurons[uid]?.hotkey === row.hotkey) allocated.add(row.hotkey);
+  }
+  if (deps.external) {
+    for (const hk of (await deps.external.read(metagraph)).allocatedHotkeys) allocated.add(hk);
+  }
+  const roundId = `${options.netuid}-${metagraph.block}`;
+  const challenges: PogChallenge[] = [];
+  for (const n of filtered.queryable.values()) {
+    if (allocated.has(n.hotkey) || n.axon === null) continue;
+    challenges.push({ netuid: options.netuid, roundId, uid: n.uid, hotkey: n.hotkey, axon: n.axon });
+  }
+  const delaySeconds = Math.floor(random() * (options.maxJitterSeconds + 1));
+  const next: RoundState = {
+    roundId,
+    startBlock: metagraph.block,
+    nextRoundBlock: metagraph.block + options.pogIntervalBlocks,
+    expected: challenges.length,
+    done: 0,
+    deadline: now + delaySeconds + options.roundTimeoutSeconds,
+  };
+  if (!(await deps.locks.startRound(options.netuid, next, state?.roundId ?? null))) {
+    return { ...base, round: { status: 'lost-race' } };
+  }
+  try {
+    await enqueueChallenges(deps.sqs, deps.queueUrl, challenges, { delaySeconds });
+  } catch (error) {
+    // make the round due again at the next tick; messages already sent are deduplicated by the worker
+    await deps.locks.startRound(
+      options.netuid,
+      { ...next, expected: 0, nextRoundBlock: metagraph.block },
+      roundId,
+    );
+    throw error;
+  }
+  return { ...base, round: { status: 'started', roundId, challenges: challenges.length, delaySeconds } };
+}

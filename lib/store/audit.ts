@@ -1,0 +1,65 @@
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { WeightSubmissionReceipt } from '../ports.js';
+import { parseWith } from '../validation.js';
+
+export const AuditRowSchema = z.object({
+  netuid: z.number().int().nonnegative(),
+  sk: z.string(),
+  mode: z.enum(['scores', 'burn']),
+  kind: z.string(),
+  call: z.string(),
+  blockHash: z.string(),
+  blockNumber: z.number().int().nonnegative(),
+  extrinsicHash: z.string(),
+  uids: z.array(z.number().int()),
+  weights: z.array(z.number().int()),
+  versionKey: z.number().int(),
+  submittedAt: z.string(),
+});
+export type AuditRow = z.infer<typeof AuditRowSchema>;
+
+/** Confirmed weight submissions (D7), one row each, sorted by block. */
+export class AuditStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async append(netuid: number, mode: 'scores' | 'burn', receipt: WeightSubmissionReceipt): Promise<AuditRow> {
+    const submittedAt = this.now().toISOString();
+    const row: AuditRow = {
+      netuid,
+      // zero-padded block first so the sort key orders by block
+      sk: `${String(receipt.blockNumber).padStart(12, '0')}#${receipt.extrinsicHash}`,
+      mode,
+      kind: receipt.kind,
+      call: receipt.call,
+      blockHash: receipt.blockHash,
+      blockNumber: receipt.blockNumber,
+      extrinsicHash: receipt.extrinsicHash,
+      uids: [...receipt.uids],
+      weights: [...receipt.weights],
+      versionKey: receipt.versionKey,
+      submittedAt,
+    };
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: row }));
+    return row;
+  }
+
+  /** The newest submission for a subnet, or null. */
+  async latest(netuid: number): Promise<AuditRow | null> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'netuid = :n',
+        ExpressionAttributeValues: { ':n': netuid },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    const item = out.Items?.[0];
+    return item === undefined ? null : parseWith(AuditRowSchema, item, 'audit row');
+  }
+}

@@ -1,0 +1,14 @@
+export { type AuditRow, AuditStore } from './audit.js';
+export { batchWriteAll, StoreError } from './batch-write.js';
+export { type ClaimResult, LockStore, type RoundState } from './locks.js';
+export { type MinerRow, MinerStore } from './miners.js';
+export { type GpuSpecs, newestSpecs, POG_ROWS_KEPT, PogResultStore, type PogRow } from './pog-results.js';
+export { type StatsEntry, type StatsRow, StatsStore } from './stats.js';
+export {
+  createTables,
+  TABLE_DEFINITIONS,
+  TABLE_KEYS,
+  type TableKey,
+  type TableNames,
+  tableNamesWithPrefix,
+} from './tables.js';

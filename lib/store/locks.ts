@@ -1,0 +1,195 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { parseWith } from '../validation.js';
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
+  );
+}
+
+/** State of the current PoG round of a subnet (one item, `round#<netuid>`). */
+export const RoundStateSchema = z.object({
+  roundId: z.string(),
+  startBlock: z.number().int().nonnegative(),
+  nextRoundBlock: z.number().int().nonnegative(),
+  expected: z.number().int().nonnegative(),
+  done: z.number().int().nonnegative(),
+  /** Epoch seconds after which an unfinished round no longer blocks the next one. */
+  deadline: z.number(),
+});
+export type RoundState = z.infer<typeof RoundStateSchema>;
+
+export type ClaimResult = 'claimed' | 'duplicate' | 'busy';
+
+/**
+ * Locks, worker idempotency claims and round state on one DynamoDB table. Every write is
+ * conditional, so concurrent Lambdas never both win; items carry `expiresAt` (TTL) so nothing
+ * stays locked if a holder dies.
+ */
+export class LockStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+  ) {}
+
+  /** Takes `name` for `owner` unless someone else holds an unexpired lock. */
+  async acquire(name: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    const now = this.nowSeconds();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `lock#${name}`, owner, expiresAt: now + ttlSeconds },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #o = :owner',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Releases `name` if `owner` still holds it. */
+  async release(name: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `lock#${name}` },
+          ConditionExpression: '#o = :owner',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Claims an idempotency key before a side effect. `duplicate`: the effect already happened;
+   * `busy`: another holder claimed it less than `staleAfterSeconds` ago (retry later); a stale,
+   * unfinished claim is taken over, since its holder died between claim and effect.
+   */
+  async claim(key: string, ttlSeconds: number, staleAfterSeconds: number): Promise<ClaimResult> {
+    const now = this.nowSeconds();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `claim#${key}`, claimedAt: now, expiresAt: now + ttlSeconds },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (attribute_not_exists(doneRef) AND claimedAt < :stale)',
+          ExpressionAttributeValues: { ':stale': now - staleAfterSeconds },
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const existing = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `claim#${key}` }, ConsistentRead: true }),
+    );
+    return existing.Item?.doneRef !== undefined ? 'duplicate' : 'busy';
+  }
+
+  /** Marks a claim done, recording what the effect produced (e.g. the Batch job id). */
+  async complete(key: string, doneRef: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `claim#${key}` },
+        UpdateExpression: 'SET doneRef = :r',
+        ExpressionAttributeValues: { ':r': doneRef },
+      }),
+    );
+  }
+
+  /** The recorded result of a finished claim, if any. */
+  async claimRef(key: string): Promise<string | null> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `claim#${key}` }, ConsistentRead: true }),
+    );
+    const ref = out.Item?.doneRef;
+    return typeof ref === 'string' ? ref : null;
+  }
+
+  /** Drops an unfinished claim so a redelivery can retry the effect at once. */
+  async abandon(key: string): Promise<void> {
+    await this.doc
+      .send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `claim#${key}` },
+          ConditionExpression: 'attribute_not_exists(doneRef)',
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+  }
+
+  async round(netuid: number): Promise<RoundState | null> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `round#${netuid}` }, ConsistentRead: true }),
+    );
+    if (out.Item === undefined) return null;
+    const { pk: _pk, ...rest } = out.Item;
+    return parseWith(RoundStateSchema, rest, 'round state');
+  }
+
+  /**
+   * Starts a round if the stored round is still `previousRoundId` (null: none yet); false when a
+   * concurrent sync started one first.
+   */
+  async startRound(netuid: number, state: RoundState, previousRoundId: string | null): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `round#${netuid}`, ...state },
+          ...(previousRoundId === null
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: 'roundId = :prev',
+                ExpressionAttributeValues: { ':prev': previousRoundId },
+              }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Counts one finished challenge towards its round; a result of an older round is ignored. */
+  async markRoundProgress(netuid: number, roundId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `round#${netuid}` },
+          UpdateExpression: 'ADD done :one',
+          ConditionExpression: 'roundId = :r',
+          ExpressionAttributeValues: { ':one': 1, ':r': roundId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}
