@@ -1,0 +1,368 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as batch from 'aws-cdk-lib/aws-batch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observability/index.js';
+import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/tables.js';
+import type { DeployConfig } from './config.js';
+import { ProjectFunction } from './project-function.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const WORKER_TIMEOUT = Duration.seconds(60);
+/** Seconds per block on subtensor. */
+const BLOCK_SECONDS = 12;
+
+export interface PipelineStackProps extends StackProps {
+  readonly config: DeployConfig;
+  /**
+   * The proof job's image. @default - built from this repository's Dockerfile (DockerImageAsset);
+   * tests pass a registry image so that synthesis needs no Docker.
+   */
+  readonly jobImage?: ecs.ContainerImage;
+}
+
+/**
+ * The validator pipeline: schedule → sync Lambda → SQS (+DLQ) → worker Lambda → AWS Batch GPU job →
+ * DynamoDB ← weight Lambda, with the hotkey in Secrets Manager, alarms and a dashboard.
+ */
+export class PipelineStack extends Stack {
+  readonly tables: Record<TableKey, dynamodb.Table>;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const cfg = props.config;
+
+    this.tables = Object.fromEntries(
+      TABLE_KEYS.map((key) => {
+        const def = TABLE_DEFINITIONS[key];
+        const table = new dynamodb.Table(this, `${key[0]?.toUpperCase()}${key.slice(1)}Table`, {
+          partitionKey: {
+            name: def.partitionKey.name,
+            type: dynamodb.AttributeType[def.partitionKey.type === 'S' ? 'STRING' : 'NUMBER'],
+          },
+          ...(def.sortKey
+            ? {
+                sortKey: {
+                  name: def.sortKey.name,
+                  type: dynamodb.AttributeType[def.sortKey.type === 'S' ? 'STRING' : 'NUMBER'],
+                },
+              }
+            : {}),
+          billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+          encryption: dynamodb.TableEncryption.AWS_MANAGED,
+          ...(def.timeToLiveAttribute ? { timeToLiveAttribute: def.timeToLiveAttribute } : {}),
+          // scores, audit and PoG history are the validator's record: keep them when the stack goes
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+        return [key, table];
+      }),
+    ) as Record<TableKey, dynamodb.Table>;
+
+    // --- queue -------------------------------------------------------------------------------
+    this.deadLetterQueue = new sqs.Queue(this, 'ChallengeDlq', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
+    });
+    this.queue = new sqs.Queue(this, 'ChallengeQueue', {
+      // AWS asks for at least 6× the consumer's timeout, so a slow batch is not redelivered mid-flight
+      visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
+    });
+    const asyncDlq = new sqs.Queue(this, 'ScheduleInvokeDlq', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+    });
+
+    // --- hotkey secret ------------------------------------------------------------------------
+    const hotkeyKey = new kms.Key(this, 'HotkeyKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts the validator hotkey seed',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const hotkeySecret = new secretsmanager.Secret(this, 'HotkeySecret', {
+      description: 'Validator hotkey seed (mnemonic, hex seed or URI); set the value after deploy',
+      encryptionKey: hotkeyKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const filterEnv: Record<string, string> = {
+      NETUID: String(cfg.netuid),
+      CHAIN_ENDPOINTS: cfg.chainEndpoints.join(','),
+      BLACKLIST_HOTKEYS: cfg.blacklistHotkeys.join(','),
+      BLACKLIST_COLDKEYS: cfg.blacklistColdkeys.join(','),
+      DEDUPE_IPS: String(cfg.dedupeIps),
+      ...(cfg.minMinerVersion !== undefined ? { MIN_MINER_VERSION: String(cfg.minMinerVersion) } : {}),
+    };
+
+    // --- sync ---------------------------------------------------------------------------------
+    const syncFn = new ProjectFunction(this, 'SyncFunction', {
+      entry: path.join(ROOT, 'functions/sync/index.ts'),
+      component: 'sync',
+      timeout: Duration.minutes(2),
+      deadLetterQueue: asyncDlq,
+      environment: {
+        ...filterEnv,
+        CHALLENGE_QUEUE_URL: this.queue.queueUrl,
+        POG_INTERVAL_BLOCKS: String(cfg.pogIntervalBlocks),
+      },
+    });
+    syncFn.bindTable('TABLE_POG_RESULTS', this.tables.pogResults);
+    syncFn.bindTable('TABLE_STATS', this.tables.stats);
+    syncFn.bindTable('TABLE_MINERS', this.tables.miners);
+    syncFn.bindTable('TABLE_AUDIT', this.tables.audit, 'r');
+    syncFn.bindTable('TABLE_LOCKS', this.tables.locks);
+    this.queue.grantSendMessages(syncFn);
+    new events.Rule(this, 'SyncSchedule', {
+      schedule: events.Schedule.rate(Duration.minutes(cfg.syncIntervalMinutes)),
+      targets: [new targets.LambdaFunction(syncFn, { retryAttempts: 0, deadLetterQueue: asyncDlq })],
+    });
+
+    // --- batch ----------------------------------------------------------------------------------
+    const vpc = new ec2.Vpc(this, 'JobVpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      // public subnets only: GPU hosts pull images and reach miners directly, with no NAT to pay for
+      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }],
+      flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+    });
+    const computeEnv = new batch.ManagedEc2EcsComputeEnvironment(this, 'GpuCompute', {
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      minvCpus: 0,
+      maxvCpus: cfg.maxvCpus,
+      useOptimalInstanceClasses: false,
+      instanceClasses: cfg.gpuInstanceClasses.map((c) => c as ec2.InstanceClass),
+      images: [{ imageType: batch.EcsMachineImageType.ECS_AL2_NVIDIA }],
+    });
+    const jobQueue = new batch.JobQueue(this, 'ProofJobQueue', {
+      computeEnvironments: [{ computeEnvironment: computeEnv, order: 1 }],
+    });
+    const jobLogGroup = new logs.LogGroup(this, 'ProofJobLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const jobRole = new iam.Role(this, 'ProofJobRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+    });
+    const jobDefinition = new batch.EcsJobDefinition(this, 'ProofJob', {
+      timeout: Duration.minutes(cfg.proofJobTimeoutMinutes),
+      retryAttempts: 3,
+      retryStrategies: [
+        // exit 2 = the challenge itself is invalid: retrying cannot help
+        batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onExitCode: '2' })),
+        batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onExitCode: '*' })),
+        batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.SPOT_INSTANCE_RECLAIMED),
+      ],
+      container: new batch.EcsEc2ContainerDefinition(this, 'ProofJobContainer', {
+        image:
+          props.jobImage ??
+          ecs.ContainerImage.fromAsset(ROOT, {
+            file: 'Dockerfile',
+            exclude: ['node_modules', 'cdk.out', '.tmp', '.git', 'test', 'bench'],
+          }),
+        cpu: 4,
+        // fits a g4dn.xlarge (16 GiB) after the ECS agent's share
+        memory: Size.mebibytes(12_000),
+        gpu: 1,
+        jobRole,
+        logging: ecs.LogDriver.awsLogs({ streamPrefix: 'proof-job', logGroup: jobLogGroup }),
+        environment: {
+          NETUID: String(cfg.netuid),
+          TABLE_POG_RESULTS: this.tables.pogResults.tableName,
+          TABLE_LOCKS: this.tables.locks.tableName,
+          HOTKEY_SECRET_ARN: hotkeySecret.secretArn,
+          POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        },
+      }),
+    });
+    this.tables.pogResults.grantReadWriteData(jobRole);
+    this.tables.locks.grantReadWriteData(jobRole);
+    hotkeySecret.grantRead(jobRole);
+
+    // --- worker -------------------------------------------------------------------------------
+    const workerFn = new ProjectFunction(this, 'WorkerFunction', {
+      entry: path.join(ROOT, 'functions/worker/index.ts'),
+      component: 'worker',
+      timeout: WORKER_TIMEOUT,
+      environment: { JOB_QUEUE: jobQueue.jobQueueArn, JOB_DEFINITION: jobDefinition.jobDefinitionArn },
+    });
+    workerFn.bindTable('TABLE_LOCKS', this.tables.locks);
+    jobDefinition.grantSubmitJob(workerFn, jobQueue);
+    workerFn.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(5),
+        reportBatchItemFailures: true,
+        // bounds the Batch SubmitJob rate (and DynamoDB claims) however deep the queue gets
+        maxConcurrency: 5,
+      }),
+    );
+
+    // --- weights ------------------------------------------------------------------------------
+    const weightsFn = new ProjectFunction(this, 'WeightsFunction', {
+      entry: path.join(ROOT, 'functions/weights/index.ts'),
+      component: 'weights',
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      deadLetterQueue: asyncDlq,
+      environment: {
+        ...filterEnv,
+        WEIGHT_MODE: cfg.weightMode,
+        HOTKEY_SECRET_ARN: hotkeySecret.secretArn,
+        ...(cfg.validatorHotkey !== undefined ? { VALIDATOR_HOTKEY: cfg.validatorHotkey } : {}),
+      },
+    });
+    weightsFn.bindTable('TABLE_POG_RESULTS', this.tables.pogResults);
+    weightsFn.bindTable('TABLE_STATS', this.tables.stats);
+    weightsFn.bindTable('TABLE_MINERS', this.tables.miners, 'r');
+    weightsFn.bindTable('TABLE_AUDIT', this.tables.audit);
+    weightsFn.bindTable('TABLE_LOCKS', this.tables.locks);
+    hotkeySecret.grantRead(weightsFn);
+    new events.Rule(this, 'WeightsSchedule', {
+      schedule: events.Schedule.rate(Duration.minutes(cfg.weightsIntervalMinutes)),
+      targets: [new targets.LambdaFunction(weightsFn, { retryAttempts: 0, deadLetterQueue: asyncDlq })],
+    });
+
+    // --- alarms and dashboard -----------------------------------------------------------------
+    const metric = (name: string, component: string, period: Duration) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { service: SERVICE_NAME, component },
+        statistic: 'Sum',
+        period,
+      });
+    const jobFilter = (id: string, name: string, pattern: logs.IFilterPattern) =>
+      new logs.MetricFilter(this, id, {
+        logGroup: jobLogGroup,
+        metricNamespace: METRICS_NAMESPACE,
+        metricName: name,
+        filterPattern: pattern,
+        metricValue: '1',
+        defaultValue: 0,
+      });
+    jobFilter(
+      'ProofJobResultsFilter',
+      MetricName.ProofJobResults,
+      logs.FilterPattern.stringValue('$.message', '=', 'proof job finished'),
+    );
+    jobFilter(
+      'ProofJobFailuresFilter',
+      MetricName.ProofJobFailures,
+      logs.FilterPattern.any(
+        logs.FilterPattern.stringValue('$.outcome', '=', 'failure'),
+        logs.FilterPattern.stringValue('$.message', '=', 'runner failed'),
+        logs.FilterPattern.stringValue('$.message', '=', 'sink failed'),
+      ),
+    );
+    const hour = Duration.hours(1);
+    const jobMetric = (name: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: name,
+        statistic: 'Sum',
+        period: hour,
+      });
+    const failureRate = new cloudwatch.MathExpression({
+      expression: 'IF(results > 0, 100 * failures / results, 0)',
+      usingMetrics: {
+        failures: jobMetric(MetricName.ProofJobFailures),
+        results: jobMetric(MetricName.ProofJobResults),
+      },
+      period: hour,
+      label: 'proof job failure rate (%)',
+    });
+    const rateLimitWindow = Duration.seconds(
+      Math.ceil((2 * cfg.weightsRateLimitBlocks * BLOCK_SECONDS) / 60) * 60,
+    );
+    const alarms = [
+      new cloudwatch.Alarm(this, 'DlqNotEmpty', {
+        alarmDescription: 'Challenges were dead-lettered: inspect and redrive the DLQ',
+        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      }),
+      new cloudwatch.Alarm(this, 'NoWeightSubmission', {
+        alarmDescription: 'No confirmed weight submission for twice the rate limit',
+        metric: metric(MetricName.WeightSubmissions, 'weights', rateLimitWindow),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'ProofJobFailureRate', {
+        alarmDescription: `More than ${cfg.proofJobFailureRatePercent}% of proof jobs failed in an hour`,
+        metric: failureRate,
+        threshold: cfg.proofJobFailureRatePercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'SyncErrors', {
+        alarmDescription: 'The sync Lambda failed (chain, DynamoDB or SQS)',
+        metric: metric(MetricName.SyncErrors, 'sync', Duration.minutes(15)),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'VersionFilterSkipped', {
+        alarmDescription:
+          'D3: the minimum miner version filter was skipped (not configured or below threshold)',
+        metric: metric(MetricName.VersionFilterSkipped, 'sync', Duration.hours(1)),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${id}-pog-validator` });
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24 }),
+      new cloudwatch.GraphWidget({
+        title: 'Challenge queue',
+        left: [
+          this.queue.metricApproximateNumberOfMessagesVisible(),
+          this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Rounds',
+        left: [
+          metric(MetricName.ChallengesEnqueued, 'sync', Duration.minutes(5)),
+          metric(MetricName.JobsSubmitted, 'worker', Duration.minutes(5)),
+        ],
+      }),
+      new cloudwatch.GraphWidget({ title: 'Proof jobs', left: [failureRate] }),
+      new cloudwatch.GraphWidget({
+        title: 'Weights',
+        left: [metric(MetricName.WeightSubmissions, 'weights', Duration.minutes(20))],
+        right: [weightsFn.metricErrors(), syncFn.metricErrors(), workerFn.metricErrors()],
+      }),
+    );
+  }
+}

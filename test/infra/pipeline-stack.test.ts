@@ -1,0 +1,250 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseDeployConfig } from '../../infra/config.js';
+import { acknowledgeNagFindings } from '../../infra/nag.js';
+import { PipelineStack } from '../../infra/pipeline-stack.js';
+import { ProjectFunction } from '../../infra/project-function.js';
+import { TABLE_DEFINITIONS } from '../../lib/store/tables.js';
+
+// skip esbuild bundling and use a registry image: the template is what these tests assert on
+function synth(config: Record<string, unknown> = {}): { app: App; stack: PipelineStack; template: Template } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new PipelineStack(app, 'Test', {
+    config: parseDeployConfig({ chainEndpoints: 'ws://127.0.0.1:9944', ...config }),
+    jobImage: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+  });
+  acknowledgeNagFindings(stack);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+function logicalIdOf(template: Template, type: string, pathPart: string): string {
+  const found = Object.entries(template.findResources(type)).find(([id]) => id.startsWith(pathPart));
+  if (found === undefined) throw new Error(`no ${type} starting with ${pathPart}`);
+  return found[0];
+}
+
+describe('PipelineStack', () => {
+  let built: ReturnType<typeof synth>;
+  beforeAll(() => {
+    built = synth();
+  });
+
+  it('has no unacknowledged cdk-nag finding in the AwsSolutions and Serverless packs', () => {
+    // Prepare
+    const packs = [new AwsSolutionsChecks(), new ServerlessChecks()];
+    // Act
+    const reports = packs.map((pack) => pack.validateScope(built.app));
+    // Assess
+    expect(reports.flatMap((r) => r.violations.map((v) => v.ruleName))).toEqual([]);
+  });
+
+  it('wires the worker to the queue with partial batch failures and bounded concurrency', () => {
+    // Prepare
+    const { template } = built;
+    const queueId = logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeQueue');
+    // Act / Assess
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+      BatchSize: 10,
+    });
+  });
+
+  it('dead-letters after 3 receives, allows redrive, and keeps visibility at least 6x the worker timeout', () => {
+    // Prepare
+    const { template } = built;
+    const dlqId = logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeDlq');
+    const queue = Object.values(
+      template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }),
+    )[0];
+    const worker = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { JOB_QUEUE: Match.anyValue() } } },
+      }),
+    )[0];
+    // Act
+    const visibility = queue?.Properties.VisibilityTimeout as number;
+    const workerTimeout = worker?.Properties.Timeout as number;
+    // Assess
+    expect(queue?.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+      maxReceiveCount: 3,
+    });
+    expect(visibility).toBeGreaterThanOrEqual(6 * workerTimeout);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedriveAllowPolicy: { redrivePermission: 'allowAll' },
+    });
+  });
+
+  it('runs the proof job on GPU instances that scale to zero, with retries and a timeout', () => {
+    // Prepare
+    const { template } = built;
+    // Act / Assess
+    template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
+      Type: 'managed',
+      ComputeResources: Match.objectLike({ MinvCpus: 0, InstanceTypes: ['g4dn', 'g5', 'g6'] }),
+    });
+    template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({
+        ResourceRequirements: Match.arrayWith([{ Type: 'GPU', Value: '1' }]),
+      }),
+      RetryStrategy: Match.objectLike({
+        Attempts: 3,
+        EvaluateOnExit: Match.arrayWith([{ Action: 'EXIT', OnExitCode: '2' }]),
+      }),
+      Timeout: { AttemptDurationSeconds: 30 * 60 },
+    });
+  });
+
+  it('takes the GPU families from configuration', () => {
+    // Prepare / Act
+    const { template } = synth({ gpuInstanceClasses: 'g6e,p5' });
+    // Assess
+    template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
+      ComputeResources: Match.objectLike({ InstanceTypes: ['g6e', 'p5'] }),
+    });
+  });
+
+  it('lets the worker submit jobs to its queue and job definition only', () => {
+    // Prepare
+    const { template } = built;
+    const jobQueueId = logicalIdOf(template, 'AWS::Batch::JobQueue', 'ProofJobQueue');
+    // Act / Assess
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^WorkerFunction'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'batch:SubmitJob',
+            Resource: Match.arrayWith([{ 'Fn::GetAtt': [jobQueueId, 'JobQueueArn'] }]),
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('lets only the signing principals (weights Lambda, proof job) read the hotkey secret', () => {
+    // Prepare
+    const { template } = built;
+    const policies = template.findResources('AWS::IAM::Policy');
+    // Act
+    const readers = Object.values(policies)
+      .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'))
+      .map((p) => String(p.Properties.PolicyName));
+    // Assess
+    expect(readers.sort()).toEqual([
+      expect.stringMatching(/^ProofJobRole/),
+      expect.stringMatching(/^WeightsFunction/),
+    ]);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::KMS::Key', 'HotkeyKey'), 'Arn'] },
+    });
+  });
+
+  it('invokes the sync Lambda from a rate schedule with a dead-letter queue', () => {
+    // Prepare
+    const { template } = built;
+    const syncId = logicalIdOf(template, 'AWS::Lambda::Function', 'SyncFunction');
+    // Act / Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [syncId, 'Arn'] },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
+  });
+
+  it('builds every Lambda as Node 22 on ARM64 with tracing, JSON logs and source maps', () => {
+    // Prepare
+    const functions = Object.values(built.template.findResources('AWS::Lambda::Function'));
+    // Act
+    const shapes = functions.map((f) => ({
+      runtime: f.Properties.Runtime,
+      arch: f.Properties.Architectures,
+      tracing: f.Properties.TracingConfig?.Mode,
+      logFormat: f.Properties.LoggingConfig?.LogFormat,
+      nodeOptions: f.Properties.Environment?.Variables?.NODE_OPTIONS,
+    }));
+    // Assess
+    expect(shapes).toHaveLength(3);
+    for (const shape of shapes) {
+      expect(shape).toEqual({
+        runtime: 'nodejs22.x',
+        arch: ['arm64'],
+        tracing: 'Active',
+        logFormat: 'JSON',
+        nodeOptions: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('creates the tables from the shared definitions, on demand, with point-in-time recovery', () => {
+    // Prepare
+    const tables = Object.values(built.template.findResources('AWS::DynamoDB::Table'));
+    // Act
+    const schemas = tables.map((t) => JSON.stringify(t.Properties.KeySchema));
+    // Assess
+    for (const def of Object.values(TABLE_DEFINITIONS)) {
+      const expected = [
+        { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
+        ...(def.sortKey ? [{ AttributeName: def.sortKey.name, KeyType: 'RANGE' }] : []),
+      ];
+      expect(schemas).toContain(JSON.stringify(expected));
+    }
+    for (const t of tables) {
+      expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+  });
+
+  it('alarms on the DLQ, missing weight submissions, proof-job failure rate and sync errors', () => {
+    // Prepare
+    const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));
+    // Act
+    const described = alarms.map((a) => String(a.Properties.AlarmDescription));
+    const noWeights = alarms.find((a) =>
+      String(a.Properties.AlarmDescription).startsWith('No confirmed weight'),
+    );
+    // Assess
+    expect(described).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/dead-lettered/),
+        expect.stringMatching(/No confirmed weight submission/),
+        expect.stringMatching(/proof jobs failed/),
+        expect.stringMatching(/sync Lambda failed/),
+      ]),
+    );
+    // 2 x 100 blocks x 12 s = 2400 s, and missing data counts as "no submission"
+    expect(noWeights?.Properties.Period).toBe(2400);
+    expect(noWeights?.Properties.TreatMissingData).toBe('breaching');
+  });
+});
+
+describe('Deployment config and ProjectFunction', () => {
+  it('fails naming the key when the chain endpoints are missing or not WebSocket URLs', () => {
+    // Prepare / Act / Assess
+    expect(() => parseDeployConfig({})).toThrow(/chainEndpoints/);
+    expect(() => parseDeployConfig({ chainEndpoints: 'http://x' })).toThrow(/chainEndpoints.*ws:\/\//);
+  });
+
+  it('fails if memorySize is out of range, quoting the value', () => {
+    // Prepare
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    // Act / Assess
+    expect(
+      () =>
+        new ProjectFunction(stack, 'F', {
+          entry: 'functions/worker/index.ts',
+          component: 'x',
+          memorySize: 64,
+        }),
+    ).toThrow(/given 64/);
+  });
+});
