@@ -107,7 +107,9 @@ export interface PogRunner {
 /** State shared by other validators (reference §6), as the scoring snapshot consumes it. */
 export interface ExternalState {
   readonly allocatedHotkeys: readonly string[];
-  readonly penalizedHotkeys: ReadonlyArray<string | { readonly hotkey: string; readonly [key: string]: unknown }>;
+  readonly penalizedHotkeys: ReadonlyArray<
+    string | { readonly hotkey: string; readonly [key: string]: unknown }
+  >;
   readonly statsAllocated: Readonly<Record<string, ExternalStat>>;
 }
 

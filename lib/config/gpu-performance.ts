@@ -27,7 +27,11 @@ export const GpuPerformanceSchema = z
     for (const table of ['GPU_TFLOPS_FP32', 'GPU_AVRAM'] as const) {
       for (const name of fp16) {
         if (!(name in cfg[table])) {
-          ctx.addIssue({ code: 'custom', path: [table, name], message: `missing; every GPU_TFLOPS_FP16 key needs a ${table} value` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [table, name],
+            message: `missing; every GPU_TFLOPS_FP16 key needs a ${table} value`,
+          });
         }
       }
     }
@@ -180,7 +184,8 @@ export function parsePerformanceConfig(value: unknown, source = 'performance con
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => {
     const found = issue.path.reduce<unknown>(
-      (node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+      (node, key) =>
+        node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
       value,
     );
     return `${formatIssues(new z.ZodError([issue]))[0]} (given ${JSON.stringify(found) ?? 'nothing'})`;
@@ -195,7 +200,9 @@ export function loadPerformanceConfig(path?: string): PerformanceConfig {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`cannot read performance config ${path}: ${(error as Error).message}`, { cause: error });
+    throw new ConfigError(`cannot read performance config ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return parsePerformanceConfig(raw, `performance config ${path}`);
 }

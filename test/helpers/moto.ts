@@ -30,7 +30,10 @@ export async function startMoto(env: Record<string, string> = {}): Promise<MotoS
   });
   const endpoint = await new Promise<string>((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`moto_server did not start in 20 s: ${seen.slice(-500)}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`moto_server did not start in 20 s: ${seen.slice(-500)}`)),
+      20_000,
+    );
     const onData = (chunk: Buffer): void => {
       seen += chunk.toString();
       const match = /Running on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
