@@ -4,7 +4,8 @@ import { parseWith } from '../validation.js';
 import { batchWriteAll } from './batch-write.js';
 import { scanAll } from './scan.js';
 
-const GpuSpecsSchema = z.object({ gpu_name: z.string(), num_gpus: z.number() });
+// a local row is {gpu_name, num_gpus}; an external (consensus) entry may carry any dict (§2.3)
+const GpuSpecsSchema = z.record(z.string(), z.unknown());
 
 /** One per-uid stats entry (§5 `stats`); `score` is on the 0-100 scale. */
 export const StatsEntrySchema = z.object({
@@ -23,6 +24,16 @@ const StatsRowSchema = StatsEntrySchema.extend({
 });
 export type StatsRow = z.infer<typeof StatsRowSchema>;
 
+/** What {@link StatsStore.writeAll} takes: the scoring core's per-uid stat. */
+export interface StatsInput {
+  readonly hotkey: string;
+  readonly gpu_specs: object | null;
+  readonly score: number;
+  readonly allocated: boolean;
+  readonly own_score: boolean;
+  readonly reliability_score: number;
+}
+
 /** The per-uid stats table: the reference's `write_stats` / `retrieve_stats`. */
 export class StatsStore {
   constructor(
@@ -32,7 +43,7 @@ export class StatsStore {
   ) {}
 
   /** Upserts every entry (keyed by uid as text, as the scoring core returns them). */
-  async writeAll(stats: Readonly<Record<string, StatsEntry>>): Promise<number> {
+  async writeAll(stats: Readonly<Record<string, StatsInput>>): Promise<number> {
     const updatedAt = this.now().toISOString();
     const requests = Object.entries(stats).map(([uid, entry]) => ({
       PutRequest: {
