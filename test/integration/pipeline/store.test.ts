@@ -1,0 +1,218 @@
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { runProofJob } from '../../../lib/pipeline/proof-job.js';
+import { runSync } from '../../../lib/pipeline/sync.js';
+import type { PogOutcome } from '../../../lib/ports.js';
+import {
+  LockStore,
+  MinerStore,
+  PogResultStore,
+  StatsStore,
+  type TableNames,
+} from '../../../lib/store/index.js';
+import { clients, makeQueues, makeTables, metagraph, StubChain, uniquePrefix } from './fixtures.js';
+
+const outcome = (hotkey: string, roundId: string, gpu: string | null, n: number | null): PogOutcome => ({
+  hotkey,
+  uid: 3,
+  roundId,
+  gpuName: gpu,
+  numGpus: n,
+  ...(gpu === null ? { error: 'GPU test failed' } : {}),
+  attempts: 1,
+  durationMs: 10,
+});
+
+describe('DynamoDB stores on moto', () => {
+  const endpoint = inject('motoEndpoint');
+  const c = clients(endpoint);
+  let tables: TableNames;
+  let tick = 0;
+  // a clock that moves one second per row, as rounds do
+  const clock = () => new Date(Date.UTC(2026, 10, 25, 10, 0, tick++));
+
+  beforeAll(async () => {
+    tables = await makeTables(c.ddb, uniquePrefix('store'));
+  });
+
+  it('keeps the 4 newest PoG rows per hotkey and scores from the newest successful one', async () => {
+    // Prepare
+    const store = new PogResultStore(c.doc, tables.pogResults, { now: clock });
+    // Act
+    await store.record(outcome('5A', 'r1', 'NVIDIA H100', 8));
+    await store.record(outcome('5A', 'r2', 'NVIDIA A100', 4));
+    await store.record(outcome('5A', 'r3', null, null));
+    await store.record(outcome('5A', 'r4', null, null));
+    await store.record(outcome('5A', 'r5', null, null));
+    await store.record(outcome('5B', 'r5', 'NVIDIA L4', 1));
+    const rows = await store.rows('5A');
+    // Assess
+    expect(rows.map((r) => r.roundId)).toEqual(['r5', 'r4', 'r3', 'r2']);
+    expect(await store.specs('5A')).toEqual({ gpu_name: 'NVIDIA A100', num_gpus: 4 });
+    expect(await store.allSpecs()).toEqual({
+      '5A': { gpu_name: 'NVIDIA A100', num_gpus: 4 },
+      '5B': { gpu_name: 'NVIDIA L4', num_gpus: 1 },
+    });
+  });
+
+  it('loses the local specs only after 4 consecutive failure rows', async () => {
+    // Prepare
+    const store = new PogResultStore(c.doc, tables.pogResults, { now: clock });
+    await store.record(outcome('5C', 'r1', 'NVIDIA H100', 8));
+    // Act
+    const seen: (string | null)[] = [];
+    for (const round of ['r2', 'r3', 'r4', 'r5']) {
+      await store.record(outcome('5C', round, null, null));
+      seen.push((await store.specs('5C'))?.gpu_name ?? null);
+    }
+    // Assess
+    expect(seen).toEqual(['NVIDIA H100', 'NVIDIA H100', 'NVIDIA H100', null]);
+  });
+
+  it('round-trips the stats table, external gpu_specs included', async () => {
+    // Prepare
+    const stats = new StatsStore(c.doc, tables.stats, clock);
+    const written = {
+      '0': {
+        hotkey: '5A',
+        gpu_specs: { gpu_name: 'NVIDIA H100', num_gpus: 8 },
+        score: 42.5,
+        allocated: false,
+        own_score: true,
+        reliability_score: 0,
+      },
+      '1': {
+        hotkey: '5B',
+        gpu_specs: null,
+        score: 0,
+        allocated: true,
+        own_score: true,
+        reliability_score: 0.25,
+      },
+      '2': {
+        hotkey: '5E',
+        gpu_specs: { gpu_name: 'x', num_gpus: 2, extra: 'kept' },
+        score: 56,
+        allocated: true,
+        own_score: false,
+        reliability_score: 0,
+      },
+    };
+    // Act
+    await stats.writeAll(written);
+    const read = await stats.readAll();
+    // Assess
+    for (const [uid, entry] of Object.entries(written))
+      expect(read[uid]).toMatchObject({ uid: Number(uid), ...entry });
+  });
+
+  it('purges PoG rows and stats of a uid whose hotkey changed, even on a fresh miners table (D9)', async () => {
+    // Prepare
+    const prefix = uniquePrefix('d9');
+    const t = await makeTables(c.ddb, prefix);
+    const { queueUrl } = await makeQueues(c.sqs, prefix);
+    const pog = new PogResultStore(c.doc, t.pogResults, { now: clock });
+    const stats = new StatsStore(c.doc, t.stats);
+    const deps = {
+      sqs: c.sqs,
+      queueUrl,
+      miners: new MinerStore(c.doc, t.miners),
+      pogResults: pog,
+      stats,
+      locks: new LockStore(c.doc, t.locks),
+    };
+    const options = {
+      netuid: 27,
+      blacklistHotkeys: [],
+      blacklistColdkeys: [],
+      dedupeIps: false,
+      versionFilterThresholdPercent: 60,
+      pogIntervalBlocks: 360,
+      maxJitterSeconds: 0,
+      roundTimeoutSeconds: 60,
+    };
+    const old = metagraph(3, 10);
+    // state left by an earlier deployment: uid 1 was 5Hotkey0001
+    await pog.record({ ...outcome('5Hotkey0001', 'r0', 'NVIDIA H100', 8), uid: 1 });
+    await pog.record({ ...outcome('5Hotkey0002', 'r0', 'NVIDIA L4', 1), uid: 2 });
+    await stats.writeAll({
+      '1': {
+        hotkey: '5Hotkey0001',
+        gpu_specs: null,
+        score: 90,
+        allocated: false,
+        own_score: true,
+        reliability_score: 0,
+      },
+    });
+    const chain = new StubChain({
+      ...old,
+      neurons: old.neurons.map((n) => (n.uid === 1 ? { ...n, hotkey: '5NewOwner' } : n)),
+    });
+    // Act
+    const first = await runSync({ ...deps, chain }, options);
+    chain.metagraphValue = {
+      ...chain.metagraphValue,
+      block: 11,
+      neurons: chain.metagraphValue.neurons.map((n) => (n.uid === 2 ? { ...n, hotkey: '5Another' } : n)),
+    };
+    const second = await runSync({ ...deps, chain }, options);
+    // Assess
+    expect(first.purgedUids).toEqual([1]);
+    expect(await pog.rows('5Hotkey0001')).toEqual([]);
+    expect((await stats.readAll())['1']).toBeUndefined();
+    expect(second.purgedUids).toEqual([2]);
+    expect(await pog.rows('5Hotkey0002')).toEqual([]);
+    expect((await deps.miners.readAll()).get(2)?.hotkey).toBe('5Another');
+  });
+
+  it('records a proof job outcome and counts it towards its round', async () => {
+    // Prepare
+    const locks = new LockStore(c.doc, tables.locks);
+    await locks.startRound(
+      99,
+      { roundId: 'r-job', startBlock: 1, nextRoundBlock: 361, expected: 2, done: 0, deadline: 2e9 },
+      null,
+    );
+    const sink = new PogResultStore(c.doc, tables.pogResults, {
+      now: clock,
+      onRecorded: (o) => locks.markRoundProgress(99, o.roundId),
+    });
+    const challenge = JSON.stringify({
+      netuid: 99,
+      roundId: 'r-job',
+      uid: 5,
+      hotkey: '5Job',
+      axon: { ip: '10.9.9.9', port: 8091, version: 185 },
+    });
+    const runner = {
+      run: async () => ({ ...outcome('5Job', 'r-job', null, null), uid: 5, error: 'ssh refused' }),
+    };
+    // Act
+    const result = await runProofJob({ runner, sink }, challenge);
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect((await sink.rows('5Job'))[0]).toMatchObject({
+      gpuName: null,
+      numGpus: null,
+      error: 'ssh refused',
+    });
+    expect(await locks.round(99)).toMatchObject({ roundId: 'r-job', done: 1, expected: 2 });
+  });
+
+  it('lets one holder take a lock until it releases it or it expires', async () => {
+    // Prepare
+    let now = 1_000;
+    const locks = new LockStore(c.doc, tables.locks, () => now);
+    // Act
+    const a = await locks.acquire('w', 'A', 60);
+    const b = await locks.acquire('w', 'B', 60);
+    now += 61;
+    const bAfterExpiry = await locks.acquire('w', 'B', 60);
+    await locks.release('w', 'A'); // not A's any more: no effect
+    const aAgain = await locks.acquire('w', 'A', 60);
+    await locks.release('w', 'B');
+    const aAfterRelease = await locks.acquire('w', 'A', 60);
+    // Assess
+    expect([a, b, bAfterExpiry, aAgain, aAfterRelease]).toEqual([true, false, true, false, true]);
+  });
+});
