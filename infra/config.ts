@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../lib/errors.js';
 import { formatIssues } from '../lib/validation.js';
 

@@ -61,8 +61,8 @@ export class ProjectFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         target: 'node22',
-        // the SDK v3 in the runtime is not the pinned one: bundle ours for reproducible behaviour
-        externalModules: [],
+        // the Node 22 runtime ships SDK v3; bundling ours would add ~550 KB and ~100 ms of cold start
+        externalModules: ['@aws-sdk/*'],
         // some CommonJS dependencies call require(); ESM bundles need it defined
         banner: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
       },

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PogChallenge } from '../ports.js';
 
 /** SQS bodies are untrusted: bounded sizes, integral ports and uids. */

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWith } from '../validation.js';
 import { batchWriteAll } from './batch-write.js';
 import { scanAll } from './scan.js';

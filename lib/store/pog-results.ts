@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PogOutcome, PogResultSink } from '../ports.js';
 import { parseWith } from '../validation.js';
 import { batchWriteAll } from './batch-write.js';

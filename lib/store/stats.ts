@@ -1,5 +1,5 @@
 import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWith } from '../validation.js';
 import { batchWriteAll } from './batch-write.js';
 import { scanAll } from './scan.js';

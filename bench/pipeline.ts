@@ -1,0 +1,237 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../lib/config/gpu-performance.js';
+import { startMoto } from '../lib/local/moto.js';
+import { RequestCounter } from '../lib/local/request-counter.js';
+import { runProofJob } from '../lib/pipeline/proof-job.js';
+import { runSync } from '../lib/pipeline/sync.js';
+import { runWeights } from '../lib/pipeline/weights.js';
+import { processChallengeRecords } from '../lib/pipeline/worker.js';
+import type { PogChallenge } from '../lib/ports.js';
+import { AuditStore, LockStore, MinerStore, PogResultStore, StatsStore } from '../lib/store/index.js';
+import {
+  clients,
+  makeBatch,
+  makeQueues,
+  makeTables,
+  metagraph,
+  StubChain,
+} from '../test/integration/pipeline/fixtures.js';
+
+/**
+ * Pipeline figures: minified bundle size and cold import time per handler (built as the CDK construct
+ * builds them), the 256-challenge fan-out against moto, and AWS requests per cycle.
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const HANDLERS = ['sync', 'worker', 'proof-job', 'weights'] as const;
+
+const DUMMY_ENV: Record<string, string> = {
+  TABLE_POG_RESULTS: 'p',
+  TABLE_STATS: 's',
+  TABLE_MINERS: 'm',
+  TABLE_AUDIT: 'a',
+  TABLE_LOCKS: 'l',
+  CHAIN_ENDPOINTS: 'ws://127.0.0.1:1',
+  CHALLENGE_QUEUE_URL: 'http://127.0.0.1:1/123456789012/q',
+  JOB_QUEUE: 'q',
+  JOB_DEFINITION: 'd',
+  HOTKEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x',
+  POG_CHALLENGE: '{}',
+  AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'x',
+  AWS_SECRET_ACCESS_KEY: 'x',
+  NODE_NO_WARNINGS: '1',
+};
+
+async function bundleAndImport(name: string, sdkExternal: boolean): Promise<{ kb: number; ms: number }> {
+  const out = join(root, '.tmp', 'bench-bundles');
+  mkdirSync(out, { recursive: true });
+  const file = join(out, `${name}${sdkExternal ? '' : '-sdk'}.mjs`);
+  await build({
+    entryPoints: [join(root, 'functions', name, 'index.ts')],
+    outfile: file,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    sourcemap: true,
+    external: sdkExternal ? ['@aws-sdk/*'] : [],
+    logLevel: 'silent',
+    banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" },
+  });
+  // a fresh process per sample: module import is a cold-start cost
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));process.exit(0);`;
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, ...DUMMY_ENV },
+      encoding: 'utf8',
+    });
+    samples.push(Number.parseFloat(res.stdout));
+  }
+  samples.sort((a, b) => a - b);
+  return { kb: Math.round(statSync(file).size / 1024), ms: Number((samples[1] ?? Number.NaN).toFixed(1)) };
+}
+
+/**
+ * Lambdas are deployed with the runtime's AWS SDK v3 (external); the proof job runs in its own image
+ * and bundles the SDK. Both variants are measured for the Lambdas so the trade-off stays visible.
+ */
+async function bundles(figures: Record<string, string | number>): Promise<void> {
+  for (const name of HANDLERS) {
+    if (name !== 'proof-job') {
+      const deployed = await bundleAndImport(name, true);
+      figures[`${name} bundle KB (minified, SDK from runtime)`] = deployed.kb;
+      figures[`${name} import ms (SDK from runtime, median of 3)`] = deployed.ms;
+    }
+    const full = await bundleAndImport(name, false);
+    figures[`${name} bundle KB (minified, SDK bundled)`] = full.kb;
+    figures[`${name} import ms (SDK bundled, median of 3)`] = full.ms;
+  }
+}
+
+async function cycle(figures: Record<string, string | number>): Promise<void> {
+  const moto = await startMoto();
+  try {
+    const c = clients(moto.endpoint);
+    const counter = new RequestCounter();
+    counter.attach(c.ddb, 'DynamoDB');
+    counter.attach(c.sqs, 'SQS');
+    counter.attach(c.batch, 'Batch');
+    const prefix = `bench${Date.now().toString(36)}`;
+    const [tables, queues, batchRes] = await Promise.all([
+      makeTables(c.ddb, prefix),
+      makeQueues(c.sqs, prefix),
+      makeBatch(c.batch, moto.endpoint, prefix),
+    ]);
+    const chain = new StubChain(metagraph(256, 10_000));
+    const locks = new LockStore(c.doc, tables.locks);
+    const pogResults = new PogResultStore(c.doc, tables.pogResults, {
+      onRecorded: (o) => locks.markRoundProgress(27, o.roundId),
+    });
+    const stats = new StatsStore(c.doc, tables.stats);
+    const snapshot = () => new Map(counter.counts);
+    const delta = (before: Map<string, number>, service: string) => {
+      let sum = 0;
+      for (const [k, v] of counter.counts) if (k.startsWith(`${service}:`)) sum += v - (before.get(k) ?? 0);
+      return sum;
+    };
+
+    let before = snapshot();
+    const t0 = performance.now();
+    const sync = await runSync(
+      {
+        chain,
+        sqs: c.sqs,
+        queueUrl: queues.queueUrl,
+        miners: new MinerStore(c.doc, tables.miners),
+        pogResults,
+        stats,
+        locks,
+      },
+      {
+        netuid: 27,
+        blacklistHotkeys: [],
+        blacklistColdkeys: [],
+        dedupeIps: false,
+        minMinerVersion: 185,
+        versionFilterThresholdPercent: 60,
+        pogIntervalBlocks: 360,
+        maxJitterSeconds: 0,
+        roundTimeoutSeconds: 3600,
+      },
+    );
+    figures['fan-out 256: sync incl. enqueue ms'] = Math.round(performance.now() - t0);
+    figures['fan-out 256: challenges'] = sync.round.status === 'started' ? sync.round.challenges : 0;
+    figures['sync (first, 256 new miners): DynamoDB requests'] = delta(before, 'DynamoDB');
+    figures['sync: SQS requests'] = delta(before, 'SQS');
+
+    // the worker, one 10-message batch at a time, as the event source would call it
+    const challenges: PogChallenge[] = chain.metagraphValue.neurons.map((n) => ({
+      netuid: 27,
+      roundId: sync.round.status === 'started' ? sync.round.roundId : 'x',
+      uid: n.uid,
+      hotkey: n.hotkey,
+      axon: n.axon ?? { ip: '0.0.0.0', port: 1, version: 0 },
+    }));
+    before = snapshot();
+    const tw = performance.now();
+    for (let i = 0; i < challenges.length; i += 10) {
+      await processChallengeRecords(
+        { batch: c.batch, locks, jobQueue: batchRes.jobQueue, jobDefinition: batchRes.jobDefinition },
+        challenges.slice(i, i + 10).map((ch, j) => ({ messageId: `m${i + j}`, body: JSON.stringify(ch) })),
+        5,
+      );
+    }
+    figures['worker 256 submits ms'] = Math.round(performance.now() - tw);
+    figures['worker: DynamoDB requests per challenge'] = delta(before, 'DynamoDB') / 256;
+    figures['worker: Batch requests per challenge'] = delta(before, 'Batch') / 256;
+
+    before = snapshot();
+    for (const ch of challenges) {
+      await runProofJob(
+        {
+          runner: {
+            run: async (x) => ({
+              hotkey: x.hotkey,
+              uid: x.uid,
+              roundId: x.roundId,
+              gpuName: 'NVIDIA L4',
+              numGpus: 1,
+              attempts: 1,
+              durationMs: 1,
+            }),
+          },
+          sink: pogResults,
+        },
+        JSON.stringify(ch),
+      );
+    }
+    figures['proof job sink: DynamoDB requests per result'] = delta(before, 'DynamoDB') / 256;
+
+    before = snapshot();
+    const tw2 = performance.now();
+    const weights = await runWeights(
+      {
+        chain,
+        pogResults,
+        stats,
+        locks,
+        audit: new AuditStore(c.doc, tables.audit),
+        performance: DEFAULT_PERFORMANCE_CONFIG,
+      },
+      {
+        netuid: 27,
+        mode: 'scores',
+        lockSeconds: 60,
+        blacklistHotkeys: [],
+        blacklistColdkeys: [],
+        dedupeIps: false,
+        minMinerVersion: 185,
+        versionFilterThresholdPercent: 60,
+      },
+    );
+    figures['weights (256 uids) ms'] = Math.round(performance.now() - tw2);
+    figures['weights: status'] = weights.status;
+    figures['weights: DynamoDB requests'] = delta(before, 'DynamoDB');
+  } finally {
+    await moto.stop();
+  }
+}
+
+export async function run(): Promise<Record<string, string | number>> {
+  const figures: Record<string, string | number> = {};
+  await bundles(figures);
+  await cycle(figures);
+  return figures;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.table(await run());
+}
