@@ -64,6 +64,11 @@ export function acknowledgeNagFindings(stack: Stack): void {
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
     'AWS Batch ECS container instances need the AWS-maintained ECS instance policy to register with the cluster',
   );
+  ack(
+    child(stack, 'ProofJobContainer'),
+    'AwsSolutions-IAM5[Resource::*]',
+    'Pulling the job image needs ecr:GetAuthorizationToken, which supports no resource-level permissions',
+  );
   for (const dlq of ['ChallengeDlq', 'ScheduleInvokeDlq']) {
     ack(child(stack, dlq), 'Serverless-SQSRedrivePolicy', 'This queue is itself a dead-letter queue');
   }
