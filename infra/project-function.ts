@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -10,7 +10,7 @@ import { SERVICE_NAME } from '../lib/observability/index.js';
 export interface ProjectFunctionProps {
   /** Path of the entry file, e.g. `functions/sync/index.ts`. */
   readonly entry: string;
-  /** Short name used for the component dimension and the log group. */
+  /** Short name of the pipeline stage (`sync`, `worker`…), set as the `component` tag; the code uses the same name as its metrics dimension. */
   readonly component: string;
   /** @default Duration.seconds(60) */
   readonly timeout?: Duration;
@@ -67,6 +67,7 @@ export class ProjectFunction extends NodejsFunction {
         banner: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
       },
     });
+    Tags.of(this).add('component', props.component);
   }
 
   /** Sets `envName` to the table's name and grants read/write (`rw`) or read (`r`). */

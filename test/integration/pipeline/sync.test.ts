@@ -1,0 +1,102 @@
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { runSync, type SyncDeps, type SyncOptions } from '../../../lib/pipeline/sync.js';
+import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
+import {
+  clients,
+  makeQueues,
+  makeTables,
+  metagraph,
+  queueDepth,
+  StubChain,
+  uniquePrefix,
+} from './fixtures.js';
+
+const OPTIONS: SyncOptions = {
+  netuid: 27,
+  blacklistHotkeys: ['5Hotkey0005'],
+  blacklistColdkeys: [],
+  dedupeIps: false,
+  minMinerVersion: 185,
+  versionFilterThresholdPercent: 60,
+  pogIntervalBlocks: 360,
+  maxJitterSeconds: 900,
+  roundTimeoutSeconds: 3600,
+};
+
+describe('Sync rounds on moto', () => {
+  const endpoint = inject('motoEndpoint');
+  const c = clients(endpoint);
+
+  async function setup(name: string, chain: StubChain): Promise<{ deps: SyncDeps; queueUrl: string }> {
+    const prefix = uniquePrefix(name);
+    const [t, q] = await Promise.all([makeTables(c.ddb, prefix), makeQueues(c.sqs, prefix)]);
+    return {
+      queueUrl: q.queueUrl,
+      deps: {
+        chain,
+        sqs: c.sqs,
+        queueUrl: q.queueUrl,
+        miners: new MinerStore(c.doc, t.miners),
+        pogResults: new PogResultStore(c.doc, t.pogResults),
+        stats: new StatsStore(c.doc, t.stats),
+        locks: new LockStore(c.doc, t.locks),
+        random: () => 0.5,
+      },
+    };
+  }
+
+  let scenario: Awaited<ReturnType<typeof setup>>;
+  let chain: StubChain;
+  beforeAll(async () => {
+    chain = new StubChain(
+      metagraph(8, 2_000, (uid) => (uid === 6 ? { axon: { ip: '1.2.3.4', port: 1, version: 100 } } : {})),
+    );
+    scenario = await setup('sync', chain);
+  });
+
+  it('challenges only queryable, unallocated miners, delayed by the round jitter', async () => {
+    // Prepare: uid 5 blacklisted, uid 6 too old, uid 2 allocated locally, uid 3 allocated per external state
+    await scenario.deps.miners.putHotkeys(
+      chain.metagraphValue.neurons.map((n) => ({ uid: n.uid, hotkey: n.hotkey })),
+    );
+    await scenario.deps.miners.setAllocated(2, true);
+    const external = {
+      read: async () => ({ allocatedHotkeys: ['5Hotkey0003'], penalizedHotkeys: [], statsAllocated: {} }),
+    };
+    // Act
+    const out = await runSync({ ...scenario.deps, external }, OPTIONS);
+    // Assess
+    expect(out.round).toEqual({ status: 'started', roundId: '27-2000', challenges: 4, delaySeconds: 450 });
+    expect(out.queryable).toBe(6);
+    // delayed messages are counted as "delayed", not visible
+    expect(await queueDepth(c.sqs, scenario.queueUrl)).toBe(4);
+    const round = await scenario.deps.locks.round(27);
+    expect(round).toMatchObject({ expected: 4, done: 0, nextRoundBlock: 2_360 });
+  });
+
+  it('waits for the next interval once a round completed, then starts the next one', async () => {
+    // Prepare
+    for (let i = 0; i < 4; i++) await scenario.deps.locks.markRoundProgress(27, '27-2000');
+    // Act
+    chain.metagraphValue = { ...chain.metagraphValue, block: 2_359 };
+    const early = await runSync(scenario.deps, OPTIONS);
+    chain.metagraphValue = { ...chain.metagraphValue, block: 2_360 };
+    const due = await runSync(scenario.deps, OPTIONS);
+    // Assess
+    expect(early.round).toEqual({ status: 'not-due', nextRoundBlock: 2_360 });
+    expect(due.round).toMatchObject({ status: 'started', roundId: '27-2360' });
+  });
+
+  it('makes the round due again when the fan-out fails', async () => {
+    // Prepare
+    const broken = new StubChain(metagraph(3, 7_000));
+    const s = await setup('sync-fail', broken);
+    const deps = { ...s.deps, queueUrl: `${s.queueUrl}-missing` };
+    // Act
+    const error = await runSync(deps, OPTIONS).catch((e: unknown) => e);
+    const round = await deps.locks.round(27);
+    // Assess
+    expect(error).toBeInstanceOf(Error);
+    expect(round).toMatchObject({ roundId: '27-7000', expected: 0, nextRoundBlock: 7_000 });
+  });
+});
