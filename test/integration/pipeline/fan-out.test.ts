@@ -103,7 +103,7 @@ describe('Pipeline on moto: sync fan-out → SQS → worker → Batch', () => {
     // Prepare
     const handler = workerHandler(env);
     // Act
-    const drained = await drainThroughHandler(c.sqs, env.queues.queueUrl, handler);
+    const drained = await drainThroughHandler(c.sqs, env.queues.queueUrl, handler, { lanes: 4 });
     const locks = new LockStore(c.doc, env.tables.locks);
     const jobIds = await Promise.all(
       Array.from({ length: 256 }, (_, uid) =>

@@ -237,42 +237,46 @@ export async function drainThroughHandler(
   sqs: SQSClient,
   queueUrl: string,
   handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
-  maxRounds = 200,
+  options: { readonly lanes?: number; readonly maxRounds?: number } = {},
 ): Promise<{ invocations: number; reported: number }> {
   let invocations = 0;
   let reported = 0;
-  for (let round = 0; round < maxRounds; round++) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
-    const messages = out.Messages ?? [];
-    if (messages.length === 0) break;
-    const event: SQSEvent = { Records: messages.map((m) => sqsRecord(m.MessageId ?? '', m.Body ?? '')) };
-    const response = await handler(event, lambdaContext);
-    invocations++;
-    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-    reported += failed.size;
-    const ok = messages.filter((m) => !failed.has(m.MessageId ?? ''));
-    const bad = messages.filter((m) => failed.has(m.MessageId ?? ''));
-    if (ok.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-        }),
-      );
+  // several lanes play the event source's concurrent pollers
+  const lane = async (): Promise<void> => {
+    for (let round = 0; round < (options.maxRounds ?? 200); round++) {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+      const messages = out.Messages ?? [];
+      if (messages.length === 0) break;
+      const event: SQSEvent = { Records: messages.map((m) => sqsRecord(m.MessageId ?? '', m.Body ?? '')) };
+      const response = await handler(event, lambdaContext);
+      invocations++;
+      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+      reported += failed.size;
+      const ok = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+      const bad = messages.filter((m) => failed.has(m.MessageId ?? ''));
+      if (ok.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+          }),
+        );
+      }
+      if (bad.length > 0) {
+        await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: bad.map((m, i) => ({
+              Id: String(i),
+              ReceiptHandle: m.ReceiptHandle ?? '',
+              VisibilityTimeout: 0,
+            })),
+          }),
+        );
+      }
     }
-    if (bad.length > 0) {
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: bad.map((m, i) => ({
-            Id: String(i),
-            ReceiptHandle: m.ReceiptHandle ?? '',
-            VisibilityTimeout: 0,
-          })),
-        }),
-      );
-    }
-  }
+  };
+  await Promise.all(Array.from({ length: options.lanes ?? 1 }, lane));
   return { invocations, reported };
 }
 
