@@ -1,4 +1,4 @@
-import { asError, type ValidationError } from '../errors.js';
+import { asError } from '../errors.js';
 import type { PogOutcome, PogResultSink, PogRunner } from '../ports.js';
 import { parseChallengeBody } from './worker.js';
 
@@ -36,7 +36,7 @@ export async function runProofJob(deps: ProofJobDeps, challengeJson: string): Pr
   try {
     challenge = parseChallengeBody(challengeJson);
   } catch (error) {
-    const message = (error as ValidationError).message;
+    const message = asError(error).message;
     deps.log?.('invalid challenge', { error: message });
     return { exitCode: ProofJobExit.InvalidChallenge, error: message };
   }
