@@ -150,6 +150,36 @@ describe('Pipeline on moto: sync fan-out → SQS → worker → Batch', () => {
     expect(listed.jobSummaryList?.length).toBe(1);
   });
 
+  it('releases the claim when SubmitJob fails, so the redelivery submits', async () => {
+    // Prepare
+    const e = await newEnv('retry');
+    const body = JSON.stringify({
+      netuid: 27,
+      roundId: 'r-retry',
+      uid: 1,
+      hotkey: '5R',
+      axon: { ip: '10.4.0.1', port: 1, version: 1 },
+    });
+    const broken = buildWorkerHandler({
+      deps: {
+        batch: c.batch,
+        locks: new LockStore(c.doc, e.tables.locks),
+        jobQueue: 'no-such-queue',
+        jobDefinition: e.batch.jobDefinition,
+      },
+      concurrency: 1,
+      logger,
+      metrics,
+    });
+    // Act
+    const failed = await broken({ Records: [sqsRecord('m-1', body)] }, lambdaContext);
+    const retried = await workerHandler(e)({ Records: [sqsRecord('m-1', body)] }, lambdaContext);
+    // Assess
+    expect(failed.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(retried.batchItemFailures).toEqual([]);
+    expect(await new LockStore(c.doc, e.tables.locks).claimRef('r-retry#5R')).toMatch(/.+/);
+  });
+
   it('reports only the bad records of a batch (partial batch failure)', async () => {
     // Prepare
     const e = await newEnv('partial');
