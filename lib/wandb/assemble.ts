@@ -1,0 +1,112 @@
+import type { ExternalState } from '../ports.js';
+import {
+  collectPenalties,
+  consensusStats,
+  type StatsContribution,
+  statsObject,
+  unionAllocated,
+} from './consensus.js';
+import { verifyRunSignature } from './signature.js';
+import { decodeRunConfig, type RunNode } from './wire.js';
+
+/** Why a listed run contributed nothing. */
+export type RejectReason = 'malformed-config' | 'filter-mismatch' | 'bad-signature' | 'not-permitted';
+
+export interface AssembleInput {
+  /** Runs in read order, newest first. */
+  readonly runs: readonly RunNode[];
+  readonly netuid: number;
+  /** Validators above the permit stake (§2.2 step 2). */
+  readonly validHotkeys: ReadonlySet<string>;
+  /** Validators whose penalty list is trusted (§6.4). */
+  readonly trustedPenaltyHotkeys: ReadonlySet<string>;
+}
+
+export interface AssembleResult {
+  readonly state: ExternalState;
+  readonly accepted: number;
+  readonly rejected: Readonly<Record<RejectReason, number>>;
+  readonly malformedStats: number;
+}
+
+function netuidOf(config: Record<string, unknown>): unknown {
+  const inner = config.config;
+  return typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>).netuid : undefined;
+}
+
+function nonEmptyArray(value: unknown): value is unknown[] {
+  return Array.isArray(value) && value.length > 0;
+}
+
+/**
+ * Turns listed runs into the external state (§6.2–§6.4). A run counts only if its config decodes,
+ * it is a validator run for `netuid` (re-checked here: the server filter is not trusted) and its
+ * signature verifies. Allocations and stats come from validators in `validHotkeys`, penalties from
+ * `trustedPenaltyHotkeys`.
+ *
+ * Deliberate difference from the reference: each hotkey contributes each field once, from its
+ * newest run that has it, so a validator cannot multiply its consensus vote by keeping several runs.
+ */
+export function assembleExternalState(input: AssembleInput): AssembleResult {
+  const rejected: Record<RejectReason, number> = {
+    'malformed-config': 0,
+    'filter-mismatch': 0,
+    'bad-signature': 0,
+    'not-permitted': 0,
+  };
+  const allocationLists: unknown[] = [];
+  const contributions: StatsContribution[] = [];
+  const penaltyLists: unknown[] = [];
+  const seen = { allocated: new Set<string>(), stats: new Set<string>(), penalties: new Set<string>() };
+  let accepted = 0;
+
+  for (const run of input.runs) {
+    let config: Record<string, unknown>;
+    try {
+      config = decodeRunConfig(run.config);
+    } catch {
+      rejected['malformed-config'] += 1;
+      continue;
+    }
+    if (config.role !== 'validator' || netuidOf(config) !== input.netuid) {
+      rejected['filter-mismatch'] += 1;
+      continue;
+    }
+    const hotkey = config.hotkey;
+    if (typeof hotkey !== 'string' || !verifyRunSignature(run.name, hotkey, config.signature)) {
+      rejected['bad-signature'] += 1;
+      continue;
+    }
+    const permitted = input.validHotkeys.has(hotkey);
+    const trusted = input.trustedPenaltyHotkeys.has(hotkey);
+    if (!permitted && !trusted) {
+      rejected['not-permitted'] += 1;
+      continue;
+    }
+    accepted += 1;
+    if (permitted && nonEmptyArray(config.allocated_hotkeys) && !seen.allocated.has(hotkey)) {
+      seen.allocated.add(hotkey);
+      allocationLists.push(config.allocated_hotkeys);
+    }
+    if (permitted && statsObject(config.stats) !== null && !seen.stats.has(hotkey)) {
+      seen.stats.add(hotkey);
+      contributions.push({ stats: config.stats });
+    }
+    if (trusted && nonEmptyArray(config.penalized_hotkeys_checklist) && !seen.penalties.has(hotkey)) {
+      seen.penalties.add(hotkey);
+      penaltyLists.push(config.penalized_hotkeys_checklist);
+    }
+  }
+
+  const consensus = consensusStats(contributions);
+  return {
+    state: {
+      allocatedHotkeys: unionAllocated(allocationLists),
+      penalizedHotkeys: collectPenalties(penaltyLists),
+      statsAllocated: consensus.stats,
+    },
+    accepted,
+    rejected,
+    malformedStats: consensus.malformed,
+  };
+}
