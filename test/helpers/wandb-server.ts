@@ -234,13 +234,15 @@ export async function startWandbServer(
         return;
       }
       case 'status':
-        return json(res, fault.status, { errors: [{ message: `status ${fault.status}` }] });
+        json(res, fault.status, { errors: [{ message: `status ${fault.status}` }] });
+        return;
       case 'garbage':
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('<html>502 Bad Gateway</html>');
         return;
       case 'graphql-error':
-        return json(res, 200, { errors: [{ message: fault.message, path: ['project'] }], data: null });
+        json(res, 200, { errors: [{ message: fault.message, path: ['project'] }], data: null });
+        return;
       case 'oversized':
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(`{"data":"${'x'.repeat(fault.bytes)}"}`);
@@ -279,11 +281,13 @@ export async function startWandbServer(
           res.end('Unauthorized');
           return;
         }
-        if (/\bupsertBucket\s*\(/.test(recorded.query))
-          return json(res, 200, { data: answerUpsert(recorded.variables) });
-        if (/\bruns\s*\(/.test(recorded.query))
-          return json(res, 200, { data: answerRuns(recorded.variables) });
-        json(res, 400, { errors: [{ message: 'unsupported operation' }], data: null });
+        if (/\bupsertBucket\s*\(/.test(recorded.query)) {
+          json(res, 200, { data: answerUpsert(recorded.variables) });
+        } else if (/\bruns\s*\(/.test(recorded.query)) {
+          json(res, 200, { data: answerRuns(recorded.variables) });
+        } else {
+          json(res, 400, { errors: [{ message: 'unsupported operation' }], data: null });
+        }
       };
       const fault = state.fault?.(index, recorded);
       if (fault) applyFault(res, fault, respond);
