@@ -20,6 +20,8 @@ export interface AssembleInput {
   readonly validHotkeys: ReadonlySet<string>;
   /** Validators whose penalty list is trusted (§6.4). */
   readonly trustedPenaltyHotkeys: ReadonlySet<string>;
+  /** Signature check; defaults to {@link verifyRunSignature} (the service passes a memoised one). */
+  readonly verify?: (runId: string, hotkey: string, signature: unknown) => boolean;
 }
 
 export interface AssembleResult {
@@ -59,6 +61,7 @@ export function assembleExternalState(input: AssembleInput): AssembleResult {
   const penaltyLists: unknown[] = [];
   const seen = { allocated: new Set<string>(), stats: new Set<string>(), penalties: new Set<string>() };
   let accepted = 0;
+  const verify = input.verify ?? verifyRunSignature;
 
   for (const run of input.runs) {
     let config: Record<string, unknown>;
@@ -73,7 +76,7 @@ export function assembleExternalState(input: AssembleInput): AssembleResult {
       continue;
     }
     const hotkey = config.hotkey;
-    if (typeof hotkey !== 'string' || !verifyRunSignature(run.name, hotkey, config.signature)) {
+    if (typeof hotkey !== 'string' || !verify(run.name, hotkey, config.signature)) {
       rejected['bad-signature'] += 1;
       continue;
     }

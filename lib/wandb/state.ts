@@ -12,7 +12,10 @@ import {
   type WandbMetrics,
 } from './observability.js';
 import { type PublishRunInput, type PublishRunResult, publishValidatorRun } from './publish.js';
+import { verifyRunSignature } from './signature.js';
 import type { RunNode } from './wire.js';
+
+const VERIFY_CACHE_SIZE = 4_096;
 
 export interface WandbStateOptions {
   /** The parsed `wandb` section (see `parseWandbConfig`). */
@@ -63,6 +66,20 @@ export function createWandbState(options: WandbStateOptions): WandbStateService 
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
   const trusted = new Set(config.trustedPenaltyValidators);
+  // A run's signature only changes when its owner re-signs, and sr25519 checks cost ~3 ms each in
+  // pure JS, so a warm container remembers them (bounded; cleared wholesale when full).
+  const verified = new Map<string, boolean>();
+  const verify = (runId: string, hotkey: string, signature: unknown): boolean => {
+    if (typeof signature !== 'string') return false;
+    const key = `${runId}|${hotkey}|${signature}`;
+    let valid = verified.get(key);
+    if (valid === undefined) {
+      valid = verifyRunSignature(runId, hotkey, signature);
+      if (verified.size >= VERIFY_CACHE_SIZE) verified.clear();
+      verified.set(key, valid);
+    }
+    return valid;
+  };
 
   async function listValidatorRuns(
     netuid: number,
@@ -110,6 +127,7 @@ export function createWandbState(options: WandbStateOptions): WandbStateService 
         netuid: metagraph.netuid,
         validHotkeys: validValidatorHotkeys(metagraph, config.permitStake),
         trustedPenaltyHotkeys: trusted,
+        verify,
       });
       const rejectedRuns =
         Object.values(assembled.rejected).reduce((sum, n) => sum + n, 0) + listed.malformed;
