@@ -66,6 +66,8 @@ export function createWandbState(options: WandbStateOptions): WandbStateService 
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
   const trusted = new Set(config.trustedPenaltyValidators);
+  // Our run id per (netuid, hotkey) once published, so a warm container skips the lookup.
+  const knownRunIds = new Map<string, string>();
   // A run's signature only changes when its owner re-signs, and sr25519 checks cost ~3 ms each in
   // pure JS, so a warm container remembers them (bounded; cleared wholesale when full).
   const verified = new Map<string, boolean>();
@@ -166,8 +168,15 @@ export function createWandbState(options: WandbStateOptions): WandbStateService 
       if (status === 'unavailable') return emptyState(meta);
       return { ...assembled.state, meta };
     },
-    publish(input) {
-      return publishValidatorRun({ client, config, logger, metrics }, input);
+    async publish(input) {
+      const key = `${input.netuid}|${input.signer.address}`;
+      const runId = input.runId ?? knownRunIds.get(key);
+      const result = await publishValidatorRun(
+        { client, config, logger, metrics },
+        runId === undefined ? input : { ...input, runId },
+      );
+      if (result.status === 'published' && result.runId !== undefined) knownRunIds.set(key, result.runId);
+      return result;
     },
   };
 }

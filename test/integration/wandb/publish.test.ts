@@ -137,6 +137,18 @@ describe('createWandbState().publish()', () => {
     });
   });
 
+  it('remembers its run id in a warm container and skips the lookup next time', async () => {
+    // Prepare
+    const { wandb } = service();
+    const first = await wandb.publish(input());
+    const requestsBefore = server.requests.length;
+    // Act
+    const second = await wandb.publish(input());
+    // Assess
+    expect(second).toMatchObject({ status: 'published', runId: first.runId, created: false });
+    expect(server.requests.length - requestsBefore).toBe(1);
+  });
+
   it('uses a given run id without a lookup', async () => {
     // Prepare
     const { wandb } = service();
