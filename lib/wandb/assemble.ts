@@ -13,7 +13,7 @@ import { decodeRunConfig, type RunNode } from './wire.js';
 export type RejectReason = 'malformed-config' | 'filter-mismatch' | 'bad-signature' | 'not-permitted';
 
 export interface AssembleInput {
-  /** Runs in read order, newest first. */
+  /** Runs in read order, oldest first (`+created_at`, as the reference reads them). */
   readonly runs: readonly RunNode[];
   readonly netuid: number;
   /** Validators above the permit stake (§2.2 step 2). */
@@ -47,7 +47,8 @@ function nonEmptyArray(value: unknown): value is unknown[] {
  * `trustedPenaltyHotkeys`.
  *
  * Deliberate difference from the reference: each hotkey contributes each field once, from its
- * newest run that has it, so a validator cannot multiply its consensus vote by keeping several runs.
+ * newest (last-listed) run that has it, so a validator cannot multiply its consensus vote by keeping
+ * several runs. Contributions keep the read order, which decides the reference's first-seen tie-breaks.
  */
 export function assembleExternalState(input: AssembleInput): AssembleResult {
   const rejected: Record<RejectReason, number> = {
@@ -56,11 +57,8 @@ export function assembleExternalState(input: AssembleInput): AssembleResult {
     'bad-signature': 0,
     'not-permitted': 0,
   };
-  const allocationLists: unknown[] = [];
-  const contributions: StatsContribution[] = [];
-  const penaltyLists: unknown[] = [];
-  const seen = { allocated: new Set<string>(), stats: new Set<string>(), penalties: new Set<string>() };
-  let accepted = 0;
+  type Accepted = { readonly hotkey: string; readonly config: Record<string, unknown> };
+  const acceptedRuns: Accepted[] = [];
   const verify = input.verify ?? verifyRunSignature;
 
   for (const run of input.runs) {
@@ -80,26 +78,35 @@ export function assembleExternalState(input: AssembleInput): AssembleResult {
       rejected['bad-signature'] += 1;
       continue;
     }
-    const permitted = input.validHotkeys.has(hotkey);
-    const trusted = input.trustedPenaltyHotkeys.has(hotkey);
-    if (!permitted && !trusted) {
+    if (!input.validHotkeys.has(hotkey) && !input.trustedPenaltyHotkeys.has(hotkey)) {
       rejected['not-permitted'] += 1;
       continue;
     }
-    accepted += 1;
-    if (permitted && nonEmptyArray(config.allocated_hotkeys) && !seen.allocated.has(hotkey)) {
-      seen.allocated.add(hotkey);
-      allocationLists.push(config.allocated_hotkeys);
-    }
-    if (permitted && statsObject(config.stats) !== null && !seen.stats.has(hotkey)) {
-      seen.stats.add(hotkey);
-      contributions.push({ stats: config.stats });
-    }
-    if (trusted && nonEmptyArray(config.penalized_hotkeys_checklist) && !seen.penalties.has(hotkey)) {
-      seen.penalties.add(hotkey);
-      penaltyLists.push(config.penalized_hotkeys_checklist);
-    }
+    acceptedRuns.push({ hotkey, config });
   }
+
+  // Which run supplies each (hotkey, field): the last-listed, i.e. newest, run that has the field.
+  const supplier = {
+    allocated: new Map<string, number>(),
+    stats: new Map<string, number>(),
+    penalties: new Map<string, number>(),
+  };
+  acceptedRuns.forEach(({ hotkey, config }, index) => {
+    const permitted = input.validHotkeys.has(hotkey);
+    if (permitted && nonEmptyArray(config.allocated_hotkeys)) supplier.allocated.set(hotkey, index);
+    if (permitted && statsObject(config.stats) !== null) supplier.stats.set(hotkey, index);
+    if (input.trustedPenaltyHotkeys.has(hotkey) && nonEmptyArray(config.penalized_hotkeys_checklist)) {
+      supplier.penalties.set(hotkey, index);
+    }
+  });
+  const allocationLists: unknown[] = [];
+  const contributions: StatsContribution[] = [];
+  const penaltyLists: unknown[] = [];
+  acceptedRuns.forEach(({ hotkey, config }, index) => {
+    if (supplier.allocated.get(hotkey) === index) allocationLists.push(config.allocated_hotkeys);
+    if (supplier.stats.get(hotkey) === index) contributions.push({ stats: config.stats });
+    if (supplier.penalties.get(hotkey) === index) penaltyLists.push(config.penalized_hotkeys_checklist);
+  });
 
   const consensus = consensusStats(contributions);
   return {
@@ -108,7 +115,7 @@ export function assembleExternalState(input: AssembleInput): AssembleResult {
       penalizedHotkeys: collectPenalties(penaltyLists),
       statsAllocated: consensus.stats,
     },
-    accepted,
+    accepted: acceptedRuns.length,
     rejected,
     malformedStats: consensus.malformed,
   };

@@ -34,7 +34,7 @@ export interface ListRunsRequest {
   readonly project: string;
   /** MongoDB-style filter, sent as the `filters` JSONString (e.g. `{"$and": [{"config.role": "validator"}]}`). */
   readonly filters: Readonly<Record<string, unknown>>;
-  /** `-created_at` = newest first (the Python client's default). */
+  /** `+created_at` = oldest first (the Python client's default since 0.17), `-created_at` = newest first. */
   readonly order?: string;
   readonly perPage: number;
   readonly cursor?: string | null;
@@ -70,7 +70,7 @@ export class WandbClient {
 
   /**
    * Sends one GraphQL operation and returns its `data`.
-   * @throws {TimeoutError} past `timeoutMs` (or when `signal` aborts).
+   * @throws {TimeoutError} past `timeoutMs`, or when `signal` aborts (the caller's overall deadline).
    * @throws {WandbHttpError} on a non-2xx status; {@link WandbResponseError} on an oversized,
    *   non-JSON or `errors`-carrying body.
    */
@@ -101,8 +101,13 @@ export class WandbClient {
         throw new WandbHttpError(response.status, `W&B answered HTTP ${response.status}`);
       }
     } catch (error) {
-      if (combined.aborted) {
+      if (timeout.aborted) {
         throw new TimeoutError(`W&B did not answer within ${this.options.timeoutMs} ms`, { cause: error });
+      }
+      if (signal?.aborted) {
+        throw new TimeoutError('W&B request abandoned: the caller aborted or its deadline passed', {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -136,7 +141,7 @@ export class WandbClient {
         entity: request.entity,
         project: request.project,
         filters: JSON.stringify(request.filters),
-        order: request.order ?? '-created_at',
+        order: request.order ?? '+created_at',
         perPage: request.perPage,
         cursor: request.cursor ?? null,
       },

@@ -97,7 +97,8 @@ export function createWandbState(options: WandbStateOptions): WandbStateService 
             entity: config.entity,
             project: config.project,
             filters: { $and: [{ 'config.role': 'validator' }, { 'config.config.netuid': netuid }] },
-            order: '-created_at',
+            // the reference's order (wandb 0.19 default), so first-seen tie-breaks match it
+            order: '+created_at',
             perPage: config.perPage,
             cursor,
           },

@@ -263,9 +263,9 @@ describe('createWandbState().read()', () => {
     const { wandb, rec } = service({ perPage: 1, timeoutMs: 150 });
     // Act
     const state = await wandb.read(metagraph());
-    // Assess
+    // Assess: runs are read oldest first, as the reference reads them
     expect(state.meta.status).toBe('partial');
-    expect(state.allocatedHotkeys).toEqual([MINER_A]);
+    expect(state.allocatedHotkeys).toEqual([MINER_B]);
     expect(rec.metrics).toContainEqual({ name: 'WandbReadPartial', unit: 'Count', value: 1 });
   });
 

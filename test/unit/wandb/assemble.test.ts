@@ -40,12 +40,12 @@ const entry = (gpu: string, score: number) => ({
 
 describe('Function: assembleExternalState()', () => {
   it('counts one stats vote per validator hotkey: its newest run that has stats', () => {
-    // Prepare: A has three runs voting H100, B one run voting A100; newest first
+    // Prepare: A has three runs (two voting H200), B one run voting A100; oldest first
     const runs = [
-      node(a, 'a-new', { allocated_hotkeys: ['5X'] }),
-      node(b, 'b-one', { stats: { '1': entry('A100', 38) } }),
-      node(a, 'a-mid', { stats: { '1': entry('H200', 80) } }),
       node(a, 'a-old', { stats: { '1': entry('H200', 80) }, allocated_hotkeys: ['5Y'] }),
+      node(a, 'a-mid', { stats: { '1': entry('H200', 80) } }),
+      node(b, 'b-one', { stats: { '1': entry('A100', 38) } }),
+      node(a, 'a-new', { allocated_hotkeys: ['5X'] }),
     ];
     // Act
     const result = assembleExternalState({

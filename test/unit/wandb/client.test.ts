@@ -55,7 +55,7 @@ describe('Class: WandbClient', () => {
       entity: 'e',
       project: 'p',
       filters: '{"config.role":"validator"}',
-      order: '-created_at',
+      order: '+created_at',
       perPage: 7,
       cursor: null,
     });
@@ -90,6 +90,19 @@ describe('Class: WandbClient', () => {
     const client = new WandbClient({ baseUrl: 'http://x', timeoutMs: 30, maxResponseBytes: 100, fetch: fn });
     // Act / Assess
     await expect(client.request('{ viewer { id } }', {})).rejects.toThrow(TimeoutError);
+  });
+
+  it('names the caller's deadline when its signal aborts first', async () => {
+    // Prepare
+    const { fn } = stubFetch(
+      (_url, init) =>
+        new Promise((_resolve, reject) => {
+          init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        }),
+    );
+    const client = new WandbClient({ baseUrl: 'http://x', timeoutMs: 10_000, maxResponseBytes: 100, fetch: fn });
+    // Act / Assess
+    await expect(client.request('{ viewer { id } }', {}, AbortSignal.timeout(20))).rejects.toThrow(/deadline passed/);
   });
 
   it('reports a null project as not found', async () => {
