@@ -92,7 +92,7 @@ describe('Class: WandbClient', () => {
     await expect(client.request('{ viewer { id } }', {})).rejects.toThrow(TimeoutError);
   });
 
-  it('names the caller's deadline when its signal aborts first', async () => {
+  it('names the caller deadline when its signal aborts first', async () => {
     // Prepare
     const { fn } = stubFetch(
       (_url, init) =>
@@ -100,9 +100,16 @@ describe('Class: WandbClient', () => {
           init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
         }),
     );
-    const client = new WandbClient({ baseUrl: 'http://x', timeoutMs: 10_000, maxResponseBytes: 100, fetch: fn });
+    const client = new WandbClient({
+      baseUrl: 'http://x',
+      timeoutMs: 10_000,
+      maxResponseBytes: 100,
+      fetch: fn,
+    });
     // Act / Assess
-    await expect(client.request('{ viewer { id } }', {}, AbortSignal.timeout(20))).rejects.toThrow(/deadline passed/);
+    await expect(client.request('{ viewer { id } }', {}, AbortSignal.timeout(20))).rejects.toThrow(
+      /deadline passed/,
+    );
   });
 
   it('reports a null project as not found', async () => {
