@@ -299,6 +299,20 @@ describe('createWandbState().read()', () => {
     expect(state.allocatedHotkeys).toEqual([]);
   });
 
+  it('treats an unreachable W&B (connection refused) as unavailable', async () => {
+    // Prepare
+    const { wandb, rec } = service();
+    const replacement = await startWandbServer({ apiKey: API_KEY }); // started first: the old port stays free
+    await server.stop();
+    server = replacement; // afterEach stops this one
+    // Act
+    const state = await wandb.read(metagraph());
+    // Assess
+    expect(state.meta.status).toBe('unavailable');
+    expect(state.meta.error).toMatch(/fetch failed/);
+    expect(rec.metrics).toContainEqual({ name: 'WandbReadFailed', unit: 'Count', value: 1 });
+  });
+
   it('reports a rejected API key as HTTP 401 without echoing the key', async () => {
     // Prepare
     const { wandb, rec } = service({}, 'wrong-key-abcdef');
