@@ -118,56 +118,75 @@ export function createWandbState(options: WandbStateOptions): WandbStateService 
     return { runs, malformed, error: `stopped after ${config.maxPages} pages (wandb.maxPages)` };
   }
 
+  async function readState(
+    metagraph: Metagraph,
+  ): Promise<ExternalState & { readonly meta: ExternalStateMeta }> {
+    const started = performance.now();
+    const listed = await listValidatorRuns(metagraph.netuid);
+    const assembled = assembleExternalState({
+      runs: listed.runs,
+      netuid: metagraph.netuid,
+      validHotkeys: validValidatorHotkeys(metagraph, config.permitStake),
+      trustedPenaltyHotkeys: trusted,
+      verify,
+    });
+    const rejectedRuns = Object.values(assembled.rejected).reduce((sum, n) => sum + n, 0) + listed.malformed;
+    const status: ExternalStateMeta['status'] =
+      listed.error === undefined ? 'complete' : listed.runs.length === 0 ? 'unavailable' : 'partial';
+    const meta: ExternalStateMeta = {
+      status,
+      runsRead: listed.runs.length + listed.malformed,
+      runsAccepted: assembled.accepted,
+      runsRejected: rejectedRuns,
+      ...(listed.error === undefined ? {} : { error: listed.error }),
+    };
+    const summary = {
+      netuid: metagraph.netuid,
+      ...meta,
+      rejected: { ...assembled.rejected, 'malformed-node': listed.malformed },
+      malformedStats: assembled.malformedStats,
+      allocated: assembled.state.allocatedHotkeys.length,
+      statsAllocated: Object.keys(assembled.state.statsAllocated).length,
+      penalized: assembled.state.penalizedHotkeys.length,
+      ms: Math.round(performance.now() - started),
+    };
+    metrics.addMetric(WANDB_METRICS.readMs, 'Milliseconds', summary.ms);
+    metrics.addMetric(WANDB_METRICS.runsAccepted, 'Count', meta.runsAccepted);
+    metrics.addMetric(WANDB_METRICS.runsRejected, 'Count', meta.runsRejected);
+    if (status === 'complete') {
+      logger.info('wandb state read', summary);
+    } else {
+      metrics.addMetric(
+        status === 'partial' ? WANDB_METRICS.readPartial : WANDB_METRICS.readFailed,
+        'Count',
+        1,
+      );
+      logger.warn(`wandb state ${status}; scoring continues on local data`, summary);
+    }
+    if (status === 'unavailable') return emptyState(meta);
+    return { ...assembled.state, meta };
+  }
+
   return {
     async read(metagraph) {
       if (!config.enabled) {
         return emptyState({ status: 'disabled', runsRead: 0, runsAccepted: 0, runsRejected: 0 });
       }
-      const started = performance.now();
-      const listed = await listValidatorRuns(metagraph.netuid);
-      const assembled = assembleExternalState({
-        runs: listed.runs,
-        netuid: metagraph.netuid,
-        validHotkeys: validValidatorHotkeys(metagraph, config.permitStake),
-        trustedPenaltyHotkeys: trusted,
-        verify,
-      });
-      const rejectedRuns =
-        Object.values(assembled.rejected).reduce((sum, n) => sum + n, 0) + listed.malformed;
-      const status: ExternalStateMeta['status'] =
-        listed.error === undefined ? 'complete' : listed.runs.length === 0 ? 'unavailable' : 'partial';
-      const meta: ExternalStateMeta = {
-        status,
-        runsRead: listed.runs.length + listed.malformed,
-        runsAccepted: assembled.accepted,
-        runsRejected: rejectedRuns,
-        ...(listed.error === undefined ? {} : { error: listed.error }),
-      };
-      const summary = {
-        netuid: metagraph.netuid,
-        ...meta,
-        rejected: { ...assembled.rejected, 'malformed-node': listed.malformed },
-        malformedStats: assembled.malformedStats,
-        allocated: assembled.state.allocatedHotkeys.length,
-        statsAllocated: Object.keys(assembled.state.statsAllocated).length,
-        penalized: assembled.state.penalizedHotkeys.length,
-        ms: Math.round(performance.now() - started),
-      };
-      metrics.addMetric(WANDB_METRICS.readMs, 'Milliseconds', summary.ms);
-      metrics.addMetric(WANDB_METRICS.runsAccepted, 'Count', meta.runsAccepted);
-      metrics.addMetric(WANDB_METRICS.runsRejected, 'Count', meta.runsRejected);
-      if (status === 'complete') {
-        logger.info('wandb state read', summary);
-      } else {
-        metrics.addMetric(
-          status === 'partial' ? WANDB_METRICS.readPartial : WANDB_METRICS.readFailed,
-          'Count',
-          1,
-        );
-        logger.warn(`wandb state ${status}; scoring continues on local data`, summary);
+      try {
+        return await readState(metagraph);
+      } catch (error) {
+        // Only a bug gets here (every W&B failure is handled above); the cycle still goes on.
+        const message = `${asError(error).name}: ${asError(error).message}`;
+        metrics.addMetric(WANDB_METRICS.readFailed, 'Count', 1);
+        logger.warn('wandb state unavailable; scoring continues on local data', { error: message });
+        return emptyState({
+          status: 'unavailable',
+          runsRead: 0,
+          runsAccepted: 0,
+          runsRejected: 0,
+          error: message,
+        });
       }
-      if (status === 'unavailable') return emptyState(meta);
-      return { ...assembled.state, meta };
     },
     async publish(input) {
       const key = `${input.netuid}|${input.signer.address}`;

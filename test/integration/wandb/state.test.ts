@@ -361,6 +361,23 @@ describe('createWandbState().read()', () => {
     expect(rec.logs.at(-1)?.extra[0]).toMatchObject({ malformedStats: 2 });
   });
 
+  it('never throws into the cycle, even on an unexpected failure', async () => {
+    // Prepare
+    const broken = {
+      netuid: 27,
+      block: 1,
+      get neurons(): never {
+        throw new Error('metagraph exploded');
+      },
+    };
+    const { wandb, rec } = service();
+    // Act
+    const state = await wandb.read(broken);
+    // Assess
+    expect(state.meta).toMatchObject({ status: 'unavailable', error: 'Error: metagraph exploded' });
+    expect(rec.metrics).toContainEqual({ name: 'WandbReadFailed', unit: 'Count', value: 1 });
+  });
+
   it('does not call W&B when switched off', async () => {
     // Prepare
     const { wandb } = service({ enabled: false });
