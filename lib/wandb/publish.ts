@@ -114,7 +114,7 @@ export function buildValidatorRunConfig(
   inner.netuid = input.netuid;
   const stats: Record<string, unknown> = {};
   for (const [key, stat] of Object.entries(input.stats)) {
-    const uid = stat.uid ?? Number(key);
+    const uid = Number(key);
     stats[String(uid)] = {
       uid,
       hotkey: stat.hotkey,
@@ -178,9 +178,13 @@ export async function publishValidatorRun(
   const parsed = PublishInputSchema.safeParse(input);
   if (!parsed.success)
     return fail(`invalid publish input: ${formatIssues(parsed.error).slice(0, 5).join('; ')}`);
-  for (const key of Object.keys(input.stats)) {
-    if (canonicalUid(key) !== key)
+  for (const [key, stat] of Object.entries(input.stats)) {
+    if (canonicalUid(key) !== key) {
       return fail(`invalid publish input: stats key ${JSON.stringify(key)} is not a uid`);
+    }
+    if (stat.uid !== undefined && String(stat.uid) !== key) {
+      return fail(`invalid publish input: stats.${key}.uid is ${stat.uid}`);
+    }
   }
   if (input.signer.type !== undefined && input.signer.type !== 'sr25519') {
     return fail(`our hotkey must be sr25519, not ${input.signer.type}`);

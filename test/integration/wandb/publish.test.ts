@@ -197,6 +197,16 @@ describe('createWandbState().publish()', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('refuses a stats entry whose uid disagrees with its key', async () => {
+    // Prepare
+    const { wandb } = service();
+    // Act
+    const result = await wandb.publish(input({ stats: { '3': { ...h100, uid: 4 } } }));
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', error: expect.stringMatching(/stats\.3\.uid is 4/) });
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('does nothing when switched off', async () => {
     // Prepare
     const { wandb } = service({ enabled: false });
