@@ -111,6 +111,23 @@ export interface ExternalState {
     string | { readonly hotkey: string; readonly [key: string]: unknown }
   >;
   readonly statsAllocated: Readonly<Record<string, ExternalStat>>;
+  /** How the state was obtained (lib/wandb sets it); absent means complete. */
+  readonly meta?: ExternalStateMeta;
+}
+
+/**
+ * `complete`: every page was read; `partial`: a page failed or the page bound was hit, the lists
+ * hold what was read; `unavailable`: nothing could be read, the lists are empty; `disabled`: off by
+ * configuration. Consumers score on local data alone when the lists are empty.
+ */
+export interface ExternalStateMeta {
+  readonly status: 'complete' | 'partial' | 'unavailable' | 'disabled';
+  readonly runsRead: number;
+  /** Runs whose config decoded, matched the filter and whose signature verified. */
+  readonly runsAccepted: number;
+  readonly runsRejected: number;
+  /** A short, secret-free reason when the status is not `complete`. */
+  readonly error?: string;
 }
 
 export interface ExternalStat {

@@ -1,0 +1,17 @@
+import { PogValidatorError } from '../errors.js';
+
+/** W&B answered with something other than a usable GraphQL result. */
+export class WandbError extends PogValidatorError {}
+
+/** An HTTP status other than 2xx (401 for a bad key, 429 when rate limited, 5xx). */
+export class WandbHttpError extends WandbError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The body was too large, not JSON, or carried GraphQL `errors`. */
+export class WandbResponseError extends WandbError {}

@@ -1,0 +1,48 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { ConfigError } from '../../../lib/errors.js';
+import { NI_PENALTY_VALIDATOR, parseWandbConfig } from '../../../lib/wandb/config.js';
+import type { WandbLogger, WandbMetrics } from '../../../lib/wandb/observability.js';
+import { createWandbState } from '../../../lib/wandb/state.js';
+
+describe('Function: parseWandbConfig()', () => {
+  it('defaults to the reference project, penalty validator and permit stake', () => {
+    // Act
+    const config = parseWandbConfig(undefined);
+    // Assess
+    expect(config).toMatchObject({
+      enabled: true,
+      baseUrl: 'https://api.wandb.ai',
+      entity: 'neuralinternet',
+      project: 'opencompute',
+      trustedPenaltyValidators: [NI_PENALTY_VALIDATOR],
+      permitStake: 1e4,
+      version: 190,
+    });
+  });
+
+  it('names every bad key and rejects unknown keys', () => {
+    // Act
+    const act = () => parseWandbConfig({ timeoutMs: -1, baseUrl: 'ftp://x', permitStak: 3 });
+    // Assess
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(/wandb\.timeoutMs/);
+    expect(act).toThrow(/wandb\.baseUrl/);
+    expect(act).toThrow(/permitStak/);
+  });
+});
+
+describe('Function: createWandbState()', () => {
+  it('fails loudly at construction when enabled without an API key', () => {
+    // Act / Assess
+    expect(() => createWandbState({ config: parseWandbConfig({}) })).toThrow(/API key/);
+    expect(() => createWandbState({ config: parseWandbConfig({ enabled: false }) })).not.toThrow();
+  });
+
+  it('takes a Powertools Logger and Metrics as its logger and metrics', () => {
+    // Assess (compile-time)
+    expectTypeOf<Logger>().toExtend<WandbLogger>();
+    expectTypeOf<Metrics>().toExtend<WandbMetrics>();
+  });
+});
