@@ -5,7 +5,7 @@ import { loadPerformanceConfig } from '../../lib/config/gpu-performance.js';
 import { createLogger } from '../../lib/observability/index.js';
 import { runProofJob } from '../../lib/pipeline/proof-job.js';
 import { createPogRunner } from '../../lib/pog/index.js';
-import { LockStore, PogResultStore } from '../../lib/store/index.js';
+import { createPogResultSink } from '../../lib/store/index.js';
 
 /**
  * The AWS Batch entry (not a Lambda): one container run per challenge, which arrives in the
@@ -15,10 +15,11 @@ async function main(): Promise<number> {
   const env = loadEnv(ProofJobEnvSchema);
   const logger = createLogger('proof-job');
   const doc = createDynamoDocumentClient();
-  const locks = new LockStore(doc, env.TABLE_LOCKS);
-  const sink = new PogResultStore(doc, env.TABLE_POG_RESULTS, {
-    onRecorded: (outcome) => locks.markRoundProgress(env.NETUID, outcome.roundId),
-  });
+  const sink = createPogResultSink(
+    doc,
+    { pogResults: env.TABLE_POG_RESULTS, locks: env.TABLE_LOCKS },
+    env.NETUID,
+  );
   const hotkeySecret = await readHotkeySecret(createSecretsClient(), env.HOTKEY_SECRET_ARN);
   const runner = createPogRunner({ performance: loadPerformanceConfig(), hotkeySecret });
   const result = await runProofJob(

@@ -3,6 +3,7 @@ export { batchWriteAll, StoreError } from './batch-write.js';
 export { type ClaimResult, LockStore, type RoundState } from './locks.js';
 export { type MinerRow, MinerStore } from './miners.js';
 export { type GpuSpecs, newestSpecs, POG_ROWS_KEPT, PogResultStore, type PogRow } from './pog-results.js';
+export { createPogResultSink } from './sink.js';
 export { type StatsEntry, type StatsRow, StatsStore } from './stats.js';
 export {
   createTables,

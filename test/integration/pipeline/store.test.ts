@@ -173,10 +173,7 @@ describe('DynamoDB stores on moto', () => {
       { roundId: 'r-job', startBlock: 1, nextRoundBlock: 361, expected: 2, done: 0, deadline: 2e9 },
       null,
     );
-    const sink = new PogResultStore(c.doc, tables.pogResults, {
-      now: clock,
-      onRecorded: (o) => locks.markRoundProgress(99, o.roundId),
-    });
+    const sink = createPogResultSink(c.doc, tables, 99, clock);
     const challenge = JSON.stringify({
       netuid: 99,
       roundId: 'r-job',
