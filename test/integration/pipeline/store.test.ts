@@ -3,6 +3,7 @@ import { runProofJob } from '../../../lib/pipeline/proof-job.js';
 import { runSync } from '../../../lib/pipeline/sync.js';
 import type { PogOutcome } from '../../../lib/ports.js';
 import {
+  createPogResultSink,
   LockStore,
   MinerStore,
   PogResultStore,
