@@ -5,6 +5,7 @@ import * as batch from 'aws-cdk-lib/aws-batch';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -179,6 +180,8 @@ export class PipelineStack extends Stack {
           props.jobImage ??
           ecs.ContainerImage.fromAsset(ROOT, {
             file: 'Dockerfile',
+            // the GPU families are x86_64, whatever machine runs the deploy
+            platform: Platform.LINUX_AMD64,
             exclude: ['node_modules', 'cdk.out', '.tmp', '.git', 'test', 'bench'],
           }),
         cpu: 4,
