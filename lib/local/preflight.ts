@@ -15,19 +15,38 @@ function succeeds(command: string, args: readonly string[]): boolean {
  * Checks the system dependencies of the local cycle and says exactly how to install what is missing.
  * `needMoto` is false when AWS_ENDPOINT_URL already points at a running emulator.
  */
-export function checkLocalDependencies(options: { needMoto: boolean; chainFixture: string }): MissingDependency[] {
+export function checkLocalDependencies(options: {
+  needMoto: boolean;
+  chainFixture: string;
+}): MissingDependency[] {
   const missing: MissingDependency[] = [];
   if (!succeeds('python3', ['-c', 'import numpy'])) {
-    missing.push({ what: 'python3 with numpy (the simulated miners run the payload on it)', install: 'sudo apt-get install -y python3 python3-numpy' });
+    missing.push({
+      what: 'python3 with numpy (the simulated miners run the payload on it)',
+      install: 'sudo apt-get install -y python3 python3-numpy',
+    });
   }
-  if (options.needMoto && !succeeds('sh', ['-c', 'command -v moto_server']) && !succeeds('python3', ['-c', 'import moto.server'])) {
-    missing.push({ what: 'moto_server (the local AWS emulator)', install: "python3 -m pip install 'moto[server]==5.2.1'" });
+  if (
+    options.needMoto &&
+    !succeeds('sh', ['-c', 'command -v moto_server']) &&
+    !succeeds('python3', ['-c', 'import moto.server'])
+  ) {
+    missing.push({
+      what: 'moto_server (the local AWS emulator)',
+      install: "python3 -m pip install 'moto[server]==5.2.1'",
+    });
   }
   if (!existsSync('/usr/sbin/sshd') && !succeeds('sh', ['-c', 'command -v sshd'])) {
-    missing.push({ what: 'sshd (the simulated miners serve SSH)', install: 'sudo apt-get install -y openssh-server' });
+    missing.push({
+      what: 'sshd (the simulated miners serve SSH)',
+      install: 'sudo apt-get install -y openssh-server',
+    });
   }
   if (!existsSync(options.chainFixture)) {
-    missing.push({ what: `the subtensor runtime fixture ${options.chainFixture}`, install: 'check out ../shared/ beside this repository (it holds chain/subtensor-spec293.raw.json)' });
+    missing.push({
+      what: `the subtensor runtime fixture ${options.chainFixture}`,
+      install: 'check out ../shared/ beside this repository (it holds chain/subtensor-spec293.raw.json)',
+    });
   }
   return missing;
 }

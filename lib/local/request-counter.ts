@@ -2,7 +2,10 @@
 interface CountableClient {
   readonly middlewareStack: {
     add(
-      middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) => (args: unknown) => Promise<unknown>,
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string; clientName?: string },
+      ) => (args: unknown) => Promise<unknown>,
       options: { step: 'initialize'; name: string },
     ): void;
   };
@@ -27,7 +30,8 @@ export class RequestCounter {
 
   total(service?: string): number {
     let sum = 0;
-    for (const [key, value] of this.counts) if (service === undefined || key.startsWith(`${service}:`)) sum += value;
+    for (const [key, value] of this.counts)
+      if (service === undefined || key.startsWith(`${service}:`)) sum += value;
     return sum;
   }
 
