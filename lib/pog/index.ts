@@ -87,7 +87,8 @@ export function createPogRunner(options: PogRunnerOptions): PogRunner {
         } catch (error) {
           if (error instanceof PogInfrastructureError) throw error;
           lastReason = reasonOf(error);
-          log('pog.attempt.failed', { hotkey: challenge.hotkey, attempt, reason: lastReason });
+          const detail = error instanceof PogMinerError ? undefined : String((error as Error)?.stack ?? error).slice(0, 500);
+          log('pog.attempt.failed', { hotkey: challenge.hotkey, attempt, reason: lastReason, detail });
         }
         if (attempt < retryLimit) await sleep(retryIntervalS * 1000);
       }

@@ -114,27 +114,30 @@ async function deallocate(
 }
 
 async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promise<SessionResult> {
-  const { engine, performance } = ctx;
+  const { engine, performance: perf } = ctx;
   const limits = { maxStdoutBytes: engine.maxOutputBytes, maxStderrBytes: engine.maxStderrBytes };
   const short = { ...limits, timeoutMs: engine.commandTimeoutS * 1000 };
   const script = `${dir}/miner_payload.py`;
   const run = async (args: string, timeoutMs: number, maxStdoutBytes = engine.maxOutputBytes) => {
+    const t0 = performance.now();
     const result = await shell.exec(`${shellQuote(engine.remotePython)} ${shellQuote(script)} ${args}`, {
       ...limits,
       maxStdoutBytes,
       timeoutMs,
     });
+    ctx.log('pog.command', { mode: args.split(' ')[1], ms: Math.round(performance.now() - t0), code: result.code });
     // D6: stderr is ignored; the exit status and the parsed stdout decide
     if (result.code !== 0) throw new PogMinerError(`payload exited with status ${result.code ?? 'none'}`);
     return result.stdout;
   };
 
-  const upload = await shell.exec(`mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(script)}`, { ...short, stdin: ctx.payload });
-  if (upload.code !== 0) throw new PogMinerError('payload upload failed');
-  const hashed = await shell.exec(`sha256sum ${shellQuote(script)}`, short);
   const expected = createHash('sha256').update(ctx.payload).digest('hex');
-  if (hashed.code !== 0 || hashed.stdout.trim().split(/\s+/)[0] !== expected) {
-    throw new PogMinerError('payload hash mismatch');
+  const upload = await shell.exec(
+    `mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(script)} && sha256sum ${shellQuote(script)}`,
+    { ...short, stdin: ctx.payload },
+  );
+  if (upload.code !== 0 || upload.stdout.trim().split(/\s+/)[0] !== expected) {
+    throw new PogMinerError('payload upload or hash check failed');
   }
 
   const info = parseMinerJson(await run('--mode gpu_info', short.timeoutMs), GpuInfoSchema, 'gpu_info');
@@ -143,21 +146,28 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
   const numGpus = bench.num_gpus;
   if (numGpus < 1 || numGpus > engine.maxGpus) throw new PogMinerError(`benchmark reports ${numGpus} GPUs`);
   const figures = { fp16Tflops: tflops(bench.n16, bench.t16), fp32Tflops: tflops(bench.n32, bench.t32), vramGb: bench.vram };
-  const gpuName = identifyGpu(figures, info.gpu_names[0] ?? null, performance.gpu_performance);
+  const gpuName = identifyGpu(figures, info.gpu_names[0] ?? null, perf.gpu_performance);
   if (gpuName === null) throw new PogMinerError('GPU not identified');
   const n = engine.simMatrixSize ?? challengeMatrixSize(bench.vram);
   if (n < 2) throw new PogMinerError('VRAM figure too small');
 
   const seeds = Array.from({ length: numGpus }, (_, gpu) => ({ gpu, seedA: randomSeed(), seedB: randomSeed() }));
-  const toleranceS = engine.timeToleranceS ?? performance.merkle_proof.time_tolerance;
+  const toleranceS = engine.timeToleranceS ?? perf.merkle_proof.time_tolerance;
   const deadlineS = toleranceS + numGpus * bench.t32;
-  const started = performance_now();
-  const computeOut = await run(
+  const runCompute = (args: string, timeoutMs: number) =>
+    run(args, timeoutMs).catch((error: unknown) => {
+      if (error instanceof PogMinerError && error.message === 'command timed out') {
+        throw new PogMinerError('timing check failed: compute ran past its deadline');
+      }
+      throw error;
+    });
+  const started = performance.now();
+  const computeOut = await runCompute(
     `--mode compute --state-dir ${shellQuote(dir)} --n ${n} --seeds ${seeds.map((s) => `${s.gpu}:${s.seedA}:${s.seedB}`).join(',')}`,
     // past the deadline the attempt fails anyway, so do not wait longer (bounded by the attempt timeout)
     Math.min(deadlineS, engine.attemptTimeoutS) * 1000 + 50,
   );
-  const elapsedS = (performance_now() - started) / 1000;
+  const elapsedS = (performance.now() - started) / 1000;
   const compute = parseMinerJson(computeOut, ComputeSchema, 'compute');
 
   const roots = new Map<number, string>();
@@ -181,31 +191,35 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
 
   // exact size of an honest answer: base64 rows, hex proofs, JSON overhead
   const rowCount = Math.min(engine.rowsPerGpu, n);
-  const perRow = 4 * Math.ceil((4 * n) / 3) + proofLength(n) * 67 + 64;
-  const proofLimit = rowCount * perRow + 256;
-  let passed = 0;
-  const reasons: string[] = [];
+  const perGpu = rowCount * (4 * Math.ceil((4 * n) / 3) + proofLength(n) * 67 + 64) + 256;
+  const challenges: GpuChallenge[] = [];
   for (const { gpu, seedA, seedB } of seeds) {
     const root = roots.get(gpu);
     if (root === undefined || !timed.has(gpu)) continue;
-    const rows = pickRows(n, rowCount);
-    const gpuChallenge: GpuChallenge = { gpu, n, seedA, seedB, root, rows };
+    challenges.push({ gpu, n, seedA, seedB, root, rows: pickRows(n, rowCount) });
+  }
+  const spec = challenges.map((c) => `${c.gpu}:${c.rows.join(',')}`).join(';');
+  const proofOut = await run(
+    `--mode proof --state-dir ${shellQuote(dir)} --challenge ${shellQuote(spec)}`,
+    short.timeoutMs,
+    perGpu * challenges.length,
+  );
+  const lines = proofOut.split('\n').filter((line) => line.trim() !== '');
+  let passed = 0;
+  const reasons: string[] = [];
+  challenges.forEach((gpuChallenge, k) => {
     try {
-      const out = await run(`--mode proof --state-dir ${shellQuote(dir)} --gpu ${gpu} --rows ${rows.join(',')}`, short.timeoutMs, proofLimit);
-      const verdict = verifyGpuProof(gpuChallenge, parseMinerJson(out, ProofSchema, 'proof'), engine.entriesPerRow);
+      const response = parseMinerJson(lines[k] ?? '', ProofSchema, 'proof');
+      const verdict = verifyGpuProof(gpuChallenge, response, engine.entriesPerRow);
       if (verdict.passed) passed++;
       else reasons.push(verdict.reason ?? 'failed');
     } catch (error) {
       if (!(error instanceof PogMinerError)) throw error;
       reasons.push(error.message);
     }
-  }
+  });
   if (passed < requiredPasses(gpusWithTimings)) {
     throw new PogMinerError(`verification failed: ${passed}/${gpusWithTimings} GPUs passed (${reasons[0] ?? 'no proof'})`);
   }
   return { gpuName, numGpus: gpusWithTimings };
-}
-
-function performance_now(): number {
-  return performance.now();
 }

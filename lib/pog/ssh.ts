@@ -1,4 +1,4 @@
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { PogMinerError } from './errors.js';
 
 export interface ExecOptions {
@@ -29,7 +29,7 @@ export class MinerShell {
     timeoutMs: number;
   }): Promise<MinerShell> {
     return new Promise((resolve, reject) => {
-      const client = new Client();
+      const client = new ssh2.Client();
       let settled = false;
       const timer = setTimeout(() => finish(new PogMinerError('SSH connect timed out')), config.timeoutMs + 1000);
       const finish = (error?: Error) => {

@@ -7,7 +7,8 @@ Modes (one JSON object on stdout each, never pickle):
   compute    --state-dir D --n N --seeds g:sA:sB[,...]
              {"roots": [[g, hex]], "timings": [[g, {"n", "generation_time", "multiplication_time",
               "transfer_back_time", "merkle_tree_time"}]]}
-  proof      --state-dir D --gpu g --rows i[,i...]
+  proof      --state-dir D --challenge g:i[,i...][;g:i,...]
+             one line per GPU, in challenge order:
              {"gpu": g, "n": N, "rows": [{"i": i, "row": base64(float32 LE bytes), "proof": [hex]}]}
 
 The GPU path uses PyTorch with CUDA; the CPU path (numpy) produces the same outputs, for tests and
@@ -243,8 +244,7 @@ def run(argv):
     parser.add_argument('--state-dir')
     parser.add_argument('--n', type=int)
     parser.add_argument('--seeds')
-    parser.add_argument('--gpu', type=int)
-    parser.add_argument('--rows')
+    parser.add_argument('--challenge')
     args = parser.parse_args(argv)
     if args.mode == 'gpu_info':
         return gpu_info()
@@ -252,12 +252,17 @@ def run(argv):
         return benchmark()
     if args.mode == 'compute':
         return compute(args.state_dir, args.n, parse_seeds(args.seeds))
-    return proof(args.state_dir, args.gpu, [int(r) for r in args.rows.split(',')])
+    results = []
+    for part in args.challenge.split(';'):
+        gpu, rows = part.split(':')
+        results.append(proof(args.state_dir, int(gpu), [int(r) for r in rows.split(',')]))
+    return results
 
 
 def emit(result):
-    sys.stdout.write(json.dumps(result, separators=(',', ':')))
-    sys.stdout.write('\n')
+    for item in result if isinstance(result, list) else [result]:
+        sys.stdout.write(json.dumps(item, separators=(',', ':')))
+        sys.stdout.write('\n')
     sys.stdout.flush()
 
 
