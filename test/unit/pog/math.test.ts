@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   challengeMatrixSize,
+  dotRuns,
+  fastMix,
+  hankelRun,
+  slowMix,
   entryMatches,
   expectedEntry,
   merkleLevels,
@@ -42,6 +46,25 @@ describe('PoG math: reference golden vectors', () => {
     const required = [1, 2, 3, 4, 5, 6, 7, 8, 12].map(requiredPasses);
     // Assess
     expect(required).toEqual([1, 2, 3, 3, 4, 5, 6, 6, 9]);
+  });
+
+  it('computes the 10-round xorshift by tables exactly (it is linear over GF(2))', () => {
+    // Prepare
+    const samples = [0, 1, 0xffffffff, 0x80000000, 123456789, ...Array.from({ length: 2000 }, () => Math.floor(Math.random() * 2 ** 32))];
+    // Act / Assess
+    for (const x of samples) expect(fastMix(x)).toBe(slowMix(x));
+  });
+
+  it('gives the same C entry from Hankel runs as from a generated row and column', () => {
+    // Prepare
+    const n = 500;
+    const [seedA, seedB] = [0xabcdef0123n, 42n];
+    const runA = hankelRun(seedA, n);
+    const runB = hankelRun(seedB, n);
+    // Act / Assess
+    for (const [i, j] of [[0, 0], [499, 499], [17, 301]] as const) {
+      expect(dotRuns(runA, i, runB, j, n)).toBe(expectedEntry(rowOfA(seedA, i, n), seedB, j));
+    }
   });
 
   it('fills rows of A with the float32 values of the element-wise PRNG', () => {
