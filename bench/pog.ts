@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parsePogEngineConfig } from '../lib/pog/config.js';
 import { entryMatches, expectedEntry, merkleLevels, merkleProof, rowOfA, sha256 } from '../lib/pog/math.js';
-import { type GpuChallenge, parseMinerJson, pickRows, ProofSchema, verifyGpuProof } from '../lib/pog/verify.js';
+import {
+  type GpuChallenge,
+  ProofSchema,
+  parseMinerJson,
+  pickRows,
+  verifyGpuProof,
+} from '../lib/pog/verify.js';
 
 const N = 29_280;
 
@@ -14,9 +20,13 @@ function perEntry(): Record<string, number | string> {
   const entries = Array.from({ length: 3 }, (_, k) => [101 + k * 977, 2024 + k * 4099] as const);
   const script = fileURLToPath(new URL('./pog_reference_verify.py', import.meta.url));
   const py = JSON.parse(
-    execFileSync('python3', [script, String(N), String(seedA), String(seedB), entries.map(([i, j]) => `${i}:${j}`).join(',')], {
-      encoding: 'utf8',
-    }),
+    execFileSync(
+      'python3',
+      [script, String(N), String(seedA), String(seedB), entries.map(([i, j]) => `${i}:${j}`).join(',')],
+      {
+        encoding: 'utf8',
+      },
+    ),
   ) as { seconds_per_entry: number; values: number[] };
 
   // the machine is shared: both sides report their best batch (mean per entry), after a warm-up
@@ -72,7 +82,9 @@ function eightGpuRound(): Record<string, number> {
       }
       rowData.set(i, buf);
     }
-    const leaves = Array.from({ length: N }, (_, i) => (rowData.has(i) ? sha256(rowData.get(i) as Buffer) : randomBytes(32)));
+    const leaves = Array.from({ length: N }, (_, i) =>
+      rowData.has(i) ? sha256(rowData.get(i) as Buffer) : randomBytes(32),
+    );
     const levels = merkleLevels(leaves);
     const root = ((levels[levels.length - 1] as Buffer[])[0] as Buffer).toString('hex');
     const text = JSON.stringify({
@@ -91,7 +103,12 @@ function eightGpuRound(): Record<string, number> {
     let passed = 0;
     for (const { challenge, text, draws } of prepared) {
       let k = 0;
-      const verdict = verifyGpuProof(challenge, parseMinerJson(text, ProofSchema, 'proof'), cfg.entriesPerRow, () => draws[k++] as number);
+      const verdict = verifyGpuProof(
+        challenge,
+        parseMinerJson(text, ProofSchema, 'proof'),
+        cfg.entriesPerRow,
+        () => draws[k++] as number,
+      );
       if (verdict.passed) passed++;
     }
     return passed;

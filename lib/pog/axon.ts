@@ -1,4 +1,10 @@
-import { createHash, generateKeyPairSync, privateDecrypt, constants as cryptoConstants, randomUUID } from 'node:crypto';
+import {
+  createHash,
+  constants as cryptoConstants,
+  generateKeyPairSync,
+  privateDecrypt,
+  randomUUID,
+} from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { u8aToHex } from '@polkadot/util';
 import { z } from 'zod';
@@ -13,7 +19,9 @@ export const TEST_DEVICE_REQUIREMENT = {
   ram: { capacity: 1073741824 },
   testing: true,
 } as const;
-export const TEST_DOCKER_REQUIREMENT = { base_image: 'pytorch/pytorch:2.7.0-cuda12.6-cudnn9-runtime' } as const;
+export const TEST_DOCKER_REQUIREMENT = {
+  base_image: 'pytorch/pytorch:2.7.0-cuda12.6-cudnn9-runtime',
+} as const;
 
 export interface AllocateRequest {
   readonly timeline: number;
@@ -55,7 +63,10 @@ export const CredentialsSchema = z
     private_key: z.string().min(1).max(8192).optional(),
     version: z.unknown().optional(),
   })
-  .refine((c) => c.password !== undefined || c.private_key !== undefined, 'needs a password or a private_key');
+  .refine(
+    (c) => c.password !== undefined || c.private_key !== undefined,
+    'needs a password or a private_key',
+  );
 export type Credentials = z.infer<typeof CredentialsSchema>;
 
 let lastNonce = 0n;

@@ -31,9 +31,24 @@ export const PogEngineConfigSchema = z
     /** Deadline of `benchmark` (a VRAM probe and two large matmuls). */
     benchmarkTimeoutS: z.number().positive().max(3600).default(120),
     /** Cap on one command's stdout; proof output per GPU is additionally bounded by its exact size. */
-    maxOutputBytes: z.number().int().positive().max(256 * 1024 * 1024).default(256 * 1024),
-    maxStderrBytes: z.number().int().positive().max(16 * 1024 * 1024).default(64 * 1024),
-    maxAxonResponseBytes: z.number().int().positive().max(16 * 1024 * 1024).default(64 * 1024),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(256 * 1024 * 1024)
+      .default(256 * 1024),
+    maxStderrBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    maxAxonResponseBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
     maxGpus: z.number().int().min(1).max(64).default(16),
     /** Interpreter inside the miner's container (the reference's image path). */
     remotePython: z.string().min(1).default('/opt/conda/bin/python'),

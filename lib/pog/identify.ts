@@ -12,7 +12,11 @@ export interface GpuFigures {
  * smallest mean relative deviation, first in table order on a tie; the reported name wins only
  * when it is the tolerance partner of the identified GPU.
  */
-export function identifyGpu(figures: GpuFigures, reportedName: string | null, perf: GpuPerformance): string | null {
+export function identifyGpu(
+  figures: GpuFigures,
+  reportedName: string | null,
+  perf: GpuPerformance,
+): string | null {
   let best: string | null = null;
   let bestDev = Number.POSITIVE_INFINITY;
   for (const [gpu, fp16Ref] of Object.entries(perf.GPU_TFLOPS_FP16)) {

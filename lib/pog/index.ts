@@ -82,12 +82,20 @@ export function createPogRunner(options: PogRunnerOptions): PogRunner {
         if (signal?.aborted) throw new PogInfrastructureError('PoG run aborted');
         try {
           const result = await withDeadline(runSession(challenge, ctx), engine.attemptTimeoutS * 1000);
-          log('pog.attempt.passed', { hotkey: challenge.hotkey, attempt, gpuName: result.gpuName, numGpus: result.numGpus });
+          log('pog.attempt.passed', {
+            hotkey: challenge.hotkey,
+            attempt,
+            gpuName: result.gpuName,
+            numGpus: result.numGpus,
+          });
           return outcome(challenge, started, attempt, result.gpuName, result.numGpus);
         } catch (error) {
           if (error instanceof PogInfrastructureError) throw error;
           lastReason = reasonOf(error);
-          const detail = error instanceof PogMinerError ? undefined : String((error as Error)?.stack ?? error).slice(0, 500);
+          const detail =
+            error instanceof PogMinerError
+              ? undefined
+              : String((error as Error)?.stack ?? error).slice(0, 500);
           log('pog.attempt.failed', { hotkey: challenge.hotkey, attempt, reason: lastReason, detail });
         }
         if (attempt < retryLimit) await sleep(retryIntervalS * 1000);
@@ -97,8 +105,22 @@ export function createPogRunner(options: PogRunnerOptions): PogRunner {
   };
 }
 
-function outcome(c: PogChallenge, started: number, attempts: number, gpuName: string | null, numGpus: number | null): PogOutcome {
-  return { hotkey: c.hotkey, uid: c.uid, roundId: c.roundId, gpuName, numGpus, attempts, durationMs: Date.now() - started };
+function outcome(
+  c: PogChallenge,
+  started: number,
+  attempts: number,
+  gpuName: string | null,
+  numGpus: number | null,
+): PogOutcome {
+  return {
+    hotkey: c.hotkey,
+    uid: c.uid,
+    roundId: c.roundId,
+    gpuName,
+    numGpus,
+    attempts,
+    durationMs: Date.now() - started,
+  };
 }
 
 /** Races an attempt against its overall deadline (reference: 300 s per `test_miner_gpu`). */

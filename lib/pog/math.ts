@@ -58,7 +58,13 @@ for (let v = 0; v < 256; v++) {
 
 /** Table-driven {@link mix}. */
 export function fastMix(x: number): number {
-  return ((T0[x & 255] as number) ^ (T1[(x >>> 8) & 255] as number) ^ (T2[(x >>> 16) & 255] as number) ^ (T3[x >>> 24] as number)) >>> 0;
+  return (
+    ((T0[x & 255] as number) ^
+      (T1[(x >>> 8) & 255] as number) ^
+      (T2[(x >>> 16) & 255] as number) ^
+      (T3[x >>> 24] as number)) >>>
+    0
+  );
 }
 
 /** Reference {@link mix}, exported for the equivalence test. */
@@ -73,7 +79,12 @@ export function slowMix(x: number): number {
 export function fillRun(base: number, out: Float64Array): Float64Array {
   for (let t = 0; t < out.length; t++) {
     const x = (base + t) >>> 0;
-    const m = ((T0[x & 255] as number) ^ (T1[(x >>> 8) & 255] as number) ^ (T2[(x >>> 16) & 255] as number) ^ (T3[x >>> 24] as number)) >>> 0;
+    const m =
+      ((T0[x & 255] as number) ^
+        (T1[(x >>> 8) & 255] as number) ^
+        (T2[(x >>> 16) & 255] as number) ^
+        (T3[x >>> 24] as number)) >>>
+      0;
     out[t] = Math.fround(m * INV_U32_MAX);
   }
   return out;
@@ -94,7 +105,12 @@ export function expectedEntry(aRow: Float64Array, seedB: bigint, j: number): num
   let sum = 0;
   for (let k = 0; k < aRow.length; k++) {
     const x = (base + k) >>> 0;
-    const m = ((T0[x & 255] as number) ^ (T1[(x >>> 8) & 255] as number) ^ (T2[(x >>> 16) & 255] as number) ^ (T3[x >>> 24] as number)) >>> 0;
+    const m =
+      ((T0[x & 255] as number) ^
+        (T1[(x >>> 8) & 255] as number) ^
+        (T2[(x >>> 16) & 255] as number) ^
+        (T3[x >>> 24] as number)) >>>
+      0;
     sum += (aRow[k] as number) * Math.fround(m * INV_U32_MAX);
   }
   return sum;
@@ -153,7 +169,12 @@ export function proofLength(leaves: number): number {
  * Verifies a Merkle proof of row `index` (reference §4.5): start from sha256 of the row bytes, at
  * each level hash `h||sib` for an even index and `sib||h` for an odd one, then halve the index.
  */
-export function verifyMerkleProof(rowBytes: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array, index: number): boolean {
+export function verifyMerkleProof(
+  rowBytes: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+  index: number,
+): boolean {
   let h = sha256(rowBytes);
   let idx = index;
   for (const sib of proof) {

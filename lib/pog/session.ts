@@ -5,8 +5,8 @@ import type { PogChallenge } from '../ports.js';
 import {
   type AllocateRequest,
   callAllocate,
-  decryptCredentials,
   type DendriteOptions,
+  decryptCredentials,
   generateSessionKeys,
   TEST_DEVICE_REQUIREMENT,
   TEST_DOCKER_REQUIREMENT,
@@ -21,9 +21,9 @@ import {
   ComputeSchema,
   type GpuChallenge,
   GpuInfoSchema,
+  ProofSchema,
   parseMinerJson,
   pickRows,
-  ProofSchema,
   randomSeed,
   timingPassed,
   verifyGpuProof,
@@ -104,7 +104,12 @@ async function deallocate(
   const { engine } = ctx;
   for (let attempt = 1; attempt <= engine.deallocateTries; attempt++) {
     try {
-      await callAllocate(target, { timeline: 0, checking: false, public_key: publicKey }, engine.deallocateTimeoutS, dendrite);
+      await callAllocate(
+        target,
+        { timeline: 0, checking: false, public_key: publicKey },
+        engine.deallocateTimeoutS,
+        dendrite,
+      );
       return;
     } catch (error) {
       ctx.log('pog.deallocate.failed', { hotkey: target.hotkey, attempt, reason: (error as Error).message });
@@ -125,7 +130,11 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
       maxStdoutBytes,
       timeoutMs,
     });
-    ctx.log('pog.command', { mode: args.split(' ')[1], ms: Math.round(performance.now() - t0), code: result.code });
+    ctx.log('pog.command', {
+      mode: args.split(' ')[1],
+      ms: Math.round(performance.now() - t0),
+      code: result.code,
+    });
     // D6: stderr is ignored; the exit status and the parsed stdout decide
     if (result.code !== 0) throw new PogMinerError(`payload exited with status ${result.code ?? 'none'}`);
     return result.stdout;
@@ -142,16 +151,28 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
 
   const info = parseMinerJson(await run('--mode gpu_info', short.timeoutMs), GpuInfoSchema, 'gpu_info');
   if (info.num_gpus <= 0) throw new PogMinerError('gpu_info reports no GPU');
-  const bench = parseMinerJson(await run('--mode benchmark', engine.benchmarkTimeoutS * 1000), BenchmarkSchema, 'benchmark');
+  const bench = parseMinerJson(
+    await run('--mode benchmark', engine.benchmarkTimeoutS * 1000),
+    BenchmarkSchema,
+    'benchmark',
+  );
   const numGpus = bench.num_gpus;
   if (numGpus < 1 || numGpus > engine.maxGpus) throw new PogMinerError(`benchmark reports ${numGpus} GPUs`);
-  const figures = { fp16Tflops: tflops(bench.n16, bench.t16), fp32Tflops: tflops(bench.n32, bench.t32), vramGb: bench.vram };
+  const figures = {
+    fp16Tflops: tflops(bench.n16, bench.t16),
+    fp32Tflops: tflops(bench.n32, bench.t32),
+    vramGb: bench.vram,
+  };
   const gpuName = identifyGpu(figures, info.gpu_names[0] ?? null, perf.gpu_performance);
   if (gpuName === null) throw new PogMinerError('GPU not identified');
   const n = engine.simMatrixSize ?? challengeMatrixSize(bench.vram);
   if (n < 2) throw new PogMinerError('VRAM figure too small');
 
-  const seeds = Array.from({ length: numGpus }, (_, gpu) => ({ gpu, seedA: randomSeed(), seedB: randomSeed() }));
+  const seeds = Array.from({ length: numGpus }, (_, gpu) => ({
+    gpu,
+    seedA: randomSeed(),
+    seedB: randomSeed(),
+  }));
   const toleranceS = engine.timeToleranceS ?? perf.merkle_proof.time_tolerance;
   const deadlineS = toleranceS + numGpus * bench.t32;
   const runCompute = (args: string, timeoutMs: number) =>
@@ -172,7 +193,8 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
 
   const roots = new Map<number, string>();
   for (const [gpu, root] of compute.roots) {
-    if (gpu >= numGpus || roots.has(gpu)) throw new PogMinerError('compute: unknown or repeated GPU in roots');
+    if (gpu >= numGpus || roots.has(gpu))
+      throw new PogMinerError('compute: unknown or repeated GPU in roots');
     roots.set(gpu, root);
   }
   const timed = new Set<number>();
@@ -219,7 +241,9 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
     }
   });
   if (passed < requiredPasses(gpusWithTimings)) {
-    throw new PogMinerError(`verification failed: ${passed}/${gpusWithTimings} GPUs passed (${reasons[0] ?? 'no proof'})`);
+    throw new PogMinerError(
+      `verification failed: ${passed}/${gpusWithTimings} GPUs passed (${reasons[0] ?? 'no proof'})`,
+    );
   }
   return { gpuName, numGpus: gpusWithTimings };
 }

@@ -31,7 +31,10 @@ export class MinerShell {
     return new Promise((resolve, reject) => {
       const client = new ssh2.Client();
       let settled = false;
-      const timer = setTimeout(() => finish(new PogMinerError('SSH connect timed out')), config.timeoutMs + 1000);
+      const timer = setTimeout(
+        () => finish(new PogMinerError('SSH connect timed out')),
+        config.timeoutMs + 1000,
+      );
       const finish = (error?: Error) => {
         if (settled) return;
         settled = true;
@@ -91,7 +94,11 @@ export class MinerShell {
           reject(error);
           return;
         }
-        resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+        resolve({
+          code,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+        });
       };
       const timer = setTimeout(() => finish(new PogMinerError('command timed out')), options.timeoutMs);
       this.client.once('close', onClose);
@@ -112,7 +119,8 @@ export class MinerShell {
             else out.push(chunk);
           });
           ch.stderr.on('data', (chunk: Buffer) => {
-            if (errSize < options.maxStderrBytes) err.push(chunk.subarray(0, options.maxStderrBytes - errSize));
+            if (errSize < options.maxStderrBytes)
+              err.push(chunk.subarray(0, options.maxStderrBytes - errSize));
             errSize += chunk.length;
           });
           let exitCode: number | null = null;

@@ -26,7 +26,12 @@ export interface Strength {
  * passes: every challenged row (distinct, uniform) must be a computed one, or have all its checked
  * entries guessed within tolerance.
  */
-export function partialComputeGpuPass(n: number, computedRows: number, s: Strength, guess = GUESS_PASS_PROBABILITY): number {
+export function partialComputeGpuPass(
+  n: number,
+  computedRows: number,
+  s: Strength,
+  guess = GUESS_PASS_PROBABILITY,
+): number {
   const good = Math.floor(computedRows * n);
   const rows = Math.min(s.rowsPerGpu, n);
   const lucky = guess ** s.entriesPerRow;
@@ -59,11 +64,22 @@ function lgamma(x: number): number {
   }
   const inv = 1 / x;
   const inv2 = inv * inv;
-  return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + inv / 12 - (inv * inv2) / 360 + (inv * inv2 * inv2) / 1260;
+  return (
+    (x - 0.5) * Math.log(x) -
+    x +
+    0.5 * Math.log(2 * Math.PI) +
+    inv / 12 -
+    (inv * inv2) / 360 +
+    (inv * inv2 * inv2) / 1260
+  );
 }
 
 /** One GPU of a miner whose committed rows hold a share `wrongEntries` of wrong values. */
-export function wrongEntriesGpuPass(wrongEntries: number, s: Strength, guess = GUESS_PASS_PROBABILITY): number {
+export function wrongEntriesGpuPass(
+  wrongEntries: number,
+  s: Strength,
+  guess = GUESS_PASS_PROBABILITY,
+): number {
   return (1 - wrongEntries + wrongEntries * guess) ** (s.rowsPerGpu * s.entriesPerRow);
 }
 

@@ -23,7 +23,9 @@ export function honestC(n: number, seedA: bigint, seedB: bigint): Float32Array[]
 
 export function rowBytes(row: Float32Array): Buffer {
   const buf = Buffer.alloc(row.length * 4);
-  row.forEach((v, k) => buf.writeFloatLE(v, 4 * k));
+  row.forEach((v, k) => {
+    buf.writeFloatLE(v, 4 * k);
+  });
   return buf;
 }
 

@@ -54,7 +54,12 @@ export interface SimOptions {
   readonly sshdPath?: string;
   /** `slow-but-valid`: delay before each payload command and each axon answer. Default 0.3 s. */
   readonly slowDelayS?: number;
-  /** `too-slow`: compute sleeps num_gpus·t32 plus this. Default 6 s (over the reference tolerance of 5 s). */
+  /**
+   * Compute-deadline tolerance the returned `engine` sets (many simulated miners share few CPU cores,
+   * so it is wider than the reference's 5 s). Default 20 s.
+   */
+  readonly timeToleranceS?: number;
+  /** `too-slow`: compute sleeps num_gpus·t32 plus this. Default: the tolerance + 3 s, so it always misses the deadline. */
   readonly tooSlowExtraS?: number;
   /** `partial-compute`: share of C's rows actually computed. Default 0.5. */
   readonly partialFraction?: number;
@@ -66,7 +71,12 @@ export interface SimulatedMiner {
   readonly behaviour: SimBehaviour;
   readonly profile: SimGpuProfile;
   /** Allocation bookkeeping, for tests: every allocation must be followed by a deallocation. */
-  readonly stats: { allocations: number; deallocations: number; allocated: boolean; rejectedSignatures: number };
+  readonly stats: {
+    allocations: number;
+    deallocations: number;
+    allocated: boolean;
+    rejectedSignatures: number;
+  };
 }
 
 export interface SimulatedMiners {
@@ -83,14 +93,17 @@ export function simProfile(gpuName: string, count: number): SimGpuProfile {
   const fp16 = perf.GPU_TFLOPS_FP16[gpuName];
   const fp32 = perf.GPU_TFLOPS_FP32[gpuName];
   const vram = perf.GPU_AVRAM[gpuName];
-  if (fp16 === undefined || fp32 === undefined || vram === undefined) throw new Error(`no fingerprint for ${gpuName}`);
+  if (fp16 === undefined || fp32 === undefined || vram === undefined)
+    throw new Error(`no fingerprint for ${gpuName}`);
   return { name: gpuName, count, fp16, fp32, vram };
 }
 
 function findPython(): string {
   for (const candidate of ['python3', '/usr/bin/python3', 'python']) {
     try {
-      return execFileSync(candidate, ['-c', 'import sys, numpy; print(sys.executable)'], { encoding: 'utf8' }).trim();
+      return execFileSync(candidate, ['-c', 'import sys, numpy; print(sys.executable)'], {
+        encoding: 'utf8',
+      }).trim();
     } catch {
       // try the next one
     }
@@ -147,8 +160,12 @@ function encryptForValidator(plain: Buffer, publicKeyPem: string): string {
  * and one HTTP axon per miner in this process implementing `Allocate` (dendrite signatures checked).
  * Scales to hundreds of miners with one sshd process.
  */
-export async function startSimulatedMiners(specs: readonly SimMinerSpec[], options: SimOptions = {}): Promise<SimulatedMiners> {
+export async function startSimulatedMiners(
+  specs: readonly SimMinerSpec[],
+  options: SimOptions = {},
+): Promise<SimulatedMiners> {
   await cryptoWaitReady();
+  const timeToleranceS = options.timeToleranceS ?? 20;
   const python = options.python ?? findPython();
   const sshd = options.sshdPath ?? '/usr/sbin/sshd';
   const root = mkdtempSync(join(tmpdir(), 'pog-sim-'));
@@ -178,7 +195,8 @@ export async function startSimulatedMiners(specs: readonly SimMinerSpec[], optio
     const prepared = specs.map((spec, k) => {
       const key = ssh2.utils.generateKeyPairSync('ed25519');
       const cfgPath = join(root, `miner-${k}.json`);
-      const claimedName = spec.claimedName ?? (spec.profile.name === 'NVIDIA B200' ? 'NVIDIA H200' : 'NVIDIA B200');
+      const claimedName =
+        spec.claimedName ?? (spec.profile.name === 'NVIDIA B200' ? 'NVIDIA H200' : 'NVIDIA B200');
       writeFileSync(
         cfgPath,
         JSON.stringify({
@@ -186,7 +204,7 @@ export async function startSimulatedMiners(specs: readonly SimMinerSpec[], optio
           profile: spec.profile,
           claimedName,
           slowDelayS: options.slowDelayS ?? 0.3,
-          tooSlowExtraS: options.tooSlowExtraS ?? 6,
+          tooSlowExtraS: options.tooSlowExtraS ?? timeToleranceS + 3,
           partialFraction: options.partialFraction ?? 0.5,
         }),
       );
@@ -274,7 +292,9 @@ export async function startSimulatedMiners(specs: readonly SimMinerSpec[], optio
           allocationKey = synapse.public_key;
           stats.allocated = true;
           stats.allocations++;
-          const creds = Buffer.from(JSON.stringify({ username, port: sshPort, private_key: privateKey, version: 1 }));
+          const creds = Buffer.from(
+            JSON.stringify({ username, port: sshPort, private_key: privateKey, version: 1 }),
+          );
           output = { status: true, info: encryptForValidator(creds, synapse.public_key) };
         }
         return reply(200, { ...synapse, output });
@@ -292,11 +312,17 @@ export async function startSimulatedMiners(specs: readonly SimMinerSpec[], optio
           resolve(typeof address === 'object' && address ? address.port : 0);
         });
       });
-      miners.push({ hotkey, axon: { ip: '127.0.0.1', port, version: 1 }, behaviour: spec.behaviour, profile: spec.profile, stats });
+      miners.push({
+        hotkey,
+        axon: { ip: '127.0.0.1', port, version: 1 },
+        behaviour: spec.behaviour,
+        profile: spec.profile,
+        stats,
+      });
     }
     return {
       miners,
-      engine: { simMatrixSize: options.matrixSize ?? 64, remoteBaseDir: workDir },
+      engine: { simMatrixSize: options.matrixSize ?? 64, remoteBaseDir: workDir, timeToleranceS },
       stop,
     };
   } catch (error) {

@@ -23,12 +23,14 @@ const hostileBody = fc.oneof(
     '{"output":{"status":true,"info":"aGVsbG8="}}',
     '{"output":{"status":NaN}}',
     '{"output":[]}',
-    '{"output":{"status":true,"info":"' + 'A'.repeat(20_000) + '"}}',
+    `{"output":{"status":true,"info":"${'A'.repeat(20_000)}"}}`,
     '[1,2,3]',
     'null',
     '',
   ),
-  fc.record({ output: fc.record({ status: fc.anything(), info: fc.anything() }, { requiredKeys: [] }) }).map((v) => JSON.stringify(v)),
+  fc
+    .record({ output: fc.record({ status: fc.anything(), info: fc.anything() }, { requiredKeys: [] }) })
+    .map((v) => JSON.stringify(v)),
   fc.integer({ min: 1, max: 4 }).map((mb) => Buffer.alloc(mb * 1024 * 1024, 0x41)),
 );
 
@@ -57,7 +59,10 @@ describe('hostile axon answers (fuzzed, over HTTP)', () => {
     const keypair = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
     const options = { keypair, maxResponseBytes: 64 * 1024, dendriteIp: '0.0.0.0', dendriteVersion: 1 };
     const target = { ip: '127.0.0.1', port, hotkey: keypair.address };
-    const cases = fc.sample(fc.tuple(fc.constantFrom(200, 200, 200, 401, 500), hostileBody), { numRuns: 150, seed: 27 });
+    const cases = fc.sample(fc.tuple(fc.constantFrom(200, 200, 200, 401, 500), hostileBody), {
+      numRuns: 150,
+      seed: 27,
+    });
     let handled = 0;
     for (const [status, body] of cases) {
       nextAnswer = { status, body };
@@ -92,7 +97,13 @@ describe('hostile axon answers (fuzzed, over HTTP)', () => {
     for (const body of bodies) {
       nextAnswer = { status: 200, body };
       // Act
-      const outcome = await runner.run({ netuid: 27, roundId: 'r', uid: 1, hotkey: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty', axon: { ip: '127.0.0.1', port, version: 0 } });
+      const outcome = await runner.run({
+        netuid: 27,
+        roundId: 'r',
+        uid: 1,
+        hotkey: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
+        axon: { ip: '127.0.0.1', port, version: 0 },
+      });
       // Assess
       expect(outcome).toMatchObject({ gpuName: null, numGpus: null, attempts: 1 });
       expect(outcome.error).toMatch(/credentials|allocation refused|busy|axon response/);

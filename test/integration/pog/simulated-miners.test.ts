@@ -41,13 +41,23 @@ describe('PoG engine against simulated miners (real sshd, real payload CPU path)
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '//Alice',
-      engine: { ...sim.engine, retryLimit: 1, timeToleranceS: TOLERANCE_S, deallocateRetryDelayS: 0.05, commandTimeoutS: 20 },
+      engine: {
+        ...sim.engine,
+        retryLimit: 1,
+        timeToleranceS: TOLERANCE_S,
+        deallocateRetryDelayS: 0.05,
+        commandTimeoutS: 20,
+      },
     });
     // all miners at once, as a round would: also proves one sshd serves them concurrently
     const results = await Promise.all(
-      sim.miners.map((m, uid) => runner.run({ netuid: 27, roundId: 'round-1', uid, hotkey: m.hotkey, axon: m.axon })),
+      sim.miners.map((m, uid) =>
+        runner.run({ netuid: 27, roundId: 'round-1', uid, hotkey: m.hotkey, axon: m.axon }),
+      ),
     );
-    results.forEach((r, k) => outcomes.set(specs[k]?.label ?? '', r));
+    results.forEach((r, k) => {
+      outcomes.set(specs[k]?.label ?? '', r);
+    });
   });
 
   afterAll(async () => {
@@ -106,7 +116,9 @@ describe('PoG engine against simulated miners (real sshd, real payload CPU path)
 describe('retries (reference §4.1, small limits)', () => {
   it('retries a refusing miner up to the limit, waiting the interval between attempts', async () => {
     // Prepare
-    const sim = await startSimulatedMiners([{ behaviour: 'refuse-allocation', profile: simProfile('NVIDIA L4', 1) }]);
+    const sim = await startSimulatedMiners([
+      { behaviour: 'refuse-allocation', profile: simProfile('NVIDIA L4', 1) },
+    ]);
     const waits: number[] = [];
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
@@ -119,7 +131,13 @@ describe('retries (reference §4.1, small limits)', () => {
     const miner = sim.miners[0];
     try {
       // Act
-      const outcome = await runner.run({ netuid: 27, roundId: 'r', uid: 3, hotkey: miner?.hotkey ?? '', axon: miner?.axon ?? { ip: '127.0.0.1', port: 1, version: 0 } });
+      const outcome = await runner.run({
+        netuid: 27,
+        roundId: 'r',
+        uid: 3,
+        hotkey: miner?.hotkey ?? '',
+        axon: miner?.axon ?? { ip: '127.0.0.1', port: 1, version: 0 },
+      });
       // Assess
       expect(outcome).toMatchObject({ uid: 3, gpuName: null, numGpus: null, attempts: 3 });
       expect(waits).toEqual([10, 10]);
@@ -136,16 +154,32 @@ describe('retries (reference §4.1, small limits)', () => {
       engine: { retryLimit: 1, allocateCheckTimeoutS: 1 },
     });
     // Act
-    const outcome = await runner.run({ netuid: 27, roundId: 'r', uid: 9, hotkey: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty', axon: { ip: '127.0.0.1', port: 9, version: 0 } });
+    const outcome = await runner.run({
+      netuid: 27,
+      roundId: 'r',
+      uid: 9,
+      hotkey: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
+      axon: { ip: '127.0.0.1', port: 9, version: 0 },
+    });
     // Assess
     expect(outcome).toMatchObject({ gpuName: null, numGpus: null, error: 'axon unreachable' });
   });
 
   it('rejects with PogInfrastructureError when the payload is missing', async () => {
     // Prepare
-    const runner = createPogRunner({ performance: DEFAULT_PERFORMANCE_CONFIG, hotkeySecret: '//Alice', payloadPath: '/nonexistent/payload.py' });
+    const runner = createPogRunner({
+      performance: DEFAULT_PERFORMANCE_CONFIG,
+      hotkeySecret: '//Alice',
+      payloadPath: '/nonexistent/payload.py',
+    });
     // Act
-    const run = runner.run({ netuid: 27, roundId: 'r', uid: 1, hotkey: 'x', axon: { ip: '127.0.0.1', port: 9, version: 0 } });
+    const run = runner.run({
+      netuid: 27,
+      roundId: 'r',
+      uid: 1,
+      hotkey: 'x',
+      axon: { ip: '127.0.0.1', port: 9, version: 0 },
+    });
     // Assess
     await expect(run).rejects.toMatchObject({ name: 'PogInfrastructureError' });
   });

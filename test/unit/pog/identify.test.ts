@@ -7,7 +7,11 @@ const perf = DEFAULT_PERFORMANCE_CONFIG.gpu_performance;
 describe('identifyGpu (reference §4.4)', () => {
   it.each(Object.keys(perf.GPU_TFLOPS_FP16))('identifies %s from its own reference triple', (gpu) => {
     // Prepare
-    const figures = { fp16Tflops: perf.GPU_TFLOPS_FP16[gpu] as number, fp32Tflops: perf.GPU_TFLOPS_FP32[gpu] as number, vramGb: perf.GPU_AVRAM[gpu] as number };
+    const figures = {
+      fp16Tflops: perf.GPU_TFLOPS_FP16[gpu] as number,
+      fp32Tflops: perf.GPU_TFLOPS_FP32[gpu] as number,
+      vramGb: perf.GPU_AVRAM[gpu] as number,
+    };
     // Act
     const name = identifyGpu(figures, null, perf);
     // Assess
@@ -21,7 +25,9 @@ describe('identifyGpu (reference §4.4)', () => {
     expect(identifyGpu(h100, 'NVIDIA H100 80GB HBM3', perf)).toBe('NVIDIA H100 80GB HBM3');
     expect(identifyGpu(h100, 'NVIDIA H100 PCIe', perf)).toBe('NVIDIA H100');
     expect(identifyGpu(h100, 'NVIDIA B200', perf)).toBe('NVIDIA H100');
-    expect(identifyGpu({ fp16Tflops: 157, fp32Tflops: 48.5, vramGb: 8.59 }, 'NVIDIA GeForce RTX 4090', perf)).toBe('NVIDIA RTX 4090');
+    expect(
+      identifyGpu({ fp16Tflops: 157, fp32Tflops: 48.5, vramGb: 8.59 }, 'NVIDIA GeForce RTX 4090', perf),
+    ).toBe('NVIDIA RTX 4090');
   });
 
   it('breaks exact ties by table order', () => {

@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   challengeMatrixSize,
   dotRuns,
-  fastMix,
-  hankelRun,
-  slowMix,
   entryMatches,
   expectedEntry,
+  fastMix,
+  hankelRun,
   merkleLevels,
   merkleProof,
   prng,
@@ -15,6 +14,7 @@ import {
   requiredPasses,
   rowOfA,
   sha256,
+  slowMix,
   verifyMerkleProof,
 } from '../../../lib/pog/math.js';
 
@@ -50,7 +50,14 @@ describe('PoG math: reference golden vectors', () => {
 
   it('computes the 10-round xorshift by tables exactly (it is linear over GF(2))', () => {
     // Prepare
-    const samples = [0, 1, 0xffffffff, 0x80000000, 123456789, ...Array.from({ length: 2000 }, () => Math.floor(Math.random() * 2 ** 32))];
+    const samples = [
+      0,
+      1,
+      0xffffffff,
+      0x80000000,
+      123456789,
+      ...Array.from({ length: 2000 }, () => Math.floor(Math.random() * 2 ** 32)),
+    ];
     // Act / Assess
     for (const x of samples) expect(fastMix(x)).toBe(slowMix(x));
   });
@@ -62,7 +69,11 @@ describe('PoG math: reference golden vectors', () => {
     const runA = hankelRun(seedA, n);
     const runB = hankelRun(seedB, n);
     // Act / Assess
-    for (const [i, j] of [[0, 0], [499, 499], [17, 301]] as const) {
+    for (const [i, j] of [
+      [0, 0],
+      [499, 499],
+      [17, 301],
+    ] as const) {
       expect(dotRuns(runA, i, runB, j, n)).toBe(expectedEntry(rowOfA(seedA, i, n), seedB, j));
     }
   });
@@ -106,11 +117,13 @@ describe('PoG math: entry tolerance at full size', () => {
     // Act
     const exact = expectedEntry(a, seedB, 4242);
     let sequential = 0;
-    for (let k = 0; k < n; k++) sequential = Math.fround(sequential + Math.fround((a[k] as number) * (b[k] as number)));
+    for (let k = 0; k < n; k++)
+      sequential = Math.fround(sequential + Math.fround((a[k] as number) * (b[k] as number)));
     let blocked = 0;
     for (let t = 0; t < n; t += 256) {
       let part = 0;
-      for (let k = t; k < Math.min(n, t + 256); k++) part = Math.fround(part + Math.fround((a[k] as number) * (b[k] as number)));
+      for (let k = t; k < Math.min(n, t + 256); k++)
+        part = Math.fround(part + Math.fround((a[k] as number) * (b[k] as number)));
       blocked = Math.fround(blocked + part);
     }
     // Assess

@@ -18,7 +18,10 @@ describe('default strength (analytic)', () => {
   it('lets a 90 %-of-rows cheater pass at most 0.1 % of 8-GPU rounds, where the reference lets ~96 % pass', () => {
     // Prepare / Act
     const ours = roundPass(8, partialComputeGpuPass(29_280, 0.9, strength));
-    const reference = roundPass(8, partialComputeGpuPass(29_280, 0.9, { rowsPerGpu: 1, entriesPerRow: 1 }, 0));
+    const reference = roundPass(
+      8,
+      partialComputeGpuPass(29_280, 0.9, { rowsPerGpu: 1, entriesPerRow: 1 }, 0),
+    );
     // Assess
     expect(ours).toBeLessThanOrEqual(0.001);
     expect(reference).toBeCloseTo(0.962, 3);
@@ -45,8 +48,16 @@ function simulate(n: number, trials: number, forge: (rows: Float32Array[]) => Fl
   const honest = honestC(n, seedA, seedB);
   for (let t = 0; t < trials; t++) {
     const committed = commit(forge(honest.map((r) => r.slice())));
-    const challenge: GpuChallenge = { gpu: 0, n, seedA, seedB, root: committed.root, rows: pickRows(n, strength.rowsPerGpu) };
-    if (verifyGpuProof(challenge, proofResponse(committed, challenge), strength.entriesPerRow).passed) passes++;
+    const challenge: GpuChallenge = {
+      gpu: 0,
+      n,
+      seedA,
+      seedB,
+      root: committed.root,
+      rows: pickRows(n, strength.rowsPerGpu),
+    };
+    if (verifyGpuProof(challenge, proofResponse(committed, challenge), strength.entriesPerRow).passed)
+      passes++;
   }
   return passes / trials;
 }
@@ -56,7 +67,8 @@ describe('detection per cheat class, by simulation with the real verifier (n = 6
 
   it('partial computation of C: the pass rate matches the hypergeometric model', () => {
     // Prepare: 90 % of rows computed, the rest left at zero
-    const forge = (rows: Float32Array[]) => rows.map((r, i) => (i < Math.floor(0.9 * n) ? r : new Float32Array(n)));
+    const forge = (rows: Float32Array[]) =>
+      rows.map((r, i) => (i < Math.floor(0.9 * n) ? r : new Float32Array(n)));
     // Act
     const rate = simulate(n, 400, forge);
     // Assess: model 4.6 % at n = 64 (C(57,17)/C(64,17)); allow sampling noise

@@ -6,9 +6,9 @@ import {
   ComputeSchema,
   type GpuChallenge,
   GpuInfoSchema,
+  ProofSchema,
   parseMinerJson,
   pickRows,
-  ProofSchema,
   timingPassed,
   verifyGpuProof,
 } from '../../../lib/pog/verify.js';
@@ -93,12 +93,16 @@ function hostileOutputs(good: unknown): fc.Arbitrary<string> {
     fc.string({ maxLength: 200 }),
     fc.json(),
     fc.nat({ max: Math.max(0, goodText.length - 1) }).map((cut) => goodText.slice(0, cut)),
-    fc.tuple(fc.nat({ max: goodText.length - 1 }), fc.string({ minLength: 1, maxLength: 5 })).map(
-      ([at, junk]) => goodText.slice(0, at) + junk + goodText.slice(at + 1),
-    ),
-    fc.tuple(fc.constantFrom(...Object.keys(good as object)), hostileValue).map(([key, value]) =>
-      JSON.stringify({ ...(good as object), [key]: value }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? `${v}` : v)).replace(/"(NaN|Infinity|-Infinity)"/g, '$1'),
-    ),
+    fc
+      .tuple(fc.nat({ max: goodText.length - 1 }), fc.string({ minLength: 1, maxLength: 5 }))
+      .map(([at, junk]) => goodText.slice(0, at) + junk + goodText.slice(at + 1)),
+    fc
+      .tuple(fc.constantFrom(...Object.keys(good as object)), hostileValue)
+      .map(([key, value]) =>
+        JSON.stringify({ ...(good as object), [key]: value }, (_k, v) =>
+          typeof v === 'number' && !Number.isFinite(v) ? `${v}` : v,
+        ).replace(/"(NaN|Infinity|-Infinity)"/g, '$1'),
+      ),
   );
 }
 
@@ -107,7 +111,16 @@ describe('hostile miner output (fuzzed)', () => {
   const schemas = [
     ['gpu_info', GpuInfoSchema, { num_gpus: 1, gpu_names: ['NVIDIA H100'] }],
     ['benchmark', BenchmarkSchema, { num_gpus: 1, vram: 34.36, n16: 1024, t16: 0.1, n32: 1024, t32: 0.1 }],
-    ['compute', ComputeSchema, { roots: [[0, committed.root]], timings: [[0, { n, generation_time: 0, multiplication_time: 0, transfer_back_time: 0, merkle_tree_time: 0 }]] }],
+    [
+      'compute',
+      ComputeSchema,
+      {
+        roots: [[0, committed.root]],
+        timings: [
+          [0, { n, generation_time: 0, multiplication_time: 0, transfer_back_time: 0, merkle_tree_time: 0 }],
+        ],
+      },
+    ],
   ] as const;
 
   it('turns every hostile proof answer into a failed verdict or a miner error, never a crash or a pass', () => {
