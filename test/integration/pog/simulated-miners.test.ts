@@ -184,3 +184,19 @@ describe('retries (reference §4.1, small limits)', () => {
     await expect(run).rejects.toMatchObject({ name: 'PogInfrastructureError' });
   });
 });
+
+describe('abort', () => {
+  it('rejects with PogInfrastructureError when the job is aborted before an attempt', async () => {
+    // Prepare
+    const runner = createPogRunner({ performance: DEFAULT_PERFORMANCE_CONFIG, hotkeySecret: '//Alice' });
+    const controller = new AbortController();
+    controller.abort();
+    // Act
+    const run = runner.run(
+      { netuid: 27, roundId: 'r', uid: 1, hotkey: 'x', axon: { ip: '127.0.0.1', port: 9, version: 0 } },
+      controller.signal,
+    );
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'PogInfrastructureError' });
+  });
+});
