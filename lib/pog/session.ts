@@ -165,7 +165,10 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
   };
   const gpuName = identifyGpu(figures, info.gpu_names[0] ?? null, perf.gpu_performance);
   if (gpuName === null) throw new PogMinerError('GPU not identified');
-  const n = engine.simMatrixSize ?? challengeMatrixSize(bench.vram);
+  // n follows the identified GPU's reference VRAM, not the miner's own figure: a miner claiming a
+  // tiny VRAM would otherwise shrink its work while still being identified by its TFLOPS figures.
+  // Honest probes report exactly these values, and even n = 29 280 needs only ~10 GB for A, B, C.
+  const n = engine.simMatrixSize ?? challengeMatrixSize(perf.gpu_performance.GPU_AVRAM[gpuName] ?? bench.vram);
   if (n < 2) throw new PogMinerError('VRAM figure too small');
 
   const seeds = Array.from({ length: numGpus }, (_, gpu) => ({
