@@ -81,7 +81,12 @@ export function createPogRunner(options: PogRunnerOptions): PogRunner {
       for (let attempt = 1; attempt <= retryLimit; attempt++) {
         if (signal?.aborted) throw new PogInfrastructureError('PoG run aborted');
         try {
-          const result = await withDeadline(runSession(challenge, ctx), engine.attemptTimeoutS * 1000);
+          const controller = new AbortController();
+          const result = await withDeadline(
+            runSession(challenge, ctx, controller.signal),
+            engine.attemptTimeoutS * 1000,
+            () => controller.abort(),
+          );
           log('pog.attempt.passed', {
             hotkey: challenge.hotkey,
             attempt,
@@ -124,13 +129,16 @@ function outcome(
 }
 
 /** Races an attempt against its overall deadline (reference: 300 s per `test_miner_gpu`). */
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new PogMinerError('attempt timed out')), ms);
+        timer = setTimeout(() => {
+          onTimeout();
+          reject(new PogMinerError('attempt timed out'));
+        }, ms);
       }),
     ]);
   } finally {

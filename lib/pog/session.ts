@@ -51,7 +51,11 @@ const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
  * the identified GPU and count; throws {@link PogMinerError} for every miner fault. Deallocation
  * runs in `finally` with retries whatever happened.
  */
-export async function runSession(challenge: PogChallenge, ctx: SessionContext): Promise<SessionResult> {
+export async function runSession(
+  challenge: PogChallenge,
+  ctx: SessionContext,
+  signal?: AbortSignal,
+): Promise<SessionResult> {
   const { engine } = ctx;
   const target = { ip: challenge.axon.ip, port: challenge.axon.port, hotkey: challenge.hotkey };
   const dendrite: DendriteOptions = {
@@ -82,9 +86,14 @@ export async function runSession(challenge: PogChallenge, ctx: SessionContext): 
       timeoutMs: engine.sshConnectTimeoutS * 1000,
     });
     const dir = `${engine.remoteBaseDir.replace(/\/+$/, '')}/pog-${randomBytes(8).toString('hex')}`;
+    // past the attempt deadline, closing the connection fails any pending command at once
+    const onAbort = () => shell.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      if (signal?.aborted) throw new PogMinerError('attempt timed out');
       return await prove(shell, dir, ctx);
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       await shell
         .exec(`rm -rf ${shellQuote(dir)}`, { timeoutMs: 5000, maxStdoutBytes: 1024, maxStderrBytes: 1024 })
         .catch(() => undefined);
@@ -168,7 +177,8 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
   // n follows the identified GPU's reference VRAM, not the miner's own figure: a miner claiming a
   // tiny VRAM would otherwise shrink its work while still being identified by its TFLOPS figures.
   // Honest probes report exactly these values, and even n = 29 280 needs only ~10 GB for A, B, C.
-  const n = engine.simMatrixSize ?? challengeMatrixSize(perf.gpu_performance.GPU_AVRAM[gpuName] ?? bench.vram);
+  const n =
+    engine.simMatrixSize ?? challengeMatrixSize(perf.gpu_performance.GPU_AVRAM[gpuName] ?? bench.vram);
   if (n < 2) throw new PogMinerError('VRAM figure too small');
 
   const seeds = Array.from({ length: numGpus }, (_, gpu) => ({

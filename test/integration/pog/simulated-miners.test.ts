@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 import { createPogRunner } from '../../../lib/pog/index.js';
 import {
@@ -198,5 +198,41 @@ describe('abort', () => {
     );
     // Assess
     await expect(run).rejects.toMatchObject({ name: 'PogInfrastructureError' });
+  });
+});
+
+describe('attempt deadline', () => {
+  it('ends a stuck attempt at its deadline, closes the session and still deallocates', async () => {
+    // Prepare: a miner that sleeps through compute, with a compute tolerance far beyond the deadline
+    const sim = await startSimulatedMiners(
+      [{ behaviour: 'too-slow', profile: simProfile('NVIDIA RTX 4090', 1) }],
+      {
+        timeToleranceS: 60,
+      },
+    );
+    const runner = createPogRunner({
+      performance: DEFAULT_PERFORMANCE_CONFIG,
+      hotkeySecret: '//Alice',
+      engine: { ...sim.engine, retryLimit: 1, attemptTimeoutS: 4, deallocateRetryDelayS: 0.05 },
+    });
+    const miner = sim.miners[0];
+    try {
+      // Act
+      const started = Date.now();
+      const outcome = await runner.run({
+        netuid: 27,
+        roundId: 'r',
+        uid: 4,
+        hotkey: miner?.hotkey ?? '',
+        axon: miner?.axon ?? { ip: '127.0.0.1', port: 1, version: 0 },
+      });
+      // Assess
+      expect(Date.now() - started).toBeLessThan(5_500);
+      expect(outcome).toMatchObject({ gpuName: null, numGpus: null });
+      expect(outcome.error).toMatch(/attempt timed out|timing check/);
+      await vi.waitFor(() => expect(miner?.stats.deallocations).toBe(1), { timeout: 5_000 });
+    } finally {
+      await sim.stop();
+    }
   });
 });
