@@ -165,6 +165,25 @@ describe('retries (reference §4.1, small limits)', () => {
     expect(outcome).toMatchObject({ gpuName: null, numGpus: null, error: 'axon unreachable' });
   });
 
+  it('rejects with PogInfrastructureError when the validator hotkey is unusable', async () => {
+    // Prepare
+    const runner = createPogRunner({
+      performance: DEFAULT_PERFORMANCE_CONFIG,
+      hotkeySecret: '',
+      engine: { retryLimit: 1, allocateCheckTimeoutS: 1 },
+    });
+    // Act
+    const run = runner.run({
+      netuid: 27,
+      roundId: 'r',
+      uid: 1,
+      hotkey: 'x',
+      axon: { ip: '127.0.0.1', port: 9, version: 0 },
+    });
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'PogInfrastructureError' });
+  });
+
   it('rejects with PogInfrastructureError when the payload is missing', async () => {
     // Prepare
     const runner = createPogRunner({
