@@ -17,6 +17,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observability/index.js';
+import { PROOF_JOB_ATTEMPTS } from '../lib/pipeline/proof-job.js';
 import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/tables.js';
 import type { DeployConfig } from './config.js';
@@ -168,7 +169,7 @@ export class PipelineStack extends Stack {
     });
     const jobDefinition = new batch.EcsJobDefinition(this, 'ProofJob', {
       timeout: Duration.minutes(cfg.proofJobTimeoutMinutes),
-      retryAttempts: 3,
+      retryAttempts: PROOF_JOB_ATTEMPTS,
       retryStrategies: [
         // exit 2 = the challenge itself is invalid: retrying cannot help
         batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onExitCode: '2' })),

@@ -7,6 +7,7 @@ import {
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { PROOF_JOB_ATTEMPTS } from '../pipeline/proof-job.js';
 import { CHALLENGE_QUEUE } from '../queue/challenge.js';
 import { createTables, type TableNames, tableNamesWithPrefix } from '../store/tables.js';
 
@@ -110,7 +111,7 @@ export async function makeBatch(
       jobDefinitionName: `${prefix}-jd`,
       type: 'container',
       containerProperties: { image: 'pog-validator:local', vcpus: 1, memory: 512 },
-      retryStrategy: { attempts: 3 },
+      retryStrategy: { attempts: PROOF_JOB_ATTEMPTS },
     }),
   );
   return { jobQueue: queue.jobQueueArn ?? '', jobDefinition: def.jobDefinitionArn ?? '' };
