@@ -38,6 +38,7 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
 export function redactEndpoint(endpoint: string): string {
   try {
     const url = new URL(endpoint);
+    if (url.username === '' && url.password === '' && url.search === '') return endpoint;
     if (url.username !== '' || url.password !== '') {
       url.username = '***';
       url.password = '';

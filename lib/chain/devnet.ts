@@ -332,11 +332,7 @@ export async function readLastUpdate(api: ApiPromise, netuid: number): Promise<n
 }
 
 /** Signs and sends an extrinsic as a dev key and waits for inclusion (devnet setup only). */
-export async function sendAs(
-  api: ApiPromise,
-  uri: string,
-  tx: SubmittableExtrinsic<'promise'>,
-): Promise<void> {
+export async function sendAs(uri: string, tx: SubmittableExtrinsic<'promise'>): Promise<void> {
   const pair = new Keyring({ type: 'sr25519' }).addFromUri(uri);
   await new Promise<void>((done, fail) => {
     tx.signAndSend(pair, (result) => {

@@ -1,5 +1,5 @@
 import type { ApiPromise } from '@polkadot/api';
-import type { ApiDecoration, QueryableStorageEntry, SubmittableExtrinsic } from '@polkadot/api/types';
+import type { ApiDecoration, QueryableStorageEntry } from '@polkadot/api/types';
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { ISubmittableResult } from '@polkadot/types/types';
@@ -13,7 +13,8 @@ import type {
   WeightSubmissionReceipt,
   WeightSubmissionRequest,
 } from '../ports.js';
-import type { CommitStore, PendingCommit } from './commit-store.js';
+import { buildWeightCall, type WeightCall, weightPath } from './calls.js';
+import type { CommitStore } from './commit-store.js';
 import { InMemoryCommitStore } from './commit-store.js';
 import { DEFAULT_TIMEOUT_MS, withDeadline } from './connection.js';
 import {
@@ -31,6 +32,7 @@ import {
   SubmissionInProgressError,
   UnsupportedRuntimeError,
 } from './errors.js';
+import { revealRound, timelockPayload } from './timelock.js';
 import { assertWeightVector } from './weights.js';
 
 const RAO_PER_TAO = 1e9;
@@ -113,11 +115,7 @@ export function parsePoolRejection(error: unknown): PoolRejectedError | null {
   return new PoolRejectedError(`transaction pool rejected the extrinsic: ${reason}`, code, reason);
 }
 
-interface Chosen {
-  readonly kind: WeightSubmissionReceipt['kind'];
-  readonly call: string;
-  readonly tx: SubmittableExtrinsic<'promise'>;
-}
+type Chosen = WeightCall;
 
 /**
  * The production {@link ChainPort} over one connected `ApiPromise`: reads through runtime APIs (storage
@@ -439,34 +437,20 @@ export class SubtensorChain implements ChainPort {
     weights: number[],
     versionKey: number,
     hp: SubnetHyperparams,
-  ): Promise<Chosen> {
-    const tx = this.#api.tx.subtensorModule;
-    if (tx === undefined) throw new UnsupportedRuntimeError('the runtime has no SubtensorModule calls');
-    if (!hp.commitRevealEnabled) {
-      if (tx.setMechanismWeights !== undefined) {
-        return {
-          kind: 'set',
-          call: 'set_mechanism_weights',
-          tx: tx.setMechanismWeights(netuid, 0, uids, weights, versionKey),
-        };
-      }
-      if (tx.setWeights === undefined)
-        throw new UnsupportedRuntimeError('the runtime has no set_weights call');
-      return { kind: 'set', call: 'set_weights', tx: tx.setWeights(netuid, uids, weights, versionKey) };
-    }
-    const timelocked = tx.commitTimelockedMechanismWeights ?? tx.commitTimelockedWeights;
-    if (timelocked !== undefined && this.#options.timelock !== undefined) {
+  ): Promise<WeightCall> {
+    const path = weightPath(this.#api, hp.commitRevealEnabled, this.#options.timelock !== undefined);
+    if (path === 'set') return buildWeightCall(this.#api, netuid, uids, weights, versionKey, { kind: 'set' });
+    if (path === 'timelocked-commit')
       return this.#timelockedCall(pair, netuid, uids, weights, versionKey, hp);
-    }
-    const commit = tx.commitMechanismWeights ?? tx.commitWeights;
-    if (commit === undefined) {
-      throw new UnsupportedRuntimeError(
-        'commit-reveal is on but no usable commit call or timelock encryptor exists',
-      );
-    }
     const salt = Array.from(crypto.getRandomValues(new Uint16Array(8)));
     const commitHash = commitHashV2(this.#api, pair.address, netuid, uids, weights, salt, versionKey);
-    const pending: PendingCommit = {
+    // built before storing, so a runtime without the call leaves no orphan in the store
+    const call = buildWeightCall(this.#api, netuid, uids, weights, versionKey, {
+      kind: 'commit',
+      commitHash,
+    });
+    // stored before sending: an uncertain outcome (drop, timeout) must still be revealable later
+    await this.#store.put({
       netuid,
       hotkey: pair.address,
       commitHash,
@@ -475,16 +459,8 @@ export class SubtensorChain implements ChainPort {
       salt,
       versionKey,
       committedAtBlock: await this.currentBlock(),
-    };
-    // stored before sending: an uncertain outcome (drop, timeout) must still be revealable later
-    await this.#store.put(pending);
-    return tx.commitMechanismWeights !== undefined
-      ? {
-          kind: 'commit',
-          call: 'commit_mechanism_weights',
-          tx: tx.commitMechanismWeights(netuid, 0, commitHash),
-        }
-      : { kind: 'commit', call: 'commit_weights', tx: commit(netuid, commitHash) };
+    });
+    return call;
   }
 
   async #timelockedCall(
@@ -494,12 +470,9 @@ export class SubtensorChain implements ChainPort {
     weights: number[],
     versionKey: number,
     hp: SubnetHyperparams,
-  ): Promise<Chosen> {
-    const { revealRound, timelockPayload } = await import('./timelock.js');
-    const tx = this.#api.tx.subtensorModule;
+  ): Promise<WeightCall> {
     const encryptor = this.#options.timelock;
-    if (tx === undefined || encryptor === undefined)
-      throw new UnsupportedRuntimeError('no timelocked commit path');
+    if (encryptor === undefined) throw new UnsupportedRuntimeError('no timelock encryptor configured');
     const block = await this.currentBlock();
     const round = revealRound({
       block,
@@ -509,22 +482,13 @@ export class SubtensorChain implements ChainPort {
       nowSeconds: Date.now() / 1000,
     });
     const payload = timelockPayload(this.#api, pair.publicKey, uids, weights, versionKey);
-    const commit = await encryptor.encrypt(payload, round);
-    const version = hp.commitRevealVersion;
-    if (tx.commitTimelockedMechanismWeights !== undefined) {
-      return {
-        kind: 'timelocked-commit',
-        call: 'commit_timelocked_mechanism_weights',
-        tx: tx.commitTimelockedMechanismWeights(netuid, 0, commit, round, version),
-      };
-    }
-    const call = tx.commitTimelockedWeights;
-    if (call === undefined) throw new UnsupportedRuntimeError('no timelocked commit call');
-    return {
+    const ciphertext = await encryptor.encrypt(payload, round);
+    return buildWeightCall(this.#api, netuid, uids, weights, versionKey, {
       kind: 'timelocked-commit',
-      call: 'commit_timelocked_weights',
-      tx: call(netuid, commit, round, version),
-    };
+      ciphertext,
+      revealRound: round,
+      commitRevealVersion: hp.commitRevealVersion,
+    });
   }
 
   /**
@@ -566,21 +530,12 @@ export class SubtensorChain implements ChainPort {
           await this.#store.delete(netuid, p.hotkey, p.commitHash);
           continue;
         }
-        const call =
-          tx.revealMechanismWeights !== undefined
-            ? tx.revealMechanismWeights(netuid, 0, [...p.uids], [...p.weights], [...p.salt], p.versionKey)
-            : reveal(netuid, [...p.uids], [...p.weights], [...p.salt], p.versionKey);
-        const name = tx.revealMechanismWeights !== undefined ? 'reveal_mechanism_weights' : 'reveal_weights';
+        const chosen = buildWeightCall(this.#api, netuid, p.uids, p.weights, p.versionKey, {
+          kind: 'reveal',
+          salt: p.salt,
+        });
         try {
-          receipts.push(
-            await this.#sendAndWait(
-              pair,
-              { kind: 'reveal', call: name, tx: call },
-              [...p.uids],
-              [...p.weights],
-              p.versionKey,
-            ),
-          );
+          receipts.push(await this.#sendAndWait(pair, chosen, [...p.uids], [...p.weights], p.versionKey));
           await this.#store.delete(netuid, p.hotkey, p.commitHash);
         } catch (error) {
           if (error instanceof DispatchError && error.errorName === 'RevealTooEarly') continue;

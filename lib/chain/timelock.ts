@@ -1,4 +1,5 @@
 import type { ApiPromise } from '@polkadot/api';
+import { u8aToHex } from '@polkadot/util';
 
 /** drand quicknet, the network subtensor's timelocked commits are sealed to. */
 export const QUICKNET = {
@@ -43,7 +44,10 @@ export function timelockPayload(
   weights: readonly number[],
   versionKey: number,
 ): Uint8Array {
-  return api
-    .createType('(Bytes, Vec<u16>, Vec<u16>, u64)', [hotkeyPublicKey, uids, weights, versionKey])
-    .toU8a();
+  return (
+    api
+      // hex, not Uint8Array: polkadot.js reads a Uint8Array for Bytes as already length-prefixed
+      .createType('(Bytes, Vec<u16>, Vec<u16>, u64)', [u8aToHex(hotkeyPublicKey), uids, weights, versionKey])
+      .toU8a()
+  );
 }
