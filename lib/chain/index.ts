@@ -3,6 +3,7 @@ import type { CommitStore } from './commit-store.js';
 import { connectApi } from './connection.js';
 import { SubtensorChain, type TimelockEncryptor } from './port.js';
 
+export { buildWeightCall, type WeightCall, type WeightPlan, weightPath } from './calls.js';
 export * from './commit-store.js';
 export { connectApi, DEFAULT_TIMEOUT_MS, redactEndpoint, withDeadline } from './connection.js';
 export * from './errors.js';
@@ -17,6 +18,20 @@ export {
   type ValidatorStatus,
 } from './port.js';
 export { QUICKNET, revealRound, timelockPayload } from './timelock.js';
+export {
+  DrandTimelock,
+  parseTle,
+  QUICKNET_DST,
+  QUICKNET_PUBLIC_KEY,
+  roundIdentity,
+  serializeGt,
+  TimelockError,
+  type TleEncryptOptions,
+  type TleParts,
+  tleDecrypt,
+  tleEncrypt,
+  verifyBeacon,
+} from './tle.js';
 export { assertWeightVector, chainMaxUpscale, convertWeightsForEmit, roundHalfEven } from './weights.js';
 
 /** Options of the production chain port. The chain issue (#4) may add optional fields, never required ones. */
