@@ -22,6 +22,21 @@ export interface WeightCall {
   /** The pallet call's name as metadata spells it, e.g. `set_mechanism_weights`. */
   readonly call: string;
   readonly tx: SubmittableExtrinsic<'promise'>;
+  /** The drand round a timelocked commit is sealed to. */
+  readonly revealRound?: number;
+}
+
+/**
+ * Whether the runtime's timelocked reveal decodes the legacy payload without hotkey (CRv3 only,
+ * spec ≤ ~300) rather than `WeightsTlockPayload { hotkey, … }`.
+ */
+export function timelockPayloadIsLegacy(api: ApiPromise): boolean {
+  const tx = api.tx.subtensorModule;
+  return (
+    tx?.commitTimelockedMechanismWeights === undefined &&
+    tx?.commitTimelockedWeights === undefined &&
+    tx?.commitCrv3Weights !== undefined
+  );
 }
 
 /**
@@ -35,7 +50,8 @@ export function weightPath(
 ): 'set' | 'commit' | 'timelocked-commit' {
   if (!commitRevealEnabled) return 'set';
   const tx = api.tx.subtensorModule;
-  const timelocked = tx?.commitTimelockedMechanismWeights ?? tx?.commitTimelockedWeights;
+  const timelocked =
+    tx?.commitTimelockedMechanismWeights ?? tx?.commitTimelockedWeights ?? tx?.commitCrv3Weights;
   if (timelocked !== undefined && hasEncryptor) return 'timelocked-commit';
   if (tx?.commitMechanismWeights === undefined && tx?.commitWeights === undefined) {
     throw new UnsupportedRuntimeError('commit-reveal is on but the runtime has no usable commit call');
@@ -110,6 +126,7 @@ export function buildWeightCall(
         return {
           kind: 'timelocked-commit',
           call: 'commit_timelocked_mechanism_weights',
+          revealRound: plan.revealRound,
           tx: tx.commitTimelockedMechanismWeights(
             netuid,
             0,
@@ -123,12 +140,22 @@ export function buildWeightCall(
         return {
           kind: 'timelocked-commit',
           call: 'commit_timelocked_weights',
+          revealRound: plan.revealRound,
           tx: tx.commitTimelockedWeights(
             netuid,
             u8aToHex(plan.ciphertext),
             plan.revealRound,
             plan.commitRevealVersion,
           ),
+        };
+      }
+      // spec ≤ ~300: CRv3, no version argument, and the runtime expects the payload without hotkey
+      if (tx.commitCrv3Weights !== undefined) {
+        return {
+          kind: 'timelocked-commit',
+          call: 'commit_crv3_weights',
+          revealRound: plan.revealRound,
+          tx: tx.commitCrv3Weights(netuid, u8aToHex(plan.ciphertext), plan.revealRound),
         };
       }
       return missing('commit_timelocked_weights');

@@ -13,7 +13,7 @@ import type {
   WeightSubmissionReceipt,
   WeightSubmissionRequest,
 } from '../ports.js';
-import { buildWeightCall, type WeightCall, weightPath } from './calls.js';
+import { buildWeightCall, timelockPayloadIsLegacy, type WeightCall, weightPath } from './calls.js';
 import type { CommitStore } from './commit-store.js';
 import { InMemoryCommitStore } from './commit-store.js';
 import { DEFAULT_TIMEOUT_MS, withDeadline } from './connection.js';
@@ -481,7 +481,8 @@ export class SubtensorChain implements ChainPort {
       revealPeriodEpochs: hp.revealPeriodEpochs,
       nowSeconds: Date.now() / 1000,
     });
-    const payload = timelockPayload(this.#api, pair.publicKey, uids, weights, versionKey);
+    const legacy = timelockPayloadIsLegacy(this.#api);
+    const payload = timelockPayload(this.#api, pair.publicKey, uids, weights, versionKey, legacy);
     const ciphertext = await encryptor.encrypt(payload, round);
     return buildWeightCall(this.#api, netuid, uids, weights, versionKey, {
       kind: 'timelocked-commit',
@@ -611,6 +612,7 @@ export class SubtensorChain implements ChainPort {
         uids,
         weights,
         versionKey,
+        ...(chosen.revealRound === undefined ? {} : { revealRound: chosen.revealRound }),
       };
     } finally {
       try {

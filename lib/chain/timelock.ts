@@ -35,7 +35,8 @@ export function revealRound(input: RevealRoundInput): number {
 
 /**
  * SCALE `WeightsTlockPayload { hotkey: Vec<u8>, uids: Vec<u16>, values: Vec<u16>, version_key: u64 }`,
- * where `hotkey` holds the 32 public-key bytes; the chain decrypts it at the reveal epoch.
+ * where `hotkey` holds the 32 public-key bytes; the chain decrypts it at the reveal epoch. `legacy`
+ * drops the hotkey, as CRv3 runtimes (spec 293) decode it.
  */
 export function timelockPayload(
   api: ApiPromise,
@@ -43,7 +44,9 @@ export function timelockPayload(
   uids: readonly number[],
   weights: readonly number[],
   versionKey: number,
+  legacy = false,
 ): Uint8Array {
+  if (legacy) return api.createType('(Vec<u16>, Vec<u16>, u64)', [uids, weights, versionKey]).toU8a();
   return (
     api
       // hex, not Uint8Array: polkadot.js reads a Uint8Array for Bytes as already length-prefixed

@@ -1,4 +1,6 @@
+import { bls12_381 } from '@noble/curves/bls12-381.js';
 import type { ApiPromise } from '@polkadot/api';
+import { u8aToHex } from '@polkadot/util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectDevnet,
@@ -17,6 +19,7 @@ import {
   chainMaxUpscale,
   createChainPort,
   DispatchError,
+  DrandTimelock,
   InMemoryCommitStore,
   InsufficientStakeError,
   InvalidWeightsError,
@@ -24,6 +27,7 @@ import {
   NoValidatorPermitError,
   PoolRejectedError,
   RateLimitedError,
+  roundIdentity,
   SubmissionInProgressError,
   type SubtensorChain,
 } from '../../../lib/chain/index.js';
@@ -362,6 +366,50 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       await setDevnetStorage(admin, [
         { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
         { item: 'Tempo', args: [NETUID], value: 360 },
+      ]);
+    }
+  });
+
+  it('timelocked commit: the runtime itself decrypts our ciphertext at the reveal epoch and sets the weights', async () => {
+    // Prepare: a test beacon key (the runtime reads the pulse, it does not re-verify it at reveal)
+    const sk = bls12_381.fields.Fr.create(0x1234567890abcdefn);
+    const beaconKey = Buffer.from(bls12_381.G2.Point.BASE.multiply(sk).toBytes(true)).toString('hex');
+    await setDevnetStorage(admin, [
+      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
+      { item: 'Tempo', args: [NETUID], value: 3 },
+      { item: 'RevealPeriodEpochs', args: [NETUID], value: 2 },
+      { item: 'Weights', args: [NETUID, 0], value: [] },
+    ]);
+    const chain = await port('//Alice', { timelock: new DrandTimelock({ publicKey: beaconKey }) });
+    try {
+      // Act
+      const receipt = await chain.submitWeights({ netuid: NETUID, uids: [8, 9], weights: [100, 400] });
+      const round = receipt.revealRound ?? 0;
+      const signature = roundIdentity(round).multiply(sk).toBytes(true);
+      const pulse = admin.query.drand?.pulses;
+      if (pulse === undefined) throw new Error('runtime has no Drand.Pulses');
+      const pulseType = admin.registry.createLookupType(pulse.creator.meta.type.asMap.value);
+      const value = admin.createType(pulseType, {
+        round,
+        randomness: `0x${'01'.repeat(32)}`,
+        signature: u8aToHex(signature),
+      });
+      await admin.rpc('dev_setStorage' as never, [[pulse.key(round), u8aToHex(value.toU8a())]] as never);
+      let stored = await readWeights(admin, NETUID, 0);
+      for (let i = 0; i < 10 && stored.uids.length === 0; i++) {
+        await newBlocks(admin, 1);
+        stored = await readWeights(admin, NETUID, 0);
+      }
+
+      // Assess
+      expect(receipt).toMatchObject({ kind: 'timelocked-commit', call: 'commit_crv3_weights', uids: [8, 9] });
+      expect(round).toBeGreaterThan(0);
+      expect(stored).toEqual({ uids: [8, 9], weights: chainMaxUpscale([100, 400]) });
+    } finally {
+      await setDevnetStorage(admin, [
+        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
+        { item: 'Tempo', args: [NETUID], value: 360 },
+        { item: 'RevealPeriodEpochs', args: [NETUID], value: 1 },
       ]);
     }
   });
