@@ -226,12 +226,21 @@ export function rawStorage(
 
 /**
  * Seeds a subnet on a devnet through `dev_setStorage`: neurons with uids 0..n-1 in the given order,
- * axons, alpha stake, permits, hyperparameters and the owner hotkey.
+ * axons, alpha stake, permits, hyperparameters and the owner hotkey. Takes an API or an endpoint.
  */
 export async function seedSubnet(
-  api: ApiPromise,
+  target: ApiPromise | string,
   options: SeedSubnetOptions,
 ): Promise<{ hotkeys: string[] }> {
+  if (typeof target === 'string') {
+    const api = await connectDevnet(target);
+    try {
+      return await seedSubnet(api, options);
+    } finally {
+      await api.disconnect();
+    }
+  }
+  const api = target;
   const { netuid, neurons } = options;
   const has = (item: string): boolean => api.query.subtensorModule?.[camel(item)] !== undefined;
   const pairs: [string, string][] = [];

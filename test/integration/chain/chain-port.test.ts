@@ -16,6 +16,7 @@ import {
 } from '../../../lib/chain/devnet.js';
 import {
   ChainConnectionError,
+  ChainTimeoutError,
   chainMaxUpscale,
   createChainPort,
   DispatchError,
@@ -450,6 +451,35 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       else expect(retry).toMatchObject({ kind: 'set' });
       expect(await countSetWeights(toAddress('//Alice'), startBlock)).toBe(1);
     } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a hung websocket ends in ChainTimeoutError within the deadline, never a hang', async () => {
+    // Prepare
+    const proxy = await startTcpProxy(devnet.endpoint);
+    const chain = await createChainPort({
+      endpoints: [proxy.endpoint],
+      hotkeySecret: '//Alice',
+      timeoutMs: 1500,
+    });
+    try {
+      proxy.freeze();
+
+      // Act
+      const started = Date.now();
+      const read = await chain.metagraph(NETUID).catch((e: unknown) => e);
+      const submit = await chain
+        .submitWeights({ netuid: NETUID, uids: [1], weights: [1] })
+        .catch((e: unknown) => e);
+      const elapsed = Date.now() - started;
+
+      // Assess
+      expect(read).toBeInstanceOf(ChainTimeoutError);
+      expect(submit).toBeInstanceOf(ChainTimeoutError);
+      expect(elapsed).toBeLessThan(2 * 1500 + 1000);
+    } finally {
+      await chain.close();
       await proxy.close();
     }
   });

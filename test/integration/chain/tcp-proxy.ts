@@ -4,6 +4,8 @@ export interface TcpProxy {
   readonly endpoint: string;
   /** Destroys every open connection the first time the server sends a chunk containing `marker`. */
   dropOnServerText(marker: string): void;
+  /** Swallows everything the server sends from now on, keeping the sockets open (a hung peer). */
+  freeze(): void;
   readonly drops: number;
   close(): Promise<void>;
 }
@@ -13,6 +15,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const url = new URL(target);
   const sockets = new Set<Socket>();
   let marker: string | null = null;
+  let frozen = false;
   let drops = 0;
   const server = createServer((client) => {
     const upstream = connect(Number(url.port), url.hostname);
@@ -20,6 +23,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     sockets.add(upstream);
     client.pipe(upstream);
     upstream.on('data', (chunk: Buffer) => {
+      if (frozen) return;
       if (marker !== null && chunk.toString('latin1').includes(marker)) {
         marker = null;
         drops += 1;
@@ -46,6 +50,9 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     endpoint: `ws://127.0.0.1:${port}`,
     dropOnServerText(text: string) {
       marker = text;
+    },
+    freeze() {
+      frozen = true;
     },
     get drops() {
       return drops;
