@@ -143,8 +143,11 @@ describe('commit payloads', () => {
 
     // Act
     const bytes = timelockPayload(api, key, [3], [65535], 5);
+    const legacy = timelockPayload(api, key, [3], [65535], 5, true);
 
-    // Assess
-    expect(u8aToHex(bytes)).toBe(`0x80${'07'.repeat(32)}040300` + `04ffff` + '0500000000000000');
+    // Assess: Vec<u8>(32) hotkey | Vec<u16> [3] | Vec<u16> [65535] | u64 5; the CRv3 form lacks the hotkey
+    const tail = '04030004ffff0500000000000000';
+    expect(u8aToHex(bytes)).toBe(`0x80${'07'.repeat(32)}${tail}`);
+    expect(u8aToHex(legacy)).toBe(`0x${tail}`);
   });
 });
