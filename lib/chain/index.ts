@@ -48,8 +48,11 @@ export interface ChainPortOptions {
   readonly versionKey?: number;
   /** Where pending v2 commits are kept between runs (default: in memory). */
   readonly commitStore?: CommitStore;
-  /** Timelocked-commit encryptor; without it a commit-reveal subnet gets v2 hash commits. */
-  readonly timelock?: TimelockEncryptor;
+  /**
+   * Timelocked-commit encryptor for commit-reveal subnets (default: drand quicknet); `false` forces
+   * the v2 hash commit and its later reveal (`revealPending`).
+   */
+  readonly timelock?: TimelockEncryptor | false;
   /** Secret-free progress lines (log hook). */
   readonly onEvent?: (message: string, detail?: Record<string, unknown>) => void;
 }

@@ -33,6 +33,7 @@ import {
   UnsupportedRuntimeError,
 } from './errors.js';
 import { revealRound, timelockPayload } from './timelock.js';
+import { DrandTimelock } from './tle.js';
 import { assertWeightVector } from './weights.js';
 
 const RAO_PER_TAO = 1e9;
@@ -51,8 +52,11 @@ export interface SubtensorChainOptions {
   readonly versionKey?: number;
   /** Pending v2 commits; defaults to a process-local store. */
   readonly commitStore?: CommitStore;
-  /** Enables timelocked commits when the runtime has them and commit-reveal is on. */
-  readonly timelock?: TimelockEncryptor;
+  /**
+   * Timelocked commits when commit-reveal is on and the runtime has them. Default: drand quicknet
+   * ({@link DrandTimelock}); `false` forces the v2 hash commit (e.g. on a devnet without pulses).
+   */
+  readonly timelock?: TimelockEncryptor | false;
   /**
    * Pre-flight checks before signing (default true). Off, the chain itself judges the vector: for
    * tests of the chain's own errors, or when a check here is stricter than the runtime.
@@ -129,6 +133,7 @@ export class SubtensorChain implements ChainPort {
   readonly #inclusionMs: number;
   readonly #store: CommitStore;
   readonly #options: SubtensorChainOptions;
+  readonly #timelock: TimelockEncryptor | null;
 
   constructor(api: ApiPromise, hotkeySecret: string | undefined, options: SubtensorChainOptions = {}) {
     this.#api = api;
@@ -136,6 +141,7 @@ export class SubtensorChain implements ChainPort {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#inclusionMs = options.inclusionTimeoutMs ?? 4 * this.#timeoutMs;
     this.#store = options.commitStore ?? new InMemoryCommitStore();
+    this.#timelock = options.timelock === false ? null : (options.timelock ?? new DrandTimelock());
     this.#options = options;
   }
 
@@ -438,7 +444,7 @@ export class SubtensorChain implements ChainPort {
     versionKey: number,
     hp: SubnetHyperparams,
   ): Promise<WeightCall> {
-    const path = weightPath(this.#api, hp.commitRevealEnabled, this.#options.timelock !== undefined);
+    const path = weightPath(this.#api, hp.commitRevealEnabled, this.#timelock !== null);
     if (path === 'set') return buildWeightCall(this.#api, netuid, uids, weights, versionKey, { kind: 'set' });
     if (path === 'timelocked-commit')
       return this.#timelockedCall(pair, netuid, uids, weights, versionKey, hp);
@@ -471,8 +477,9 @@ export class SubtensorChain implements ChainPort {
     versionKey: number,
     hp: SubnetHyperparams,
   ): Promise<WeightCall> {
-    const encryptor = this.#options.timelock;
-    if (encryptor === undefined) throw new UnsupportedRuntimeError('no timelock encryptor configured');
+    const encryptor = this.#timelock;
+    if (encryptor === null)
+      throw new UnsupportedRuntimeError('timelocked commits are disabled (timelock: false)');
     const block = await this.currentBlock();
     const round = revealRound({
       block,

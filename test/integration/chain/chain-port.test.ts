@@ -27,6 +27,7 @@ import {
   NotRegisteredError,
   NoValidatorPermitError,
   PoolRejectedError,
+  QUICKNET,
   RateLimitedError,
   roundIdentity,
   SubmissionInProgressError,
@@ -340,7 +341,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       { item: 'Weights', args: [NETUID, 0], value: [] },
     ]);
     const store = new InMemoryCommitStore();
-    const chain = await port('//Alice', { commitStore: store });
+    const chain = await port('//Alice', { commitStore: store, timelock: false });
     try {
       // Act
       const commit = await chain.submitWeights({ netuid: NETUID, uids: [2, 3], weights: [1000, 2000] });
@@ -412,6 +413,24 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
         { item: 'Tempo', args: [NETUID], value: 360 },
         { item: 'RevealPeriodEpochs', args: [NETUID], value: 1 },
       ]);
+    }
+  });
+
+  it('commit-reveal on, no option given: seals the vector to a future drand quicknet round', async () => {
+    // Prepare
+    await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true }]);
+    const chain = await port('//Alice');
+    const nowRound = Math.floor((Date.now() / 1000 - QUICKNET.genesisTime) / QUICKNET.periodSeconds);
+    try {
+      // Act
+      const receipt = await chain.submitWeights({ netuid: NETUID, uids: [1], weights: [1] });
+
+      // Assess: tempo 360 × 12 s ahead at most two epochs, in 3 s rounds
+      expect(receipt).toMatchObject({ kind: 'timelocked-commit', call: 'commit_crv3_weights' });
+      expect(receipt.revealRound).toBeGreaterThan(nowRound);
+      expect(receipt.revealRound).toBeLessThan(nowRound + (2 * 361 * 12) / 3 + 10);
+    } finally {
+      await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false }]);
     }
   });
 
