@@ -546,8 +546,13 @@ export class SubtensorChain implements ChainPort {
           receipts.push(await this.#sendAndWait(pair, chosen, [...p.uids], [...p.weights], p.versionKey));
           await this.#store.delete(netuid, p.hotkey, p.commitHash);
         } catch (error) {
+          // too early: keep it for the next run (HEAD rejects this in the pool, Custom(17))
           if (error instanceof DispatchError && error.errorName === 'RevealTooEarly') continue;
-          if (error instanceof DispatchError) await this.#store.delete(netuid, p.hotkey, p.commitHash);
+          if (error instanceof PoolRejectedError && error.customCode === 17) continue;
+          // a definite refusal (expired, hash mismatch, no such commit) will not get better later
+          if (error instanceof DispatchError || error instanceof PoolRejectedError) {
+            await this.#store.delete(netuid, p.hotkey, p.commitHash);
+          }
           throw error;
         }
       }
