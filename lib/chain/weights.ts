@@ -25,49 +25,8 @@ export function chainMaxUpscale(values: readonly number[]): number[] {
   return xs.map((v) => Number(roundFixed((v * BigInt(U16_MAX) * ONE) / max)));
 }
 
-/** Python's `round` on a float: half to even (banker's rounding). */
-export function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/**
- * Float scores to the u16 vector the chain takes, bit for bit like the SDK's
- * `convert_weights_and_uids_for_emit` (chain.md §A.3): float32 inputs, divide by the max, banker's
- * rounding of `w × 65535`, entries that round to 0 dropped. An all-zero vector yields empty lists.
- */
-export function convertWeightsForEmit(
-  uids: readonly number[],
-  weights: readonly number[],
-): { uids: number[]; weights: number[] } {
-  if (uids.length !== weights.length) {
-    throw new InvalidWeightsError(`uids (${uids.length}) and weights (${weights.length}) differ in length`);
-  }
-  const w32 = weights.map((w) => Math.fround(w));
-  w32.forEach((w, i) => {
-    if (!Number.isFinite(w) || w < 0)
-      throw new InvalidWeightsError(`weight at index ${i} is negative or not finite`);
-  });
-  uids.forEach((u, i) => {
-    if (!Number.isInteger(u) || u < 0 || u > U16_MAX)
-      throw new InvalidWeightsError(`uid at index ${i} is not a u16`);
-  });
-  const max = w32.reduce((a, b) => Math.max(a, b), 0);
-  const sum = w32.reduce((a, b) => a + b, 0);
-  if (sum === 0 || max === 0) return { uids: [], weights: [] };
-  const out = { uids: [] as number[], weights: [] as number[] };
-  w32.forEach((w, i) => {
-    const u = roundHalfEven((w / max) * U16_MAX);
-    if (u !== 0) {
-      out.uids.push(uids[i] as number);
-      out.weights.push(u);
-    }
-  });
-  return out;
-}
+// The SDK's float → u16 conversion is the scoring core's (one implementation for both layers).
+export { convertWeightsForEmit, roundHalfEven } from '../scoring/weights.js';
 
 /**
  * Checks a u16 vector before it is signed: equal lengths, u16 range, no duplicate uid, uids below the

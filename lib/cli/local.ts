@@ -15,7 +15,18 @@ function formatReport(report: LocalCycleReport): string {
       `  uid ${String(m.uid).padEnd(4)} ${m.behaviour.padEnd(18)} ${(m.gpu_name === null ? 'no GPU proven' : `${m.num_gpus} x ${m.gpu_name}`).padEnd(34)} score ${m.score.toFixed(2)}`,
   );
   const stages = Object.entries(report.stages).map(([name, ms]) => `  ${name.padEnd(18)} ${ms} ms`);
-  const lines = [report.table, '', 'Miners (behaviour, what PoG proved, score 0-100):', ...miners, '', `Weights read back from the chain (validator uid 0): ${weights.length === 0 ? 'none' : ''}`, ...weights.map((w) => `  ${w}`), '', 'Stages:', ...stages];
+  const lines = [
+    report.table,
+    '',
+    'Miners (behaviour, what PoG proved, score 0-100):',
+    ...miners,
+    '',
+    `Weights read back from the chain (validator uid 0): ${weights.length === 0 ? 'none' : ''}`,
+    ...weights.map((w) => `  ${w}`),
+    '',
+    'Stages:',
+    ...stages,
+  ];
   if (report.chaos !== undefined) lines.push('', `Chaos: ${JSON.stringify(report.chaos)}`);
   return `${lines.join('\n')}\n`;
 }
@@ -26,7 +37,12 @@ export async function runLocalCommand(argv: readonly string[], io: CliIo): Promi
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { miners: { type: 'string' }, json: { type: 'boolean' }, chaos: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        miners: { type: 'string' },
+        json: { type: 'boolean' },
+        chaos: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -51,7 +67,9 @@ export async function runLocalCommand(argv: readonly string[], io: CliIo): Promi
     });
     if (values.json) {
       const { miners: rows, chainWeights, stages, chaos } = report;
-      io.stdout(`${JSON.stringify({ miners: rows, chainWeights, stages, ...(chaos === undefined ? {} : { chaos }) })}\n`);
+      io.stdout(
+        `${JSON.stringify({ miners: rows, chainWeights, stages, ...(chaos === undefined ? {} : { chaos }) })}\n`,
+      );
     } else {
       io.stdout(formatReport(report));
     }

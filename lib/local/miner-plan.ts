@@ -1,18 +1,8 @@
-/** Behaviours of simulated miners, in the order a local cycle hands them out (PoG issue names). */
-export const CYCLE_BEHAVIOURS = [
-  'honest',
-  'slow-but-valid',
-  'noisy-but-valid',
-  'spoofed-name',
-  'wrong-root',
-  'partial-compute',
-  'garbage-output',
-  'huge-output',
-  'too-slow',
-  'disconnect',
-  'refuse-allocation',
-] as const;
-export type CycleBehaviour = (typeof CYCLE_BEHAVIOURS)[number];
+import { SIM_BEHAVIOURS, type SimBehaviour } from '../pog/sim/index.js';
+
+/** Behaviours in the order a local cycle hands them out: the simulated miners' own list. */
+export const CYCLE_BEHAVIOURS = SIM_BEHAVIOURS;
+export type CycleBehaviour = SimBehaviour;
 
 /** GPUs the simulated miners carry: each has a non-zero score in the default GPU table. */
 export const CYCLE_GPUS = [

@@ -8,6 +8,7 @@ import {
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { u8aToHex } from '@polkadot/util';
 import { z } from 'zod';
+import { readBoundedText } from '../http.js';
 import { formatIssues } from '../validation.js';
 import { PogMinerError } from './errors.js';
 
@@ -118,24 +119,6 @@ export function signedSynapseRequest(
   };
 }
 
-async function readBounded(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new PogMinerError('axon response over the size limit');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /**
  * Sends one `Allocate` synapse to the miner's axon and returns its validated `output`. Transport
  * errors, non-200 answers, oversize or malformed bodies are miner faults ({@link PogMinerError}).
@@ -157,7 +140,11 @@ export async function callAllocate(
       signal: AbortSignal.timeout(timeoutS * 1000),
       redirect: 'error',
     });
-    text = await readBounded(response, options.maxResponseBytes);
+    text = await readBoundedText(
+      response,
+      options.maxResponseBytes,
+      () => new PogMinerError('axon response over the size limit'),
+    );
     if (response.status !== 200) throw new PogMinerError(`axon answered HTTP ${response.status}`);
   } catch (error) {
     if (error instanceof PogMinerError) throw error;

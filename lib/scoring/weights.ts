@@ -80,8 +80,12 @@ export function convertWeightsForEmit(uids: readonly number[], weights: ArrayLik
   let sum = 0;
   for (let i = 0; i < w.length; i++) {
     const value = w[i] as number;
-    if (!(value >= 0)) throw new ValidationError(`weight at position ${i} is negative or NaN (${value})`);
-    if ((uids[i] as number) < 0) throw new ValidationError(`uid at position ${i} is negative (${uids[i]})`);
+    if (!(value >= 0 && value < Number.POSITIVE_INFINITY)) {
+      throw new ValidationError(`weight at position ${i} is negative or not finite (${value})`);
+    }
+    const uid = uids[i] as number;
+    if (!Number.isInteger(uid) || uid < 0 || uid > U16_MAX)
+      throw new ValidationError(`uid at position ${i} is not a u16 (${uid})`);
     sum += value;
     if (value > max) max = value;
   }

@@ -1,4 +1,5 @@
 import { TimeoutError } from '../errors.js';
+import { readBoundedText } from '../http.js';
 import { WandbHttpError, WandbResponseError } from './errors.js';
 import {
   GraphqlEnvelopeSchema,
@@ -95,7 +96,14 @@ export class WandbClient {
         signal: combined,
         redirect: 'error',
       });
-      text = await this.readBounded(response);
+      text = await readBoundedText(
+        response,
+        this.options.maxResponseBytes,
+        (bytes) =>
+          new WandbResponseError(
+            `W&B response of ${bytes} bytes exceeds the ${this.options.maxResponseBytes}-byte limit`,
+          ),
+      );
       if (!response.ok) {
         // The status says enough; the body may echo request details, so it is not repeated.
         throw new WandbHttpError(response.status, `W&B answered HTTP ${response.status}`);
@@ -195,30 +203,5 @@ export class WandbClient {
       runId: result.data.upsertBucket.bucket.name,
       inserted: result.data.upsertBucket.inserted === true,
     };
-  }
-
-  /** Reads the body as text, abandoning it past `maxResponseBytes` (declared or actual). */
-  private async readBounded(response: Response): Promise<string> {
-    const limit = this.options.maxResponseBytes;
-    const declared = Number(response.headers.get('content-length'));
-    if (Number.isFinite(declared) && declared > limit) {
-      await response.body?.cancel();
-      throw new WandbResponseError(`W&B response of ${declared} bytes exceeds the ${limit}-byte limit`);
-    }
-    if (!response.body) return '';
-    const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel();
-        throw new WandbResponseError(`W&B response exceeds the ${limit}-byte limit`);
-      }
-      chunks.push(value);
-    }
-    return Buffer.concat(chunks).toString('utf8');
   }
 }

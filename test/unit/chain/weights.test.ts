@@ -7,6 +7,7 @@ import {
   InvalidWeightsError,
   roundHalfEven,
 } from '../../../lib/chain/index.js';
+import { ValidationError } from '../../../lib/errors.js';
 
 describe('chainMaxUpscale (the chain’s stored values)', () => {
   it.each([
@@ -101,8 +102,9 @@ describe('convertWeightsForEmit (the SDK’s float → u16)', () => {
 
     // Assess
     expect(empty).toEqual({ uids: [], weights: [] });
-    expect(() => convertWeightsForEmit([0], [-1])).toThrow(InvalidWeightsError);
-    expect(() => convertWeightsForEmit([0, 1], [1])).toThrow(InvalidWeightsError);
+    expect(() => convertWeightsForEmit([0], [-1])).toThrow(ValidationError);
+    expect(() => convertWeightsForEmit([0, 1], [1])).toThrow(ValidationError);
+    expect(() => convertWeightsForEmit([70_000], [1])).toThrow(/not a u16/);
   });
 
   it('rounds half to even like Python', () => {
