@@ -17,12 +17,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observability/index.js';
+import { PROOF_JOB_ATTEMPTS } from '../lib/pipeline/proof-job.js';
+import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/tables.js';
 import type { DeployConfig } from './config.js';
 import { ProjectFunction } from './project-function.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const WORKER_TIMEOUT = Duration.seconds(60);
+const WORKER_TIMEOUT = Duration.seconds(CHALLENGE_QUEUE.workerTimeoutSeconds);
 /** Seconds per block on subtensor. */
 const BLOCK_SECONDS = 12;
 
@@ -77,17 +79,16 @@ export class PipelineStack extends Stack {
 
     // --- queue -------------------------------------------------------------------------------
     this.deadLetterQueue = new sqs.Queue(this, 'ChallengeDlq', {
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.seconds(CHALLENGE_QUEUE.dlqRetentionSeconds),
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
     });
     this.queue = new sqs.Queue(this, 'ChallengeQueue', {
-      // AWS asks for at least 6× the consumer's timeout, so a slow batch is not redelivered mid-flight
-      visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(CHALLENGE_QUEUE.visibilityTimeoutSeconds),
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: CHALLENGE_QUEUE.maxReceiveCount },
     });
     const asyncDlq = new sqs.Queue(this, 'ScheduleInvokeDlq', {
       retentionPeriod: Duration.days(14),
@@ -194,7 +195,7 @@ export class PipelineStack extends Stack {
     });
     const jobDefinition = new batch.EcsJobDefinition(this, 'ProofJob', {
       timeout: Duration.minutes(cfg.proofJobTimeoutMinutes),
-      retryAttempts: 3,
+      retryAttempts: PROOF_JOB_ATTEMPTS,
       retryStrategies: [
         // exit 2 = the challenge itself is invalid: retrying cannot help
         batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onExitCode: '2' })),

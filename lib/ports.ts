@@ -65,6 +65,8 @@ export interface WeightSubmissionReceipt {
   readonly uids: readonly number[];
   readonly weights: readonly number[];
   readonly versionKey: number;
+  /** Timelocked commits only: the drand round the vector is sealed to (revealed by the chain itself). */
+  readonly revealRound?: number;
 }
 
 export interface ChainPort {

@@ -1,4 +1,38 @@
 import type { ChainPort } from '../ports.js';
+import type { CommitStore } from './commit-store.js';
+import { connectApi } from './connection.js';
+import { SubtensorChain, type TimelockEncryptor } from './port.js';
+
+export { buildWeightCall, type WeightCall, type WeightPlan, weightPath } from './calls.js';
+export * from './commit-store.js';
+export { connectApi, DEFAULT_TIMEOUT_MS, redactEndpoint, withDeadline } from './connection.js';
+export * from './errors.js';
+export {
+  commitHashV2,
+  hotkeyPair,
+  parsePoolRejection,
+  renderIp,
+  SubtensorChain,
+  type SubtensorChainOptions,
+  type TimelockEncryptor,
+  type ValidatorStatus,
+} from './port.js';
+export { QUICKNET, revealRound, timelockPayload } from './timelock.js';
+export {
+  DrandTimelock,
+  parseTle,
+  QUICKNET_DST,
+  QUICKNET_PUBLIC_KEY,
+  roundIdentity,
+  serializeGt,
+  TimelockError,
+  type TleEncryptOptions,
+  type TleParts,
+  tleDecrypt,
+  tleEncrypt,
+  verifyBeacon,
+} from './tle.js';
+export { assertWeightVector, chainMaxUpscale, convertWeightsForEmit, roundHalfEven } from './weights.js';
 
 /** Options of the production chain port. The chain issue (#4) may add optional fields, never required ones. */
 export interface ChainPortOptions {
@@ -8,9 +42,32 @@ export interface ChainPortOptions {
   readonly hotkeySecret?: string;
   /** Deadline for every RPC call, in milliseconds. */
   readonly timeoutMs?: number;
+  /** Deadline for a submission's inclusion in a block, in milliseconds (default 4 × timeoutMs). */
+  readonly inclusionTimeoutMs?: number;
+  /** Version key to submit with, instead of the chain's `WeightsVersionKey`. */
+  readonly versionKey?: number;
+  /** Where pending v2 commits are kept between runs (default: in memory). */
+  readonly commitStore?: CommitStore;
+  /**
+   * Timelocked-commit encryptor for commit-reveal subnets (default: drand quicknet); `false` forces
+   * the v2 hash commit and its later reveal (`revealPending`).
+   */
+  readonly timelock?: TimelockEncryptor | false;
+  /** Secret-free progress lines (log hook). */
+  readonly onEvent?: (message: string, detail?: Record<string, unknown>) => void;
 }
 
-/** Connects the production chain port. Contract only until the chain issue (#4) lands. */
-export async function createChainPort(_options: ChainPortOptions): Promise<ChainPort> {
-  throw new Error('the chain layer is not built yet (issue #4)');
+/**
+ * Connects the production chain port: the first endpoint that answers wins, every RPC call has a
+ * deadline, and the hotkey secret is parsed once (a bad one is a ConfigError without the value).
+ * The returned object is a {@link SubtensorChain}; `close()` it in a `finally`.
+ */
+export async function createChainPort(options: ChainPortOptions): Promise<SubtensorChain & ChainPort> {
+  const { api } = await connectApi({ endpoints: options.endpoints, timeoutMs: options.timeoutMs });
+  try {
+    return new SubtensorChain(api, options.hotkeySecret, options);
+  } catch (error) {
+    await api.disconnect().catch(() => undefined);
+    throw error;
+  }
 }

@@ -10,6 +10,9 @@ export interface ProofJobDeps {
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
+/** Attempts Batch gives a proof job that exits non-zero (the job definition's retry strategy). */
+export const PROOF_JOB_ATTEMPTS = 3;
+
 /** Exit codes of the Batch job: Batch retries a non-zero exit (the job definition's retry strategy). */
 export const ProofJobExit = {
   /** The outcome was recorded, success or miner fault alike. */

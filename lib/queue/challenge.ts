@@ -16,3 +16,14 @@ export const PogChallengeSchema = z.object({
 
 /** Largest body we accept before even parsing JSON (a real challenge is ~200 bytes). */
 export const MAX_CHALLENGE_BODY_BYTES = 4096;
+
+/**
+ * The challenge queue's settings: one source for the CDK stack and the local cycle. AWS asks for a
+ * visibility timeout of at least 6× the consumer's timeout, so a slow batch is not redelivered mid-flight.
+ */
+export const CHALLENGE_QUEUE = {
+  workerTimeoutSeconds: 60,
+  visibilityTimeoutSeconds: 6 * 60,
+  maxReceiveCount: 3,
+  dlqRetentionSeconds: 14 * 24 * 3600,
+} as const;

@@ -1,13 +1,7 @@
-import {
-  BatchClient,
-  CreateComputeEnvironmentCommand,
-  CreateJobQueueCommand,
-  RegisterJobDefinitionCommand,
-} from '@aws-sdk/client-batch';
+import { BatchClient } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityBatchCommand,
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -23,7 +17,6 @@ import type {
   WeightSubmissionReceipt,
   WeightSubmissionRequest,
 } from '../../../lib/ports.js';
-import { createTables, type TableNames, tableNamesWithPrefix } from '../../../lib/store/tables.js';
 
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
@@ -43,86 +36,7 @@ export function uniquePrefix(name: string): string {
   return `${name}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
-export async function makeTables(ddb: DynamoDBClient, prefix: string): Promise<TableNames> {
-  const names = tableNamesWithPrefix(prefix);
-  await createTables(ddb, names);
-  return names;
-}
-
-/** Challenge queue + DLQ like the stack's (maxReceiveCount 3). */
-export async function makeQueues(
-  sqs: SQSClient,
-  prefix: string,
-): Promise<{ queueUrl: string; dlqUrl: string }> {
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-dlq` }));
-  const dlqUrl = dlq.QueueUrl ?? '';
-  const attrs = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
-  );
-  const q = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: `${prefix}-challenges`,
-      Attributes: {
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: attrs.Attributes?.QueueArn,
-          maxReceiveCount: 3,
-        }),
-      },
-    }),
-  );
-  return { queueUrl: q.QueueUrl ?? '', dlqUrl };
-}
-
-/** moto needs an IAM service role for a compute environment; no IAM client is a dependency, so sign-free Query API. */
-async function createRole(endpoint: string, name: string): Promise<string> {
-  const body = new URLSearchParams({
-    Action: 'CreateRole',
-    Version: '2010-05-08',
-    RoleName: name,
-    AssumeRolePolicyDocument: '{}',
-  });
-  const res = await fetch(`${endpoint}/`, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization:
-        'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
-    },
-  });
-  const arn = /<Arn>([^<]+)<\/Arn>/.exec(await res.text())?.[1];
-  if (arn === undefined) throw new Error(`moto CreateRole failed: ${res.status}`);
-  return arn;
-}
-
-/** Job queue + job definition on moto (jobs go straight to SUCCEEDED with use_docker=false). */
-export async function makeBatch(batch: BatchClient, endpoint: string, prefix: string) {
-  const serviceRole = await createRole(endpoint, `${prefix}-batch`);
-  const ce = await batch.send(
-    new CreateComputeEnvironmentCommand({
-      computeEnvironmentName: `${prefix}-ce`,
-      type: 'UNMANAGED',
-      serviceRole,
-    }),
-  );
-  const queue = await batch.send(
-    new CreateJobQueueCommand({
-      jobQueueName: `${prefix}-jq`,
-      priority: 1,
-      state: 'ENABLED',
-      computeEnvironmentOrder: [{ order: 1, computeEnvironment: ce.computeEnvironmentArn }],
-    }),
-  );
-  const def = await batch.send(
-    new RegisterJobDefinitionCommand({
-      jobDefinitionName: `${prefix}-jd`,
-      type: 'container',
-      containerProperties: { image: 'pog-validator:test', vcpus: 1, memory: 512 },
-      retryStrategy: { attempts: 3 },
-    }),
-  );
-  return { jobQueue: queue.jobQueueArn ?? '', jobDefinition: def.jobDefinitionArn ?? '' };
-}
+export { makeBatch, makeQueues, makeTables } from '../../../lib/local/resources.js';
 
 export function neuron(uid: number, overrides: Partial<NeuronInfo> = {}): NeuronInfo {
   return {

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Proof-of-GPU payload, uploaded by the validator and run inside the miner's container.
+
+Modes (one JSON object on stdout each, never pickle):
+  gpu_info   {"num_gpus": int, "gpu_names": [str]}
+  benchmark  {"num_gpus": int, "vram": float, "n16": int, "t16": float, "n32": int, "t32": float}
+  compute    --state-dir D --n N --seeds g:sA:sB[,...]
+             {"roots": [[g, hex]], "timings": [[g, {"n", "generation_time", "multiplication_time",
+              "transfer_back_time", "merkle_tree_time"}]]}
+  proof      --state-dir D --challenge g:i[,i...][;g:i,...]
+             one line per GPU, in challenge order:
+             {"gpu": g, "n": N, "rows": [{"i": i, "row": base64(float32 LE bytes), "proof": [hex]}]}
+
+The GPU path uses PyTorch with CUDA; the CPU path (numpy) produces the same outputs, for tests and
+simulation. Matrices follow the reference PRNG: entry (i, j) of seed s is xorshift32^10 of
+(s + i + j) mod 2^32 divided by 2^32 - 1, so row i of A is a run of the sequence f(sA + i + t).
+"""
+import argparse
+import base64
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+try:  # the GPU path is optional: a container without torch/CUDA falls back to numpy
+    import torch
+
+    HAVE_CUDA = bool(torch.cuda.is_available())
+    # full float32 products: TF32 (~1e-3 relative) would fail the validator's entry tolerance
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+except Exception:  # noqa: BLE001 - any import failure means "no GPU path"
+    torch = None
+    HAVE_CUDA = False
+
+MASK = 0xFFFFFFFF
+
+
+def backend():
+    forced = os.environ.get('POG_BACKEND')
+    if forced in ('numpy', 'torch'):
+        return forced
+    return 'torch' if HAVE_CUDA else 'numpy'
+
+
+def sequence_np(seed, length):
+    """f(seed + t) for t in [0, length) as float32 (computed in float64, then cast)."""
+    x = ((seed & MASK) + np.arange(length, dtype=np.uint64)) & np.uint64(MASK)
+    x = x.astype(np.uint32)
+    for _ in range(10):
+        x ^= x << np.uint32(13)
+        x ^= x >> np.uint32(17)
+        x ^= x << np.uint32(5)
+    return (x.astype(np.float64) / float(MASK)).astype(np.float32)
+
+
+def hankel_np(seed, n):
+    seq = sequence_np(seed, 2 * n - 1)
+    return np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(seq, n)[:n])
+
+
+def sequence_torch(seed, length, device):
+    x = ((seed & MASK) + torch.arange(length, dtype=torch.int64, device=device)) & MASK
+    for _ in range(10):
+        x ^= (x << 13) & MASK
+        x ^= (x >> 17) & MASK
+        x ^= (x << 5) & MASK
+    return (x.to(torch.float64) / float(MASK)).to(torch.float32)
+
+
+def hankel_torch(seed, n, device):
+    seq = sequence_torch(seed, 2 * n - 1, device)
+    return seq.unfold(0, n, 1)[:n].contiguous()
+
+
+def matmul(a, b):
+    if torch is not None and isinstance(a, torch.Tensor):
+        return torch.matmul(a, b)
+    return a @ b
+
+
+def merkle_levels(c):
+    """Level-by-level sha256 tree over the rows of c (float32 LE); odd levels duplicate the last node."""
+    level = [hashlib.sha256(c[i].astype('<f4', copy=False).tobytes()).digest() for i in range(c.shape[0])]
+    levels = [level]
+    while len(level) > 1:
+        nxt = []
+        for k in range(0, len(level), 2):
+            left = level[k]
+            right = level[k + 1] if k + 1 < len(level) else left
+            nxt.append(hashlib.sha256(left + right).digest())
+        levels.append(nxt)
+        level = nxt
+    return levels
+
+
+def level_widths(n):
+    widths = [n]
+    while widths[-1] > 1:
+        widths.append((widths[-1] + 1) // 2)
+    return widths
+
+
+def gpu_info():
+    if backend() == 'torch':
+        count = torch.cuda.device_count()
+        return {'num_gpus': count, 'gpu_names': [torch.cuda.get_device_name(i) for i in range(count)]}
+    return {'num_gpus': 0, 'gpu_names': []}
+
+
+def adjust(vram_gb, element_size, buffer_factor):
+    return int(math.floor(math.floor(math.sqrt(vram_gb * buffer_factor * 1e9 / (element_size * 2))) / 32) * 32)
+
+
+def estimate_vram_gb():
+    """Doubling fp16 probe on GPU 0, as the reference does: powers of two up to what fits."""
+    size = 2**20
+    last_ok = 0
+    keep = None
+    while True:
+        try:
+            t = torch.empty(size, dtype=torch.float16, device='cuda:0')
+            keep = t
+            last_ok = size
+            size *= 2
+        except RuntimeError:
+            break
+    del keep
+    torch.cuda.empty_cache()
+    return last_ok * 2 / 1e9
+
+
+def timed_matmul(n, dtype):
+    if backend() == 'torch':
+        a = torch.rand(n, n, dtype=dtype, device='cuda:0')
+        b = torch.rand(n, n, dtype=dtype, device='cuda:0')
+        torch.cuda.synchronize()
+        start = time.time()
+        torch.matmul(a, b)
+        torch.cuda.synchronize()
+        return time.time() - start
+    a = np.random.rand(n, n).astype(np.float32)
+    b = np.random.rand(n, n).astype(np.float32)
+    start = time.time()
+    a @ b
+    return time.time() - start
+
+
+def benchmark():
+    if backend() == 'torch':
+        count = torch.cuda.device_count()
+        vram = estimate_vram_gb()
+        n16, n32 = adjust(vram, 2, 1.0), adjust(vram, 4, 0.5)
+        t16 = timed_matmul(n16, torch.float16)
+        t32 = timed_matmul(n32, torch.float32)
+    else:
+        count, vram, n16, n32 = 0, 0.0, 512, 512
+        t16 = timed_matmul(n16, None)
+        t32 = timed_matmul(n32, None)
+    return {'num_gpus': count, 'vram': round(vram, 2), 'n16': n16, 't16': t16, 'n32': n32, 't32': t32}
+
+
+def compute_one(state_dir, gpu, n, seed_a, seed_b):
+    timings = {'n': n}
+    start = time.time()
+    if backend() == 'torch':
+        device = f'cuda:{gpu}'
+        a, b = hankel_torch(seed_a, n, device), hankel_torch(seed_b, n, device)
+        torch.cuda.synchronize(device)
+    else:
+        a, b = hankel_np(seed_a, n), hankel_np(seed_b, n)
+    timings['generation_time'] = time.time() - start
+    start = time.time()
+    c = matmul(a, b)
+    if backend() == 'torch':
+        torch.cuda.synchronize(device)
+    timings['multiplication_time'] = time.time() - start
+    start = time.time()
+    if backend() == 'torch':
+        c = c.cpu().numpy()
+    c = np.ascontiguousarray(c, dtype='<f4')
+    timings['transfer_back_time'] = time.time() - start
+    start = time.time()
+    levels = merkle_levels(c)
+    timings['merkle_tree_time'] = time.time() - start
+    np.save(os.path.join(state_dir, f'C_gpu_{gpu}.npy'), c, allow_pickle=False)
+    with open(os.path.join(state_dir, f'tree_gpu_{gpu}.bin'), 'wb') as fh:
+        for level in levels:
+            fh.write(b''.join(level))
+    return gpu, levels[-1][0].hex(), timings
+
+
+def compute(state_dir, n, seeds):
+    roots, timings = [], []
+    with ThreadPoolExecutor(max_workers=max(1, len(seeds))) as pool:
+        futures = [pool.submit(compute_one, state_dir, g, n, sa, sb) for g, sa, sb in seeds]
+        for future in futures:
+            try:
+                gpu, root, t = future.result()
+            except Exception as exc:  # noqa: BLE001 - a failing GPU is left out, as in the reference
+                print(f'gpu failed: {type(exc).__name__}', file=sys.stderr)
+                continue
+            roots.append([gpu, root])
+            timings.append([gpu, t])
+    return {'roots': roots, 'timings': timings}
+
+
+def proof(state_dir, gpu, rows):
+    c = np.load(os.path.join(state_dir, f'C_gpu_{gpu}.npy'), mmap_mode='r', allow_pickle=False)
+    n = c.shape[0]
+    widths = level_widths(n)
+    with open(os.path.join(state_dir, f'tree_gpu_{gpu}.bin'), 'rb') as fh:
+        tree = fh.read()
+    out = []
+    for i in rows:
+        if not 0 <= i < n:
+            raise ValueError('row index out of range')
+        path, idx, offset = [], i, 0
+        for width in widths[:-1]:
+            sib = idx + 1 if idx % 2 == 0 else idx - 1
+            if sib >= width:
+                sib = idx
+            path.append(tree[(offset + sib) * 32:(offset + sib + 1) * 32].hex())
+            offset += width
+            idx //= 2
+        row = np.asarray(c[i], dtype='<f4').tobytes()
+        out.append({'i': i, 'row': base64.b64encode(row).decode('ascii'), 'proof': path})
+    return {'gpu': gpu, 'n': n, 'rows': out}
+
+
+def parse_seeds(text):
+    seeds = []
+    for part in text.split(','):
+        g, sa, sb = part.split(':')
+        seeds.append((int(g), int(sa), int(sb)))
+    return seeds
+
+
+def run(argv):
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--mode', required=True, choices=['gpu_info', 'benchmark', 'compute', 'proof'])
+    parser.add_argument('--state-dir')
+    parser.add_argument('--n', type=int)
+    parser.add_argument('--seeds')
+    parser.add_argument('--challenge')
+    args = parser.parse_args(argv)
+    if args.mode == 'gpu_info':
+        return gpu_info()
+    if args.mode == 'benchmark':
+        return benchmark()
+    if args.mode == 'compute':
+        return compute(args.state_dir, args.n, parse_seeds(args.seeds))
+    results = []
+    for part in args.challenge.split(';'):
+        gpu, rows = part.split(':')
+        results.append(proof(args.state_dir, int(gpu), [int(r) for r in rows.split(',')]))
+    return results
+
+
+def emit(result):
+    for item in result if isinstance(result, list) else [result]:
+        sys.stdout.write(json.dumps(item, separators=(',', ':')))
+        sys.stdout.write('\n')
+    sys.stdout.flush()
+
+
+if __name__ == '__main__':
+    emit(run(sys.argv[1:]))

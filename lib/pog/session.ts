@@ -1,0 +1,262 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import type { PerformanceConfig } from '../config/gpu-performance.js';
+import type { PogChallenge } from '../ports.js';
+import {
+  type AllocateRequest,
+  callAllocate,
+  type DendriteOptions,
+  decryptCredentials,
+  generateSessionKeys,
+  TEST_DEVICE_REQUIREMENT,
+  TEST_DOCKER_REQUIREMENT,
+} from './axon.js';
+import type { PogEngineConfig } from './config.js';
+import { PogMinerError } from './errors.js';
+import { identifyGpu, tflops } from './identify.js';
+import { challengeMatrixSize, proofLength, requiredPasses } from './math.js';
+import { MinerShell } from './ssh.js';
+import {
+  BenchmarkSchema,
+  ComputeSchema,
+  type GpuChallenge,
+  GpuInfoSchema,
+  ProofSchema,
+  parseMinerJson,
+  pickRows,
+  randomSeed,
+  timingPassed,
+  verifyGpuProof,
+} from './verify.js';
+
+export interface SessionContext {
+  readonly performance: PerformanceConfig;
+  readonly engine: PogEngineConfig;
+  readonly keypair: KeyringPair;
+  readonly payload: Buffer;
+  readonly log: (event: string, fields: Record<string, unknown>) => void;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export interface SessionResult {
+  readonly gpuName: string;
+  readonly numGpus: number;
+}
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
+/**
+ * One PoG attempt against one miner (reference §4.2–§4.5): allocate, SSH in, upload and check the
+ * payload, identify the GPU, run the timed compute, challenge rows and verify them. Resolves with
+ * the identified GPU and count; throws {@link PogMinerError} for every miner fault. Deallocation
+ * runs in `finally` with retries whatever happened.
+ */
+export async function runSession(
+  challenge: PogChallenge,
+  ctx: SessionContext,
+  signal?: AbortSignal,
+): Promise<SessionResult> {
+  const { engine } = ctx;
+  const target = { ip: challenge.axon.ip, port: challenge.axon.port, hotkey: challenge.hotkey };
+  const dendrite: DendriteOptions = {
+    keypair: ctx.keypair,
+    maxResponseBytes: engine.maxAxonResponseBytes,
+    dendriteIp: engine.dendriteIp,
+    dendriteVersion: engine.dendriteVersion,
+  };
+  const keys = generateSessionKeys();
+  const base: AllocateRequest = { timeline: 1, device_requirement: TEST_DEVICE_REQUIREMENT, checking: true };
+  const check = await callAllocate(target, base, engine.allocateCheckTimeoutS, dendrite);
+  if (!check.status) throw new PogMinerError('miner is busy or not allocatable');
+  try {
+    const allocation = await callAllocate(
+      target,
+      { ...base, checking: false, public_key: keys.publicKey, docker_requirement: TEST_DOCKER_REQUIREMENT },
+      engine.allocateTimeoutS,
+      dendrite,
+    );
+    if (!allocation.status || allocation.info === undefined) throw new PogMinerError('allocation refused');
+    const creds = decryptCredentials(allocation.info, keys.privateKey);
+    const shell = await MinerShell.connect({
+      host: challenge.axon.ip,
+      port: creds.port,
+      username: creds.username,
+      ...(creds.password !== undefined ? { password: creds.password } : {}),
+      ...(creds.private_key !== undefined ? { privateKey: creds.private_key } : {}),
+      timeoutMs: engine.sshConnectTimeoutS * 1000,
+    });
+    const dir = `${engine.remoteBaseDir.replace(/\/+$/, '')}/pog-${randomBytes(8).toString('hex')}`;
+    // past the attempt deadline, closing the connection fails any pending command at once
+    const onAbort = () => shell.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (signal?.aborted) throw new PogMinerError('attempt timed out');
+      return await prove(shell, dir, ctx);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await shell
+        .exec(`rm -rf ${shellQuote(dir)}`, { timeoutMs: 5000, maxStdoutBytes: 1024, maxStderrBytes: 1024 })
+        .catch(() => undefined);
+      shell.close();
+    }
+  } finally {
+    await deallocate(target, keys.publicKey, dendrite, ctx);
+  }
+}
+
+async function deallocate(
+  target: Parameters<typeof callAllocate>[0],
+  publicKey: string,
+  dendrite: DendriteOptions,
+  ctx: SessionContext,
+): Promise<void> {
+  const { engine } = ctx;
+  for (let attempt = 1; attempt <= engine.deallocateTries; attempt++) {
+    try {
+      await callAllocate(
+        target,
+        { timeline: 0, checking: false, public_key: publicKey },
+        engine.deallocateTimeoutS,
+        dendrite,
+      );
+      return;
+    } catch (error) {
+      ctx.log('pog.deallocate.failed', { hotkey: target.hotkey, attempt, reason: (error as Error).message });
+      if (attempt < engine.deallocateTries) await ctx.sleep(engine.deallocateRetryDelayS * 1000);
+    }
+  }
+}
+
+async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promise<SessionResult> {
+  const { engine, performance: perf } = ctx;
+  const limits = { maxStdoutBytes: engine.maxOutputBytes, maxStderrBytes: engine.maxStderrBytes };
+  const short = { ...limits, timeoutMs: engine.commandTimeoutS * 1000 };
+  const script = `${dir}/miner_payload.py`;
+  const run = async (args: string, timeoutMs: number, maxStdoutBytes = engine.maxOutputBytes) => {
+    const t0 = performance.now();
+    const result = await shell.exec(`${shellQuote(engine.remotePython)} ${shellQuote(script)} ${args}`, {
+      ...limits,
+      maxStdoutBytes,
+      timeoutMs,
+    });
+    ctx.log('pog.command', {
+      mode: args.split(' ')[1],
+      ms: Math.round(performance.now() - t0),
+      code: result.code,
+    });
+    // D6: stderr is ignored; the exit status and the parsed stdout decide
+    if (result.code !== 0) throw new PogMinerError(`payload exited with status ${result.code ?? 'none'}`);
+    return result.stdout;
+  };
+
+  const expected = createHash('sha256').update(ctx.payload).digest('hex');
+  const upload = await shell.exec(
+    `mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(script)} && sha256sum ${shellQuote(script)}`,
+    { ...short, stdin: ctx.payload },
+  );
+  if (upload.code !== 0 || upload.stdout.trim().split(/\s+/)[0] !== expected) {
+    throw new PogMinerError('payload upload or hash check failed');
+  }
+
+  const info = parseMinerJson(await run('--mode gpu_info', short.timeoutMs), GpuInfoSchema, 'gpu_info');
+  if (info.num_gpus <= 0) throw new PogMinerError('gpu_info reports no GPU');
+  const bench = parseMinerJson(
+    await run('--mode benchmark', engine.benchmarkTimeoutS * 1000),
+    BenchmarkSchema,
+    'benchmark',
+  );
+  const numGpus = bench.num_gpus;
+  if (numGpus < 1 || numGpus > engine.maxGpus) throw new PogMinerError(`benchmark reports ${numGpus} GPUs`);
+  const figures = {
+    fp16Tflops: tflops(bench.n16, bench.t16),
+    fp32Tflops: tflops(bench.n32, bench.t32),
+    vramGb: bench.vram,
+  };
+  const gpuName = identifyGpu(figures, info.gpu_names[0] ?? null, perf.gpu_performance);
+  if (gpuName === null) throw new PogMinerError('GPU not identified');
+  // n follows the identified GPU's reference VRAM, not the miner's own figure: a miner claiming a
+  // tiny VRAM would otherwise shrink its work while still being identified by its TFLOPS figures.
+  // Honest probes report exactly these values, and even n = 29 280 needs only ~10 GB for A, B, C.
+  const n =
+    engine.simMatrixSize ?? challengeMatrixSize(perf.gpu_performance.GPU_AVRAM[gpuName] ?? bench.vram);
+  if (n < 2) throw new PogMinerError('VRAM figure too small');
+
+  const seeds = Array.from({ length: numGpus }, (_, gpu) => ({
+    gpu,
+    seedA: randomSeed(),
+    seedB: randomSeed(),
+  }));
+  const toleranceS = engine.timeToleranceS ?? perf.merkle_proof.time_tolerance;
+  const deadlineS = toleranceS + numGpus * bench.t32;
+  const runCompute = (args: string, timeoutMs: number) =>
+    run(args, timeoutMs).catch((error: unknown) => {
+      if (error instanceof PogMinerError && error.message === 'command timed out') {
+        throw new PogMinerError('timing check failed: compute ran past its deadline');
+      }
+      throw error;
+    });
+  const started = performance.now();
+  const computeOut = await runCompute(
+    `--mode compute --state-dir ${shellQuote(dir)} --n ${n} --seeds ${seeds.map((s) => `${s.gpu}:${s.seedA}:${s.seedB}`).join(',')}`,
+    // past the deadline the attempt fails anyway, so do not wait longer (bounded by the attempt timeout)
+    Math.min(deadlineS, engine.attemptTimeoutS) * 1000 + 50,
+  );
+  const elapsedS = (performance.now() - started) / 1000;
+  const compute = parseMinerJson(computeOut, ComputeSchema, 'compute');
+
+  const roots = new Map<number, string>();
+  for (const [gpu, root] of compute.roots) {
+    if (gpu >= numGpus || roots.has(gpu))
+      throw new PogMinerError('compute: unknown or repeated GPU in roots');
+    roots.set(gpu, root);
+  }
+  const timed = new Set<number>();
+  let multiplication = 0;
+  for (const [gpu, timing] of compute.timings) {
+    if (!roots.has(gpu) || timed.has(gpu)) throw new PogMinerError('compute: timings do not match roots');
+    if (timing.n !== n) throw new PogMinerError('compute: wrong matrix size');
+    timed.add(gpu);
+    multiplication += timing.multiplication_time;
+  }
+  if (!timed.has(0)) throw new PogMinerError('compute: GPU 0 missing');
+  const gpusWithTimings = timed.size;
+  if (!timingPassed(elapsedS, bench.t32, gpusWithTimings, multiplication / gpusWithTimings, toleranceS)) {
+    throw new PogMinerError('timing check failed');
+  }
+
+  // exact size of an honest answer: base64 rows, hex proofs, JSON overhead
+  const rowCount = Math.min(engine.rowsPerGpu, n);
+  const perGpu = rowCount * (4 * Math.ceil((4 * n) / 3) + proofLength(n) * 67 + 64) + 256;
+  const challenges: GpuChallenge[] = [];
+  for (const { gpu, seedA, seedB } of seeds) {
+    const root = roots.get(gpu);
+    if (root === undefined || !timed.has(gpu)) continue;
+    challenges.push({ gpu, n, seedA, seedB, root, rows: pickRows(n, rowCount) });
+  }
+  const spec = challenges.map((c) => `${c.gpu}:${c.rows.join(',')}`).join(';');
+  const proofOut = await run(
+    `--mode proof --state-dir ${shellQuote(dir)} --challenge ${shellQuote(spec)}`,
+    short.timeoutMs,
+    perGpu * challenges.length,
+  );
+  const lines = proofOut.split('\n').filter((line) => line.trim() !== '');
+  let passed = 0;
+  const reasons: string[] = [];
+  challenges.forEach((gpuChallenge, k) => {
+    try {
+      const response = parseMinerJson(lines[k] ?? '', ProofSchema, 'proof');
+      const verdict = verifyGpuProof(gpuChallenge, response, engine.entriesPerRow);
+      if (verdict.passed) passed++;
+      else reasons.push(verdict.reason ?? 'failed');
+    } catch (error) {
+      if (!(error instanceof PogMinerError)) throw error;
+      reasons.push(error.message);
+    }
+  });
+  if (passed < requiredPasses(gpusWithTimings)) {
+    throw new PogMinerError(
+      `verification failed: ${passed}/${gpusWithTimings} GPUs passed (${reasons[0] ?? 'no proof'})`,
+    );
+  }
+  return { gpuName, numGpus: gpusWithTimings };
+}

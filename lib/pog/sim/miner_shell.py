@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Forced command of a simulated miner's SSH key (simulation only, never uploaded to a miner).
+
+sshd runs `miner_shell.py <miner.json>` for every command of that key, with the validator's command
+in SSH_ORIGINAL_COMMAND. Plain shell commands (upload, hash, cleanup) run through bash; payload runs
+import the uploaded payload as a module and run it in-process, after applying the miner's simulated
+GPU profile (gpu_info/benchmark figures) and its behaviour (the cheat, if any). The production
+payload itself contains no cheat logic: every cheat below is a patch applied from here.
+"""
+import hashlib
+import importlib.util
+import json
+import math
+import os
+import random
+import shlex
+import signal
+import sys
+import time
+
+
+def load_config():
+    with open(sys.argv[1], encoding='utf-8') as fh:
+        return json.load(fh)
+
+
+def adjust(vram_gb, element_size, buffer_factor):
+    return int(math.floor(math.floor(math.sqrt(vram_gb * buffer_factor * 1e9 / (element_size * 2))) / 32) * 32)
+
+
+def profile_benchmark(profile):
+    n16 = adjust(profile['vram'], 2, 1.0)
+    n32 = adjust(profile['vram'], 4, 0.5)
+    return {
+        'num_gpus': profile['count'],
+        'vram': profile['vram'],
+        'n16': n16,
+        't16': 2 * n16**3 / (profile['fp16'] * 1e12),
+        'n32': n32,
+        't32': 2 * n32**3 / (profile['fp32'] * 1e12),
+    }
+
+
+def drop_connection():
+    """Kill this session's sshd process (the one named 'sshd: user@notty'), never the listener."""
+    pid = os.getppid()
+    for _ in range(6):
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as fh:
+                cmd = fh.read().replace(b'\0', b' ').decode(errors='replace')
+            with open(f'/proc/{pid}/stat', encoding='utf-8') as fh:
+                ppid = int(fh.read().rsplit(')', 1)[1].split()[1])
+        except OSError:
+            break
+        if cmd.startswith('sshd: ') and '@' in cmd:
+            os.kill(pid, signal.SIGKILL)
+            break
+        pid = ppid
+    os._exit(255)
+
+
+def main():
+    cfg = load_config()
+    behaviour = cfg['behaviour']
+    command = os.environ.get('SSH_ORIGINAL_COMMAND', '')
+    if behaviour == 'noisy-but-valid':
+        print('WARNING: simulated driver noise (harmless)', file=sys.stderr)
+    argv = shlex.split(command)
+    if len(argv) < 3 or not argv[1].endswith('/miner_payload.py') or '--mode' not in argv:
+        os.execvp('bash', ['bash', '-c', command])
+
+    spec = importlib.util.spec_from_file_location('miner_payload', argv[1])
+    payload = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(payload)
+    profile = cfg['profile']
+    mode = argv[argv.index('--mode') + 1] if '--mode' in argv else ''
+
+    reported = cfg.get('claimedName') if behaviour == 'spoofed-name' else profile['name']
+    payload.gpu_info = lambda: {'num_gpus': profile['count'], 'gpu_names': [reported] * profile['count']}
+    payload.benchmark = lambda: profile_benchmark(profile)
+
+    if behaviour == 'slow-but-valid':
+        time.sleep(cfg['slowDelayS'])
+    if behaviour == 'partial-compute':
+        original = payload.matmul
+        fraction = cfg['partialFraction']
+
+        def partial(a, b):
+            c = original(a, b)
+            c[int(c.shape[0] * fraction):, :] = 0
+            return c
+
+        payload.matmul = partial
+
+    if mode == 'compute':
+        if behaviour == 'too-slow':
+            bench = profile_benchmark(profile)
+            time.sleep(bench['num_gpus'] * bench['t32'] + cfg['tooSlowExtraS'])
+        if behaviour == 'disconnect':
+            drop_connection()
+        if behaviour == 'garbage-output':
+            sys.stdout.write('Root hashes: [[0, ' + os.urandom(24).hex() + '}}} \x00\x01 not json\n')
+            return
+        if behaviour == 'huge-output':
+            chunk = ('x' * 65535 + '\n')
+            try:
+                for _ in range(256):
+                    sys.stdout.write(chunk)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                os._exit(0)
+            return
+
+    result = payload.run(argv[2:])
+    if mode == 'compute' and behaviour == 'wrong-root':
+        result['roots'] = [[g, hashlib.sha256(bytes.fromhex(r)).hexdigest()] for g, r in result['roots']]
+    payload.emit(result)
+
+
+if __name__ == '__main__':
+    random.seed()
+    main()

@@ -1,0 +1,521 @@
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import type { ApiPromise } from '@polkadot/api';
+import { u8aToHex } from '@polkadot/util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectDevnet,
+  type Devnet,
+  newBlocks,
+  readLastUpdate,
+  readWeights,
+  type SeedNeuron,
+  seedSubnet,
+  setDevnetStorage,
+  startDevnet,
+  toAddress,
+} from '../../../lib/chain/devnet.js';
+import {
+  ChainConnectionError,
+  ChainTimeoutError,
+  chainMaxUpscale,
+  createChainPort,
+  DispatchError,
+  DrandTimelock,
+  InMemoryCommitStore,
+  InsufficientStakeError,
+  InvalidWeightsError,
+  NotRegisteredError,
+  NoValidatorPermitError,
+  PoolRejectedError,
+  QUICKNET,
+  RateLimitedError,
+  roundIdentity,
+  SubmissionInProgressError,
+  type SubtensorChain,
+} from '../../../lib/chain/index.js';
+import { startTcpProxy } from './tcp-proxy.js';
+
+// One chopsticks boot for the whole file (≈6 s, 270 MB): tests reset LastUpdate instead of rebooting.
+const NETUID = 1;
+const N = 16;
+const OWNER = '//Ferdie';
+
+let devnet: Devnet;
+let admin: ApiPromise;
+const ports: SubtensorChain[] = [];
+
+function neurons(): SeedNeuron[] {
+  const list: SeedNeuron[] = [
+    {
+      hotkeyUri: '//Alice',
+      stake: 1000,
+      validatorPermit: true,
+      axon: { ip: '10.0.0.1', port: 8091, version: 190 },
+    },
+    { hotkeyUri: '//Bob', stake: 5 },
+    { hotkeyUri: '//Charlie', stake: 0, validatorPermit: true },
+  ];
+  for (let uid = 3; uid < N - 1; uid++) {
+    list.push({
+      hotkeyUri: `//Miner${uid}`,
+      coldkey: '//Eve',
+      stake: uid,
+      axon: { ip: `10.0.1.${uid}`, port: 4000 + uid, version: 185 },
+    });
+  }
+  list.push({ hotkeyUri: OWNER, stake: 1 });
+  return list;
+}
+
+async function port(
+  secret: string,
+  extra: Parameters<typeof createChainPort>[0] | object = {},
+): Promise<SubtensorChain> {
+  const p = await createChainPort({
+    endpoints: [devnet.endpoint],
+    hotkeySecret: secret,
+    timeoutMs: 20_000,
+    ...extra,
+  });
+  ports.push(p);
+  return p;
+}
+
+/** Counts `set_weights` extrinsics signed by `signer` in the blocks after `fromBlock`. */
+async function countSetWeights(signer: string, fromBlock: number): Promise<number> {
+  const head = (await admin.rpc.chain.getHeader()).number.toNumber();
+  let count = 0;
+  for (let b = fromBlock + 1; b <= head; b++) {
+    const block = await admin.rpc.chain.getBlock(await admin.rpc.chain.getBlockHash(b));
+    for (const ex of block.block.extrinsics) {
+      if (ex.isSigned && ex.signer.toString() === signer && ex.method.method === 'setWeights') count += 1;
+    }
+  }
+  return count;
+}
+
+async function resetLastUpdate(): Promise<void> {
+  await setDevnetStorage(admin, [{ item: 'LastUpdate', args: [NETUID], value: Array(N).fill(0) }]);
+}
+
+beforeAll(async () => {
+  devnet = await startDevnet();
+  admin = await connectDevnet(devnet.endpoint);
+  await seedSubnet(admin, {
+    netuid: NETUID,
+    neurons: neurons(),
+    ownerHotkey: OWNER,
+    hyperparams: { weightsVersionKey: 7, weightsRateLimit: 5, minAllowedWeights: 1, tempo: 360 },
+  });
+});
+
+afterEach(async () => {
+  await resetLastUpdate();
+});
+
+afterAll(async () => {
+  for (const p of ports) await p.close();
+  await admin?.disconnect();
+  await devnet?.stop();
+});
+
+describe('chain port on the spec-293 runtime (chopsticks)', () => {
+  it('decodes the metagraph of a seeded 16-uid subnet, through the runtime API and storage alike', async () => {
+    // Prepare
+    const chain = await port('//Alice');
+
+    // Act
+    const viaApi = await chain.metagraph(NETUID);
+    const viaStorage = await chain.metagraph(NETUID, 'storage');
+
+    // Assess
+    expect(viaApi.neurons).toHaveLength(N);
+    expect(viaApi.block).toBeGreaterThanOrEqual(0);
+    const alice = viaApi.neurons[0];
+    expect(alice).toMatchObject({
+      uid: 0,
+      hotkey: toAddress('//Alice'),
+      coldkey: toAddress('//Alice'),
+      axon: { ip: '10.0.0.1', port: 8091, version: 190 },
+      stake: 1000,
+      validatorPermit: true,
+      active: true,
+      lastUpdate: 0,
+    });
+    expect(viaApi.neurons[1]?.axon).toBeNull();
+    expect(viaApi.neurons[7]).toMatchObject({
+      uid: 7,
+      coldkey: toAddress('//Eve'),
+      axon: { ip: '10.0.1.7', port: 4007 },
+      stake: 7,
+    });
+    expect(viaApi.neurons.map((n) => n.uid)).toEqual([...Array(N).keys()]);
+    expect(viaStorage.neurons).toEqual(viaApi.neurons);
+  });
+
+  it('reads hyperparameters and the burn uid (owner hotkey → uid)', async () => {
+    // Prepare
+    const chain = await port('//Alice');
+
+    // Act
+    const hp = await chain.hyperparams(NETUID);
+    const burn = await chain.burnUid(NETUID);
+    const status = await chain.validatorStatus(NETUID);
+
+    // Assess
+    expect(hp).toMatchObject({
+      tempo: 360,
+      weightsRateLimit: 5,
+      weightsVersionKey: 7,
+      minAllowedWeights: 1,
+      maxWeightsLimit: 65535,
+      commitRevealEnabled: false,
+      revealPeriodEpochs: 1,
+    });
+    expect(burn).toBe(N - 1);
+    expect(status).toMatchObject({ uid: 0, validatorPermit: true, stake: 1000, isOwner: false });
+  });
+
+  it('submits set_weights, waits for inclusion and the chain stores the max-upscaled vector', async () => {
+    // Prepare
+    const chain = await port('//Alice');
+    const before = await chain.currentBlock();
+
+    // Act
+    const receipt = await chain.submitWeights({ netuid: NETUID, uids: [1, 2, 3], weights: [0, 100, 300] });
+
+    // Assess
+    expect(receipt).toMatchObject({ kind: 'set', call: 'set_weights', versionKey: 7, uids: [1, 2, 3] });
+    expect(receipt.blockNumber).toBeGreaterThan(before);
+    expect(receipt.blockHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(receipt.extrinsicHash).toMatch(/^0x[0-9a-f]{64}$/);
+    const stored = await readWeights(admin, NETUID, 0);
+    expect(stored).toEqual({ uids: [1, 2, 3], weights: [0, 21845, 65535] });
+    expect(stored.weights).toEqual(chainMaxUpscale([0, 100, 300]));
+    expect((await readLastUpdate(admin, NETUID))[0]).toBe(receipt.blockNumber);
+  });
+
+  it('refuses a second set inside the rate limit before signing, and the chain agrees', async () => {
+    // Prepare
+    const chain = await port('//Alice');
+    const blind = await port('//Alice', { preflight: false });
+    await chain.submitWeights({ netuid: NETUID, uids: [1, 2], weights: [1, 2] });
+
+    // Act
+    const pre = await chain
+      .submitWeights({ netuid: NETUID, uids: [1, 2], weights: [1, 2] })
+      .catch((e: unknown) => e);
+    const onChain = await blind
+      .submitWeights({ netuid: NETUID, uids: [1, 2], weights: [1, 2] })
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(pre).toBeInstanceOf(RateLimitedError);
+    expect(onChain).toMatchObject({ errorName: 'SettingWeightsTooFast' });
+    expect(await readWeights(admin, NETUID, 0)).toEqual({ uids: [1, 2], weights: [32768, 65535] });
+  });
+
+  it('decodes a version key below the chain’s as IncorrectWeightVersionKey', async () => {
+    // Prepare
+    const chain = await port('//Alice', { versionKey: 6 });
+
+    // Act
+    const result = await chain
+      .submitWeights({ netuid: NETUID, uids: [1], weights: [1] })
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(result).toBeInstanceOf(DispatchError);
+    expect(result).toMatchObject({ pallet: 'subtensorModule', errorName: 'IncorrectWeightVersionKey' });
+  });
+
+  it('refuses a validator without permit, lets it self-weight, and the chain agrees on both', async () => {
+    // Prepare
+    const bob = await port('//Bob');
+    const blindBob = await port('//Bob', { preflight: false });
+
+    // Act
+    const pre = await bob
+      .submitWeights({ netuid: NETUID, uids: [0, 2], weights: [1, 1] })
+      .catch((e: unknown) => e);
+    const onChain = await blindBob
+      .submitWeights({ netuid: NETUID, uids: [0, 2], weights: [1, 1] })
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(pre).toBeInstanceOf(NoValidatorPermitError);
+    expect(onChain).toMatchObject({ errorName: 'NeuronNoValidatorPermit' });
+    const self = await bob.submitWeights({ netuid: NETUID, uids: [1], weights: [5] });
+    expect(self.kind).toBe('set');
+    expect(await readWeights(admin, NETUID, 1)).toEqual({ uids: [1], weights: [65535] });
+  });
+
+  it('refuses an unregistered hotkey, and the chain says HotKeyNotRegisteredInSubNet', async () => {
+    // Prepare
+    const dave = await port('//Dave');
+    const blindDave = await port('//Dave', { preflight: false });
+
+    // Act
+    const pre = await dave
+      .submitWeights({ netuid: NETUID, uids: [1], weights: [1] })
+      .catch((e: unknown) => e);
+    const onChain = await blindDave
+      .submitWeights({ netuid: NETUID, uids: [1], weights: [1] })
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(pre).toBeInstanceOf(NotRegisteredError);
+    expect(onChain).toMatchObject({ errorName: 'HotKeyNotRegisteredInSubNet' });
+  });
+
+  it('refuses duplicate and out-of-range uids, and the chain names both', async () => {
+    // Prepare
+    const chain = await port('//Alice');
+    const blind = await port('//Alice', { preflight: false });
+
+    // Act
+    const dup = await chain
+      .submitWeights({ netuid: NETUID, uids: [1, 1], weights: [1, 2] })
+      .catch((e: unknown) => e);
+    const range = await chain
+      .submitWeights({ netuid: NETUID, uids: [1, 99], weights: [1, 2] })
+      .catch((e: unknown) => e);
+    expect(dup).toBeInstanceOf(InvalidWeightsError);
+    expect(range).toBeInstanceOf(InvalidWeightsError);
+    const dupOnChain = await blind
+      .submitWeights({ netuid: NETUID, uids: [1, 1], weights: [1, 2] })
+      .catch((e: unknown) => e);
+    expect(dupOnChain).toMatchObject({ errorName: 'DuplicateUids' });
+    const rangeOnChain = await blind
+      .submitWeights({ netuid: NETUID, uids: [1, 15, 16], weights: [1, 2, 3] })
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(rangeOnChain).toMatchObject({ errorName: 'UidVecContainInvalidOne' });
+  });
+
+  it('refuses low stake before signing, and the pool rejects it as 1010 Custom(1)', async () => {
+    // Prepare
+    await setDevnetStorage(admin, [{ item: 'StakeThreshold', args: [], value: 1_000_000_000n }]);
+    const charlie = await port('//Charlie');
+    const blindCharlie = await port('//Charlie', { preflight: false });
+
+    try {
+      // Act
+      const pre = await charlie
+        .submitWeights({ netuid: NETUID, uids: [0, 1], weights: [1, 1] })
+        .catch((e: unknown) => e);
+      const onChain = await blindCharlie
+        .submitWeights({ netuid: NETUID, uids: [0, 1], weights: [1, 1] })
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(pre).toBeInstanceOf(InsufficientStakeError);
+      expect(onChain).toBeInstanceOf(PoolRejectedError);
+      expect(onChain).toMatchObject({ customCode: 1, reason: 'NotEnoughStakeToSetWeights' });
+    } finally {
+      await setDevnetStorage(admin, [{ item: 'StakeThreshold', args: [], value: 0n }]);
+    }
+  });
+
+  it('keeps one submission in flight per hotkey', async () => {
+    // Prepare
+    const a = await port('//Alice');
+    const b = await port('//Alice');
+
+    // Act
+    const first = a.submitWeights({ netuid: NETUID, uids: [4], weights: [9] });
+    const second = b.submitWeights({ netuid: NETUID, uids: [5], weights: [9] });
+
+    // Assess
+    await expect(second).rejects.toBeInstanceOf(SubmissionInProgressError);
+    await expect(first).resolves.toMatchObject({ kind: 'set' });
+    expect(await readWeights(admin, NETUID, 0)).toEqual({ uids: [4], weights: [65535] });
+  });
+
+  it('commit-reveal on: commits a v2 hash, keeps it until the window opens, then reveals it', async () => {
+    // Prepare
+    await setDevnetStorage(admin, [
+      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
+      { item: 'Tempo', args: [NETUID], value: 3 },
+      { item: 'Weights', args: [NETUID, 0], value: [] },
+    ]);
+    const store = new InMemoryCommitStore();
+    const chain = await port('//Alice', { commitStore: store, timelock: false });
+    try {
+      // Act
+      const commit = await chain.submitWeights({ netuid: NETUID, uids: [2, 3], weights: [1000, 2000] });
+      const pending = await store.list(NETUID, toAddress('//Alice'));
+      const early = await chain.revealPending(NETUID);
+      const queue = (
+        await admin.query.subtensorModule?.weightCommits?.(NETUID, toAddress('//Alice'))
+      )?.toJSON() as [string, number, number, number][] | null;
+      const firstReveal = queue?.[0]?.[2] ?? 0;
+      const now = await chain.currentBlock();
+      if (firstReveal > now + 1) await newBlocks(admin, firstReveal - now - 1);
+      const reveals = await chain.revealPending(NETUID);
+
+      // Assess
+      expect(commit).toMatchObject({ kind: 'commit', call: 'commit_weights' });
+      expect(pending).toHaveLength(1);
+      expect(queue?.[0]?.[0]).toBe(pending[0]?.commitHash);
+      expect(early).toEqual([]);
+      expect(reveals).toHaveLength(1);
+      expect(reveals[0]).toMatchObject({ kind: 'reveal', call: 'reveal_weights', uids: [2, 3] });
+      expect(await store.list(NETUID, toAddress('//Alice'))).toEqual([]);
+      expect(await readWeights(admin, NETUID, 0)).toEqual({ uids: [2, 3], weights: [32768, 65535] });
+    } finally {
+      await setDevnetStorage(admin, [
+        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
+        { item: 'Tempo', args: [NETUID], value: 360 },
+      ]);
+    }
+  });
+
+  it('timelocked commit: the runtime itself decrypts our ciphertext at the reveal epoch and sets the weights', async () => {
+    // Prepare: a test beacon key (the runtime reads the pulse, it does not re-verify it at reveal)
+    const sk = bls12_381.fields.Fr.create(0x1234567890abcdefn);
+    const beaconKey = Buffer.from(bls12_381.G2.Point.BASE.multiply(sk).toBytes(true)).toString('hex');
+    await setDevnetStorage(admin, [
+      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
+      { item: 'Tempo', args: [NETUID], value: 3 },
+      { item: 'RevealPeriodEpochs', args: [NETUID], value: 2 },
+      { item: 'Weights', args: [NETUID, 0], value: [] },
+    ]);
+    const chain = await port('//Alice', { timelock: new DrandTimelock({ publicKey: beaconKey }) });
+    try {
+      // Act
+      const receipt = await chain.submitWeights({ netuid: NETUID, uids: [8, 9], weights: [100, 400] });
+      const round = receipt.revealRound ?? 0;
+      const signature = roundIdentity(round).multiply(sk).toBytes(true);
+      const pulse = admin.query.drand?.pulses;
+      if (pulse === undefined) throw new Error('runtime has no Drand.Pulses');
+      const pulseType = admin.registry.createLookupType(pulse.creator.meta.type.asMap.value);
+      const value = admin.createType(pulseType, {
+        round,
+        randomness: `0x${'01'.repeat(32)}`,
+        signature: u8aToHex(signature),
+      });
+      await admin.rpc('dev_setStorage' as never, [[pulse.key(round), u8aToHex(value.toU8a())]] as never);
+      let stored = await readWeights(admin, NETUID, 0);
+      for (let i = 0; i < 10 && stored.uids.length === 0; i++) {
+        await newBlocks(admin, 1);
+        stored = await readWeights(admin, NETUID, 0);
+      }
+
+      // Assess
+      expect(receipt).toMatchObject({ kind: 'timelocked-commit', call: 'commit_crv3_weights', uids: [8, 9] });
+      expect(round).toBeGreaterThan(0);
+      expect(stored).toEqual({ uids: [8, 9], weights: chainMaxUpscale([100, 400]) });
+    } finally {
+      await setDevnetStorage(admin, [
+        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
+        { item: 'Tempo', args: [NETUID], value: 360 },
+        { item: 'RevealPeriodEpochs', args: [NETUID], value: 1 },
+      ]);
+    }
+  });
+
+  it('commit-reveal on, no option given: seals the vector to a future drand quicknet round', async () => {
+    // Prepare
+    await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true }]);
+    const chain = await port('//Alice');
+    const nowRound = Math.floor((Date.now() / 1000 - QUICKNET.genesisTime) / QUICKNET.periodSeconds);
+    try {
+      // Act
+      const receipt = await chain.submitWeights({ netuid: NETUID, uids: [1], weights: [1] });
+
+      // Assess: tempo 360 × 12 s ahead at most two epochs, in 3 s rounds
+      expect(receipt).toMatchObject({ kind: 'timelocked-commit', call: 'commit_crv3_weights' });
+      expect(receipt.revealRound).toBeGreaterThan(nowRound);
+      expect(receipt.revealRound).toBeLessThan(nowRound + (2 * 361 * 12) / 3 + 10);
+    } finally {
+      await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false }]);
+    }
+  });
+
+  it('a websocket dropped during submission is a typed error, and nothing is submitted twice', async () => {
+    // Prepare
+    const proxy = await startTcpProxy(devnet.endpoint);
+    const startBlock = (await admin.rpc.chain.getHeader()).number.toNumber();
+    try {
+      const chain = await createChainPort({
+        endpoints: [proxy.endpoint],
+        hotkeySecret: '//Alice',
+        timeoutMs: 5000,
+      });
+      proxy.dropOnServerText('author_extrinsicUpdate');
+
+      // Act
+      const started = Date.now();
+      const outcome = await chain
+        .submitWeights({ netuid: NETUID, uids: [6, 7], weights: [1, 3] })
+        .catch((e) => e);
+      const elapsed = Date.now() - started;
+      await chain.close();
+      await newBlocks(admin, 1);
+      const landed = await countSetWeights(toAddress('//Alice'), startBlock);
+      const again = await port('//Alice');
+      const retry = await again
+        .submitWeights({ netuid: NETUID, uids: [6, 7], weights: [1, 3] })
+        .catch((e) => e);
+
+      // Assess
+      expect(proxy.drops).toBe(1);
+      expect(outcome).toBeInstanceOf(ChainConnectionError);
+      expect(elapsed).toBeLessThan(5000);
+      expect(landed).toBeLessThanOrEqual(1);
+      // an operator's retry sees the chain's truth: rate-limited if the first one landed, accepted if not
+      if (landed === 1) expect(retry).toBeInstanceOf(RateLimitedError);
+      else expect(retry).toMatchObject({ kind: 'set' });
+      expect(await countSetWeights(toAddress('//Alice'), startBlock)).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a hung websocket ends in ChainTimeoutError within the deadline, never a hang', async () => {
+    // Prepare
+    const proxy = await startTcpProxy(devnet.endpoint);
+    const chain = await createChainPort({
+      endpoints: [proxy.endpoint],
+      hotkeySecret: '//Alice',
+      timeoutMs: 1500,
+    });
+    try {
+      proxy.freeze();
+
+      // Act
+      const started = Date.now();
+      const read = await chain.metagraph(NETUID).catch((e: unknown) => e);
+      const submit = await chain
+        .submitWeights({ netuid: NETUID, uids: [1], weights: [1] })
+        .catch((e: unknown) => e);
+      const elapsed = Date.now() - started;
+
+      // Assess
+      expect(read).toBeInstanceOf(ChainTimeoutError);
+      expect(submit).toBeInstanceOf(ChainTimeoutError);
+      expect(elapsed).toBeLessThan(2 * 1500 + 1000);
+    } finally {
+      await chain.close();
+      await proxy.close();
+    }
+  });
+
+  it('an endpoint that does not answer falls back to the next one', async () => {
+    // Prepare
+    const dead = 'ws://127.0.0.1:9';
+
+    // Act
+    const chain = await createChainPort({ endpoints: [dead, devnet.endpoint], timeoutMs: 5000 });
+    ports.push(chain);
+    const block = await chain.currentBlock();
+
+    // Assess
+    expect(block).toBeGreaterThan(0);
+    await expect(createChainPort({ endpoints: [dead], timeoutMs: 2000 })).rejects.toBeInstanceOf(
+      ChainConnectionError,
+    );
+  });
+});

@@ -1,0 +1,257 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
+import { createPogRunner } from '../../../lib/pog/index.js';
+import {
+  SIM_BEHAVIOURS,
+  type SimBehaviour,
+  type SimulatedMiners,
+  simProfile,
+  startSimulatedMiners,
+} from '../../../lib/pog/sim/index.js';
+import type { PogOutcome } from '../../../lib/ports.js';
+
+// Small matrices, short deadlines: honest work takes well under a second per command here.
+const TOLERANCE_S = 2;
+
+describe('PoG engine against simulated miners (real sshd, real payload CPU path)', () => {
+  let sim: SimulatedMiners;
+  const outcomes = new Map<string, PogOutcome>();
+  const specs: { behaviour: SimBehaviour; gpu: string; count: number; label: string }[] = [
+    // the passing miners get a slow fingerprint (t32 ≈ 11 s), so a loaded 2-core machine cannot make
+    // them miss the deadline; too-slow keeps a fast one (t32 ≈ 0.5 s) and sleeps past it
+    ...SIM_BEHAVIOURS.map((behaviour) => ({
+      behaviour,
+      gpu: behaviour === 'too-slow' ? 'NVIDIA RTX 4090' : 'NVIDIA A100-SXM4-80GB',
+      count: 1,
+      label: behaviour,
+    })),
+    { behaviour: 'honest', gpu: 'NVIDIA L4', count: 8, label: 'honest-8' },
+    { behaviour: 'spoofed-name', gpu: 'NVIDIA H100', count: 1, label: 'spoofed-pair' },
+  ];
+
+  beforeAll(async () => {
+    sim = await startSimulatedMiners(
+      specs.map((s) => ({
+        behaviour: s.behaviour,
+        profile: simProfile(s.gpu, s.count),
+        ...(s.label === 'spoofed-pair' ? { claimedName: 'NVIDIA H100 80GB HBM3' } : {}),
+      })),
+      { matrixSize: 64, tooSlowExtraS: TOLERANCE_S + 1.5, slowDelayS: 0.2 },
+    );
+    const runner = createPogRunner({
+      performance: DEFAULT_PERFORMANCE_CONFIG,
+      hotkeySecret: '//Alice',
+      engine: {
+        ...sim.engine,
+        retryLimit: 1,
+        timeToleranceS: TOLERANCE_S,
+        deallocateRetryDelayS: 0.05,
+        commandTimeoutS: 20,
+      },
+    });
+    // all miners at once, as a round would: also proves one sshd serves them concurrently
+    const results = await Promise.all(
+      sim.miners.map((m, uid) =>
+        runner.run({ netuid: 27, roundId: 'round-1', uid, hotkey: m.hotkey, axon: m.axon }),
+      ),
+    );
+    results.forEach((r, k) => {
+      outcomes.set(specs[k]?.label ?? '', r);
+    });
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  it.each(['honest', 'slow-but-valid', 'noisy-but-valid'])('%s passes with its GPU and count', (label) => {
+    // Prepare / Act (the round ran in beforeAll)
+    const outcome = outcomes.get(label);
+    // Assess
+    expect(outcome).toMatchObject({ gpuName: 'NVIDIA A100-SXM4-80GB', numGpus: 1, attempts: 1 });
+    expect(outcome?.error).toBeUndefined();
+  });
+
+  it('an honest 8-GPU miner passes with 8 GPUs', () => {
+    // Prepare / Act / Assess
+    expect(outcomes.get('honest-8')).toMatchObject({ gpuName: 'NVIDIA L4', numGpus: 8 });
+  });
+
+  it('spoofed-name gets the GPU its figures identify; a tolerance partner name is accepted', () => {
+    // Prepare / Act / Assess
+    expect(outcomes.get('spoofed-name')).toMatchObject({ gpuName: 'NVIDIA A100-SXM4-80GB', numGpus: 1 });
+    expect(outcomes.get('spoofed-pair')).toMatchObject({ gpuName: 'NVIDIA H100 80GB HBM3', numGpus: 1 });
+  });
+
+  it.each([
+    ['wrong-root', /Merkle/],
+    ['partial-compute', /wrong entry/],
+    ['garbage-output', /not JSON/],
+    ['huge-output', /size limit/],
+    ['too-slow', /timing check/],
+    ['disconnect', /SSH connection/],
+    ['refuse-allocation', /busy or not allocatable/],
+  ])('%s ends in a failure row with a short reason', (label, reason) => {
+    // Prepare / Act
+    const outcome = outcomes.get(label);
+    // Assess
+    expect(outcome).toMatchObject({ gpuName: null, numGpus: null, attempts: 1 });
+    expect(outcome?.error).toMatch(reason);
+    expect((outcome?.error ?? '').length).toBeLessThan(200);
+  });
+
+  it('deallocates every allocation and only signed requests reach the axons', () => {
+    // Prepare / Act
+    const stats = sim.miners.map((m) => m.stats);
+    // Assess
+    for (const s of stats) {
+      expect(s.allocated).toBe(false);
+      expect(s.deallocations).toBe(s.allocations);
+      expect(s.rejectedSignatures).toBe(0);
+    }
+    expect(stats.filter((s) => s.allocations > 0)).toHaveLength(specs.length - 1);
+  });
+});
+
+describe('retries (reference §4.1, small limits)', () => {
+  it('retries a refusing miner up to the limit, waiting the interval between attempts', async () => {
+    // Prepare
+    const sim = await startSimulatedMiners([
+      { behaviour: 'refuse-allocation', profile: simProfile('NVIDIA L4', 1) },
+    ]);
+    const waits: number[] = [];
+    const runner = createPogRunner({
+      performance: DEFAULT_PERFORMANCE_CONFIG,
+      hotkeySecret: '//Alice',
+      engine: { ...sim.engine, retryLimit: 3, retryIntervalS: 0.01 },
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    const miner = sim.miners[0];
+    try {
+      // Act
+      const outcome = await runner.run({
+        netuid: 27,
+        roundId: 'r',
+        uid: 3,
+        hotkey: miner?.hotkey ?? '',
+        axon: miner?.axon ?? { ip: '127.0.0.1', port: 1, version: 0 },
+      });
+      // Assess
+      expect(outcome).toMatchObject({ uid: 3, gpuName: null, numGpus: null, attempts: 3 });
+      expect(waits).toEqual([10, 10]);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('records an unreachable axon as a miner fault, not an infrastructure error', async () => {
+    // Prepare
+    const runner = createPogRunner({
+      performance: DEFAULT_PERFORMANCE_CONFIG,
+      hotkeySecret: '//Alice',
+      engine: { retryLimit: 1, allocateCheckTimeoutS: 1 },
+    });
+    // Act
+    const outcome = await runner.run({
+      netuid: 27,
+      roundId: 'r',
+      uid: 9,
+      hotkey: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
+      axon: { ip: '127.0.0.1', port: 9, version: 0 },
+    });
+    // Assess
+    expect(outcome).toMatchObject({ gpuName: null, numGpus: null, error: 'axon unreachable' });
+  });
+
+  it('rejects with PogInfrastructureError when the validator hotkey is unusable', async () => {
+    // Prepare
+    const runner = createPogRunner({
+      performance: DEFAULT_PERFORMANCE_CONFIG,
+      hotkeySecret: '',
+      engine: { retryLimit: 1, allocateCheckTimeoutS: 1 },
+    });
+    // Act
+    const run = runner.run({
+      netuid: 27,
+      roundId: 'r',
+      uid: 1,
+      hotkey: 'x',
+      axon: { ip: '127.0.0.1', port: 9, version: 0 },
+    });
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'PogInfrastructureError' });
+  });
+
+  it('rejects with PogInfrastructureError when the payload is missing', async () => {
+    // Prepare
+    const runner = createPogRunner({
+      performance: DEFAULT_PERFORMANCE_CONFIG,
+      hotkeySecret: '//Alice',
+      payloadPath: '/nonexistent/payload.py',
+    });
+    // Act
+    const run = runner.run({
+      netuid: 27,
+      roundId: 'r',
+      uid: 1,
+      hotkey: 'x',
+      axon: { ip: '127.0.0.1', port: 9, version: 0 },
+    });
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'PogInfrastructureError' });
+  });
+});
+
+describe('abort', () => {
+  it('rejects with PogInfrastructureError when the job is aborted before an attempt', async () => {
+    // Prepare
+    const runner = createPogRunner({ performance: DEFAULT_PERFORMANCE_CONFIG, hotkeySecret: '//Alice' });
+    const controller = new AbortController();
+    controller.abort();
+    // Act
+    const run = runner.run(
+      { netuid: 27, roundId: 'r', uid: 1, hotkey: 'x', axon: { ip: '127.0.0.1', port: 9, version: 0 } },
+      controller.signal,
+    );
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'PogInfrastructureError' });
+  });
+});
+
+describe('attempt deadline', () => {
+  it('ends a stuck attempt at its deadline, closes the session and still deallocates', async () => {
+    // Prepare: a miner that sleeps through compute, with a compute tolerance far beyond the deadline
+    const sim = await startSimulatedMiners(
+      [{ behaviour: 'too-slow', profile: simProfile('NVIDIA RTX 4090', 1) }],
+      {
+        timeToleranceS: 60,
+      },
+    );
+    const runner = createPogRunner({
+      performance: DEFAULT_PERFORMANCE_CONFIG,
+      hotkeySecret: '//Alice',
+      engine: { ...sim.engine, retryLimit: 1, attemptTimeoutS: 4, deallocateRetryDelayS: 0.05 },
+    });
+    const miner = sim.miners[0];
+    try {
+      // Act
+      const started = Date.now();
+      const outcome = await runner.run({
+        netuid: 27,
+        roundId: 'r',
+        uid: 4,
+        hotkey: miner?.hotkey ?? '',
+        axon: miner?.axon ?? { ip: '127.0.0.1', port: 1, version: 0 },
+      });
+      // Assess
+      expect(Date.now() - started).toBeLessThan(5_500);
+      expect(outcome).toMatchObject({ gpuName: null, numGpus: null });
+      expect(outcome.error).toMatch(/attempt timed out|timing check/);
+      await vi.waitFor(() => expect(miner?.stats.deallocations).toBe(1), { timeout: 5_000 });
+    } finally {
+      await sim.stop();
+    }
+  });
+});
