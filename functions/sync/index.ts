@@ -5,7 +5,8 @@ import { loadEnv, SyncEnvSchema, wandbConfigFromEnv } from '../../lib/config/env
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
 import type { SyncDeps } from '../../lib/pipeline/sync.js';
 import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../lib/store/index.js';
-import { createWandbState, deferredWandbState, type WandbStateService } from '../../lib/wandb/index.js';
+import { deferredWandbState } from '../../lib/wandb/deferred.js';
+import { createWandbState, type WandbStateService } from '../../lib/wandb/state.js';
 import { buildSyncHandler } from './handler.js';
 
 const env = loadEnv(SyncEnvSchema);
