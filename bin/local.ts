@@ -1,0 +1,9 @@
+import { runLocalCommand } from '../lib/cli/local.js';
+
+process.exitCode = await runLocalCommand(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+});
+// handles (sockets of stopped servers, timers) must not keep a finished run alive
+setTimeout(() => process.exit(), 1_000).unref();

@@ -1,0 +1,63 @@
+import { parseArgs } from 'node:util';
+import { type LocalCycleReport, MAX_LOCAL_MINERS, runLocalCycle } from '../local/cycle.js';
+import type { CliIo } from './score.js';
+
+const USAGE = `usage: npm run local -- [--miners N] [--json] [--chaos]
+  --miners N  simulated miners, 1..${MAX_LOCAL_MINERS} (default 16)
+  --json      print one JSON object { miners, chainWeights, stages } instead of the report
+  --chaos     inject faults (worker killed mid-batch, chain connection dropped during submission,
+              one DynamoDB throttle, one duplicate SQS delivery, one proof-job crash)`;
+
+function formatReport(report: LocalCycleReport): string {
+  const weights = report.chainWeights.uids.map((uid, i) => `uid ${uid}: ${report.chainWeights.weights[i]}`);
+  const miners = report.miners.map(
+    (m) =>
+      `  uid ${String(m.uid).padEnd(4)} ${m.behaviour.padEnd(18)} ${(m.gpu_name === null ? 'no GPU proven' : `${m.num_gpus} x ${m.gpu_name}`).padEnd(34)} score ${m.score.toFixed(2)}`,
+  );
+  const stages = Object.entries(report.stages).map(([name, ms]) => `  ${name.padEnd(18)} ${ms} ms`);
+  const lines = [report.table, '', 'Miners (behaviour, what PoG proved, score 0-100):', ...miners, '', `Weights read back from the chain (validator uid 0): ${weights.length === 0 ? 'none' : ''}`, ...weights.map((w) => `  ${w}`), '', 'Stages:', ...stages];
+  if (report.chaos !== undefined) lines.push('', `Chaos: ${JSON.stringify(report.chaos)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `npm run local`: one whole scoring cycle on this machine. Returns the exit code. */
+export async function runLocalCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  let values: { miners?: string; json?: boolean; chaos?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { miners: { type: 'string' }, json: { type: 'boolean' }, chaos: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  const miners = values.miners === undefined ? 16 : Number(values.miners);
+  if (!Number.isInteger(miners) || miners < 1 || miners > MAX_LOCAL_MINERS) {
+    io.stderr(`--miners takes an integer from 1 to ${MAX_LOCAL_MINERS} (given "${values.miners}")\n`);
+    return 2;
+  }
+  try {
+    const report = await runLocalCycle({
+      miners,
+      chaos: values.chaos === true,
+      env: io.env as NodeJS.ProcessEnv,
+      progress: (line) => io.stderr(`${line}\n`),
+    });
+    if (values.json) {
+      const { miners: rows, chainWeights, stages, chaos } = report;
+      io.stdout(`${JSON.stringify({ miners: rows, chainWeights, stages, ...(chaos === undefined ? {} : { chaos }) })}\n`);
+    } else {
+      io.stdout(formatReport(report));
+    }
+    return 0;
+  } catch (error) {
+    io.stderr(`local cycle failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

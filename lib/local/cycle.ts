@@ -1,0 +1,532 @@
+import { BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { buildSyncHandler } from '../../functions/sync/handler.js';
+import { buildWeightsHandler, type WeightsSummary } from '../../functions/weights/handler.js';
+import { buildWorkerHandler } from '../../functions/worker/handler.js';
+import { connectDevnet, DEFAULT_DEVNET_SPEC, readWeights, seedSubnet, startDevnet, toAddress } from '../chain/devnet.js';
+import { createChainPort } from '../chain/index.js';
+import { readHotkeySecret } from '../clients/secrets.js';
+import { DEFAULT_PERFORMANCE_CONFIG, type PerformanceConfig } from '../config/gpu-performance.js';
+import { asError } from '../errors.js';
+import { PROOF_JOB_ATTEMPTS, ProofJobExit, runProofJob } from '../pipeline/proof-job.js';
+import type { QueryableOptions } from '../pipeline/queryable.js';
+import { createPogRunner } from '../pog/index.js';
+import { simProfile, startSimulatedMiners } from '../pog/sim/index.js';
+import type { ChainPort, PogChallenge, PogRunner } from '../ports.js';
+import { formatSummaryTable } from '../scoring/index.js';
+import type { UidStat } from '../scoring/sync.js';
+import { AuditStore, createPogResultSink, LockStore, MinerStore, PogResultStore, StatsStore } from '../store/index.js';
+import { Lifecycle } from './lifecycle.js';
+import { type CycleBehaviour, planMiners } from './miner-plan.js';
+import { emulatorEnv, startMoto } from './moto.js';
+import { checkLocalDependencies } from './preflight.js';
+import { RequestCounter } from './request-counter.js';
+import { makeBatch, makeHotkeySecret, makeQueues, makeTables } from './resources.js';
+import { WsProxy } from './ws-proxy.js';
+
+export const MAX_LOCAL_MINERS = 256;
+const NETUID = 27;
+/** Our validator's hotkey on the local chain (a dev URI: it guards nothing real). */
+const VALIDATOR_URI = '//PogValidatorLocal';
+
+export interface LocalCycleOptions {
+  readonly miners: number;
+  readonly chaos: boolean;
+  /** Parallel proof jobs (the Batch compute environment's width). */
+  readonly jobConcurrency?: number;
+  readonly performance?: PerformanceConfig;
+  /** One line per stage event; defaults to nothing. */
+  readonly progress?: (line: string) => void;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface LocalMinerReport {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly behaviour: CycleBehaviour;
+  readonly gpu_name: string | null;
+  readonly num_gpus: number | null;
+  /** On 0-100, as the stats table holds it. */
+  readonly score: number;
+}
+
+export interface ChaosReport {
+  readonly workerKills: number;
+  readonly duplicateDeliveries: number;
+  readonly dynamoThrottles: number;
+  readonly jobCrashes: number;
+  readonly chainDrops: number;
+  /** Weight extrinsics the node accepted during the cycle. */
+  readonly weightSubmissions: number;
+  /** Challenges enqueued vs PoG results stored: equal means no result was lost. */
+  readonly challenges: number;
+  readonly resultsRecorded: number;
+}
+
+export interface LocalCycleReport {
+  readonly miners: LocalMinerReport[];
+  readonly chainWeights: { uids: number[]; weights: number[] };
+  /** Milliseconds per stage, in the order they ran. */
+  readonly stages: Record<string, number>;
+  readonly table: string;
+  readonly requests: Record<string, number>;
+  readonly chaos?: ChaosReport;
+}
+
+class ChaosKill extends Error {}
+
+const silentLogger = (): Logger => new Logger({ serviceName: 'pog-validator-local', logLevel: 'SILENT' });
+const lambdaContext = {
+  functionName: 'local',
+  awsRequestId: 'local',
+  getRemainingTimeInMillis: () => 900_000,
+} as unknown as Context;
+
+/**
+ * One whole scoring cycle on this machine: moto (or the emulator AWS_ENDPOINT_URL names), chopsticks
+ * with the spec-293 runtime seeded with our validator and N miners, N simulated miners behind a real
+ * sshd, and the real handlers driven in-process: schedule → sync → SQS → worker → Batch → proof jobs →
+ * DynamoDB → weights → chain. Everything started is stopped, also on failure.
+ */
+export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCycleReport> {
+  if (!Number.isInteger(options.miners) || options.miners < 1 || options.miners > MAX_LOCAL_MINERS) {
+    throw new RangeError(`--miners must be an integer from 1 to ${MAX_LOCAL_MINERS} (given ${options.miners})`);
+  }
+  const env = options.env ?? process.env;
+  const progress = options.progress ?? (() => {});
+  const performance = options.performance ?? DEFAULT_PERFORMANCE_CONFIG;
+  const external = env.AWS_ENDPOINT_URL;
+  const missing = checkLocalDependencies({ needMoto: external === undefined, chainFixture: DEFAULT_DEVNET_SPEC });
+  if (missing.length > 0) {
+    throw new Error(`missing system dependencies:\n${missing.map((m) => `  ${m.what}: ${m.install}`).join('\n')}`);
+  }
+
+  const stages: Record<string, number> = {};
+  const stage = async <T>(name: string, fn: () => Promise<T>, detail?: (value: T) => string): Promise<T> => {
+    progress(`▶ ${name}…`);
+    const started = performance_now();
+    const value = await fn();
+    const ms = Math.round(performance_now() - started);
+    stages[name] = ms;
+    progress(`✔ ${name} ${ms} ms${detail ? ` (${detail(value)})` : ''}`);
+    return value;
+  };
+
+  const life = new Lifecycle((line) => progress(`  ${line}`));
+  const previousEnv = { ...process.env };
+  try {
+    // --- servers --------------------------------------------------------------------------
+    const endpoint =
+      external ??
+      (await stage('start emulator', async () => life.add('moto_server', await startMoto(), (m) => m.stop()))).endpoint;
+    Object.assign(process.env, emulatorEnv(endpoint), { POWERTOOLS_METRICS_DISABLED: 'true' });
+
+    const devnet = await stage('start chain', async () => life.add('chopsticks', await startDevnet(), (d) => d.stop()));
+    const { proxy, endpoint: chainEndpoint } = await WsProxy.start(devnet.endpoint);
+    life.add('chain proxy', proxy, (p) => p.stop());
+
+    const plan = planMiners(options.miners);
+    const sims = await stage(
+      'start miners',
+      async () =>
+        life.add(
+          'simulated miners',
+          await startSimulatedMiners(
+            plan.map((p) => ({ profile: simProfile(p.gpuName, p.count), behaviour: p.behaviour, claimedName: p.claimedName })),
+          ),
+          (s) => s.stop(),
+        ),
+      (s) => `${s.miners.length} miners`,
+    );
+
+    // --- chain state: uid 0 is our validator (permit, stake, subnet owner), uids 1..N the miners ----
+    const api = life.add('seeding connection', await connectDevnet(devnet.endpoint), (a) => a.disconnect());
+    const validatorHotkey = toAddress(VALIDATOR_URI);
+    await stage('seed subnet', () =>
+      seedSubnet(api, {
+        netuid: NETUID,
+        ownerHotkey: VALIDATOR_URI,
+        hyperparams: { tempo: 360, weightsRateLimit: 100, weightsVersionKey: 0, minAllowedWeights: 1, maxWeightsLimit: 65535 },
+        neurons: [
+          { hotkeyUri: VALIDATOR_URI, stake: 100_000, validatorPermit: true },
+          ...sims.miners.map((m) => ({ hotkey: m.hotkey, axon: m.axon, stake: 10 })),
+        ],
+      }),
+    );
+
+    // --- AWS side, from the stack's own definitions -----------------------------------------
+    const counter = new RequestCounter();
+    const ddb = counter.attach(new DynamoDBClient({}), 'DynamoDB');
+    const throttle = { pending: false, injected: 0 };
+    ddb.middlewareStack.add(
+      (next) => async (args) => {
+        if (throttle.pending) {
+          throttle.pending = false;
+          throttle.injected++;
+          // Inside the SDK's retry loop: the standard strategy must absorb one throttle.
+          throw Object.assign(new Error('chaos: request throttled'), {
+            name: 'ProvisionedThroughputExceededException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400, attempts: 1 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'deserialize', name: 'chaosThrottle', priority: 'low' },
+    );
+    const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+    const sqs = counter.attach(new SQSClient({ useQueueUrlAsEndpoint: false }), 'SQS');
+    const batch = counter.attach(new BatchClient({}), 'Batch');
+    const secrets = counter.attach(new SecretsManagerClient({}), 'SecretsManager');
+    const prefix = `pog-local-${Date.now().toString(36)}`;
+    const resources = await stage('create resources', async () => {
+      const tables = await makeTables(ddb, prefix);
+      const queues = await makeQueues(sqs, prefix);
+      const jobs = await makeBatch(batch, endpoint, prefix);
+      const secretArn = await makeHotkeySecret(secrets, prefix, VALIDATOR_URI);
+      return { tables, ...queues, ...jobs, secretArn };
+    });
+    counter.counts.clear();
+
+    const stores = {
+      miners: new MinerStore(doc, resources.tables.miners),
+      pogResults: new PogResultStore(doc, resources.tables.pogResults),
+      stats: new StatsStore(doc, resources.tables.stats),
+      locks: new LockStore(doc, resources.tables.locks),
+      audit: new AuditStore(doc, resources.tables.audit),
+    };
+    const filter: QueryableOptions = {
+      blacklistHotkeys: [],
+      blacklistColdkeys: [],
+      dedupeIps: false,
+      minMinerVersion: undefined,
+      versionFilterThresholdPercent: 60,
+    };
+    const hotkeySecret = await readHotkeySecret(secrets, resources.secretArn);
+    const chains: ChainPort[] = [];
+    const connectChain = async (): Promise<ChainPort> => {
+      const chain = await createChainPort({ endpoints: [chainEndpoint], hotkeySecret, timeoutMs: 20_000 });
+      chains.push(chain);
+      return chain;
+    };
+    life.add('chain ports', chains, async (list) => {
+      await Promise.allSettled(list.map((c) => c.close()));
+    });
+
+    // --- sync: the schedule's event ------------------------------------------------------
+    const syncHandler = buildSyncHandler({
+      getDeps: async () => ({ chain: await connectChain(), sqs, queueUrl: resources.queueUrl, ...stores }),
+      options: { netuid: NETUID, ...filter, pogIntervalBlocks: 360, maxJitterSeconds: 0, roundTimeoutSeconds: 3600 },
+      logger: silentLogger(),
+      metrics: new Metrics({ namespace: 'PogValidatorLocal' }),
+    });
+    const sync = await stage(
+      'sync',
+      () => syncHandler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext),
+      (r) => `${r.queryable} queryable of ${r.neurons}, round ${r.round.status}`,
+    );
+    const challenges = sync.round.status === 'started' ? sync.round.challenges : 0;
+
+    // --- SQS → worker → Batch ------------------------------------------------------------
+    const chaos = { workerKills: 0, duplicateDeliveries: 0, jobCrashes: 0 };
+    const kill = { armed: options.chaos, afterSubmits: 2, submits: 0, fired: false };
+    const workerBatch = new Proxy(batch, {
+      get(target, prop, receiver) {
+        if (prop !== 'send') return Reflect.get(target, prop, receiver);
+        return async (command: { constructor: { name: string } }) => {
+          if (kill.armed && command.constructor.name === 'SubmitJobCommand') {
+            if (kill.submits >= kill.afterSubmits) {
+              kill.armed = false;
+              kill.fired = true;
+              throw new ChaosKill('chaos: worker killed');
+            }
+            kill.submits++;
+          }
+          return target.send(command as never);
+        };
+      },
+    });
+    const workerHandler = buildWorkerHandler({
+      deps: { batch: workerBatch, locks: stores.locks, jobQueue: resources.jobQueue, jobDefinition: resources.jobDefinition },
+      concurrency: 1,
+      logger: silentLogger(),
+      metrics: new Metrics({ namespace: 'PogValidatorLocal' }),
+    });
+    const invokeWorker = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      const response = await workerHandler(event, lambdaContext);
+      if (kill.fired) {
+        // the process died: no response reaches the event source
+        kill.fired = false;
+        chaos.workerKills++;
+        throw new ChaosKill('chaos: worker killed mid-batch');
+      }
+      return response;
+    };
+    await stage(
+      'worker',
+      async () => {
+        if (options.chaos && challenges > 0) {
+          const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, MaxNumberOfMessages: 1 }));
+          const message = first.Messages?.[0];
+          if (message?.Body !== undefined) {
+            await sqs.send(new SendMessageCommand({ QueueUrl: resources.queueUrl, MessageBody: message.Body }));
+            await sqs.send(
+              new ChangeMessageVisibilityBatchCommand({
+                QueueUrl: resources.queueUrl,
+                Entries: [{ Id: '0', ReceiptHandle: message.ReceiptHandle ?? '', VisibilityTimeout: 0 }],
+              }),
+            );
+            chaos.duplicateDeliveries++;
+          }
+        }
+        return drainQueue(sqs, resources.queueUrl, invokeWorker);
+      },
+      (r) => `${r.invocations} invocations, ${r.failedInvocations} killed`,
+    );
+
+    // --- Batch → proof jobs (the local job runner) -----------------------------------------
+    const jobs = await stage('dispatch jobs', () => listSubmittedJobs(batch, resources.jobQueue), (j) => `${j.length} jobs`);
+    const runner = createPogRunner({
+      performance,
+      hotkeySecret,
+      engine: { ...sims.engine, retryLimit: 2, retryIntervalS: 0 },
+    });
+    const crash = { armed: options.chaos };
+    const chaosRunner: PogRunner = {
+      async run(challenge, signal) {
+        if (crash.armed) {
+          crash.armed = false;
+          chaos.jobCrashes++;
+          throw new Error('chaos: proof job container crashed');
+        }
+        return runner.run(challenge, signal);
+      },
+    };
+    const sink = createPogResultSink(doc, { pogResults: resources.tables.pogResults, locks: resources.tables.locks }, NETUID);
+    throttle.pending = options.chaos;
+    await stage(
+      'proof jobs',
+      () => runJobs(jobs, { runner: chaosRunner, sink }, options.jobConcurrency ?? 8),
+      (r) => `${r.recorded} recorded, ${r.retried} retried, ${r.failed} failed`,
+    );
+
+    // --- weights ----------------------------------------------------------------------------
+    const weightsHandler = buildWeightsHandler({
+      getDeps: async () => ({ chain: await connectChain(), ...stores, performance }),
+      options: { netuid: NETUID, mode: 'scores', validatorHotkey, lockSeconds: 120, ...filter },
+      logger: silentLogger(),
+      metrics: new Metrics({ namespace: 'PogValidatorLocal' }),
+    });
+    const weights = await stage(
+      'weights',
+      async () => {
+        if (options.chaos) proxy.armDropOnSubmission();
+        const attempts: Array<WeightsSummary | string> = [];
+        // The schedule fires again after a failure; the rate limit keeps a landed set from repeating.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            const summary = await weightsHandler({}, lambdaContext);
+            attempts.push(summary);
+            if (summary.status !== 'locked') break;
+          } catch (error) {
+            attempts.push(asError(error).name);
+          }
+        }
+        return attempts;
+      },
+      (a) => a.map((x) => (typeof x === 'string' ? x : x.status)).join(' → '),
+    );
+    if (!weights.some((w) => typeof w !== 'string' && w.status !== 'locked')) {
+      throw new Error(`the weight handler did not finish: ${JSON.stringify(weights)}`);
+    }
+
+    // --- read back -------------------------------------------------------------------------
+    const chainWeights = await stage('read back', () => readWeights(api, NETUID, 0));
+    const stats = await stores.stats.readAll();
+    const miners: LocalMinerReport[] = [];
+    let resultsRecorded = 0;
+    for (const [index, sim] of sims.miners.entries()) {
+      const uid = index + 1;
+      const rows = await stores.pogResults.rows(sim.hotkey);
+      resultsRecorded += rows.length > 0 ? 1 : 0;
+      const newest = rows[0];
+      miners.push({
+        uid,
+        hotkey: sim.hotkey,
+        behaviour: plan[index]?.behaviour ?? 'honest',
+        gpu_name: newest?.gpuName ?? null,
+        num_gpus: newest?.numGpus ?? null,
+        score: stats[String(uid)]?.score ?? 0,
+      });
+    }
+    const tableRows = new Map<number, UidStat>(
+      Object.values(stats)
+        .sort((a, b) => a.uid - b.uid)
+        .map((row) => [row.uid, { ...row, gpu_specs: row.gpu_specs } as UidStat]),
+    );
+    return {
+      miners,
+      chainWeights,
+      stages,
+      table: formatSummaryTable(tableRows),
+      requests: counter.toJSON(),
+      ...(options.chaos
+        ? {
+            chaos: {
+              ...chaos,
+              dynamoThrottles: throttle.injected,
+              chainDrops: proxy.drops > 0 ? 1 : 0,
+              weightSubmissions: proxy.submissions,
+              challenges,
+              resultsRecorded,
+            },
+          }
+        : {}),
+    };
+  } finally {
+    await life.stopAll();
+    for (const key of Object.keys(process.env)) if (!(key in previousEnv)) delete process.env[key];
+    Object.assign(process.env, previousEnv);
+  }
+}
+
+const performance_now = (): number => globalThis.performance.now();
+
+/**
+ * Plays the Lambda SQS event source against the real queue: receive up to 10, invoke, delete what
+ * succeeded, make failures (or a whole killed batch) visible again at once instead of waiting out the
+ * visibility timeout, until the queue is empty.
+ */
+async function drainQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+  invoke: (event: SQSEvent) => Promise<SQSBatchResponse>,
+): Promise<{ invocations: number; failedInvocations: number }> {
+  let invocations = 0;
+  let failedInvocations = 0;
+  for (let round = 0; round < 1_000; round++) {
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) break;
+    invocations++;
+    const event: SQSEvent = {
+      Records: messages.map((m) => ({
+        messageId: m.MessageId ?? '',
+        receiptHandle: m.ReceiptHandle ?? '',
+        body: m.Body ?? '',
+        attributes: {} as SQSEvent['Records'][number]['attributes'],
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: '',
+        awsRegion: process.env.AWS_REGION ?? 'us-east-1',
+      })),
+    };
+    let failed: Set<string>;
+    try {
+      const response = await invoke(event);
+      failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    } catch {
+      failedInvocations++;
+      failed = new Set(messages.map((m) => m.MessageId ?? ''));
+    }
+    const ok = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+    const retry = messages.filter((m) => failed.has(m.MessageId ?? ''));
+    if (ok.length > 0) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+        }),
+      );
+    }
+    if (retry.length > 0) {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })),
+        }),
+      );
+    }
+  }
+  return { invocations, failedInvocations };
+}
+
+interface SubmittedJob {
+  readonly jobId: string;
+  readonly challengeJson: string;
+  readonly attempts: number;
+}
+
+/** Reads every job the worker submitted back from the emulator, with its challenge and retry budget. */
+async function listSubmittedJobs(batch: BatchClient, jobQueue: string): Promise<SubmittedJob[]> {
+  const ids: string[] = [];
+  for (const status of ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const) {
+    let nextToken: string | undefined;
+    do {
+      const page = await batch.send(new ListJobsCommand({ jobQueue, jobStatus: status, nextToken }));
+      for (const job of page.jobSummaryList ?? []) if (job.jobId !== undefined && !ids.includes(job.jobId)) ids.push(job.jobId);
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+  }
+  const jobs: SubmittedJob[] = [];
+  for (let i = 0; i < ids.length; i += 100) {
+    const out = await batch.send(new DescribeJobsCommand({ jobs: ids.slice(i, i + 100) }));
+    for (const job of out.jobs ?? []) {
+      const overrides = (job as { containerOverrides?: { environment?: { name?: string; value?: string }[] } }).containerOverrides;
+      const environment = [...(overrides?.environment ?? []), ...(job.container?.environment ?? [])];
+      const challenge = environment.find((e) => e.name === 'POG_CHALLENGE')?.value;
+      if (job.jobId !== undefined && challenge !== undefined) {
+        jobs.push({ jobId: job.jobId, challengeJson: challenge, attempts: job.retryStrategy?.attempts ?? PROOF_JOB_ATTEMPTS });
+      }
+    }
+  }
+  return jobs;
+}
+
+/**
+ * Runs submitted proof jobs as the Batch compute environment would: `concurrency` at a time, each retried
+ * up to its job definition's attempts while it exits non-zero (an infrastructure fault).
+ */
+async function runJobs(
+  jobs: readonly SubmittedJob[],
+  deps: Parameters<typeof runProofJob>[0],
+  concurrency: number,
+): Promise<{ recorded: number; retried: number; failed: number; challenges: PogChallenge[] }> {
+  let recorded = 0;
+  let retried = 0;
+  let failed = 0;
+  const challenges: PogChallenge[] = [];
+  const queue = [...jobs];
+  const lane = async (): Promise<void> => {
+    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+      for (let attempt = 1; attempt <= job.attempts; attempt++) {
+        const result = await runProofJob(deps, job.challengeJson);
+        if (result.exitCode === ProofJobExit.Recorded) {
+          recorded++;
+          break;
+        }
+        // the job definition's EXIT rule: an invalid challenge is never retried
+        if (result.exitCode === ProofJobExit.InvalidChallenge || attempt === job.attempts) {
+          failed++;
+          break;
+        }
+        retried++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, lane));
+  return { recorded, retried, failed, challenges };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { runLocalCommand } from '../../../lib/cli/local.js';
+import { dailyCost, sumLines } from '../../../lib/local/cost-model.js';
+import { Lifecycle } from '../../../lib/local/lifecycle.js';
+import { CYCLE_BEHAVIOURS, planMiners } from '../../../lib/local/miner-plan.js';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
+
+describe('Function: planMiners()', () => {
+  it('hands out every behaviour once, then honest miners, on GPUs that score', () => {
+    // Act
+    const plan = planMiners(16);
+    // Assess
+    expect(plan.slice(0, CYCLE_BEHAVIOURS.length).map((p) => p.behaviour)).toEqual([...CYCLE_BEHAVIOURS]);
+    expect(plan.slice(CYCLE_BEHAVIOURS.length).every((p) => p.behaviour === 'honest')).toBe(true);
+    expect(plan.every((p) => (DEFAULT_PERFORMANCE_CONFIG.gpu_performance.gpu_scores[p.gpuName] ?? 0) > 0)).toBe(true);
+    expect(plan.find((p) => p.behaviour === 'spoofed-name')).toMatchObject({ gpuName: 'NVIDIA RTX 4090', claimedName: 'NVIDIA B200' });
+    expect(planMiners(3).map((p) => p.behaviour)).toEqual(['honest', 'slow-but-valid', 'noisy-but-valid']);
+  });
+});
+
+describe('Class: Lifecycle', () => {
+  it('stops resources newest first, once, and survives a failing stop', async () => {
+    // Prepare
+    const order: string[] = [];
+    const life = new Lifecycle((line) => order.push(line));
+    life.add('a', 1, async () => void order.push('stop a'));
+    life.add('b', 2, async () => {
+      throw new Error('boom');
+    });
+    life.add('c', 3, async () => void order.push('stop c'));
+    // Act
+    await Promise.all([life.stopAll(), life.stopAll()]);
+    // Assess
+    expect(order).toEqual(['stop c', 'stopped c', 'could not stop b: boom', 'stop a', 'stopped a']);
+  });
+});
+
+describe('CLI: local', () => {
+  it.each([['0'], ['257'], ['many']])('exits 2 on --miners %s before starting anything', async (value) => {
+    // Prepare
+    let stderr = '';
+    // Act
+    const code = await runLocalCommand(['--miners', value], { stdout: () => {}, stderr: (t) => void (stderr += t), env: {} });
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toContain(`given "${value}"`);
+  });
+});
+
+describe('Function: dailyCost()', () => {
+  it('scales request costs by the reference cadence and keeps GPU minutes apart', () => {
+    // Act
+    const cost = dailyCost(
+      { pogIntervalBlocks: 360, weightIntervalBlocks: 101, syncIntervalMinutes: 5 },
+      {
+        miners: 256,
+        roundRequests: { SQS: 1_000_000 },
+        weightRequests: {},
+        idleSyncRequests: {},
+        lambda: [],
+        gpuMinutesPerJob: 1,
+        alarms: 0,
+      },
+    );
+    // Assess: 20 rounds a day × 1e6 SQS requests × $0.40 per million
+    expect(cost.serverless.find((l) => l.item === 'AWS requests in PoG rounds')?.perDay).toBeCloseTo(8, 6);
+    expect(sumLines(cost.gpu)).toBeCloseTo((20 * 256 * 0.526) / 60, 6);
+    expect(sumLines(cost.reference)).toBeGreaterThan(0);
+  });
+});
