@@ -48,9 +48,10 @@ function secretReaders(template: Template, secretLogicalId: string): string[] {
 
 describe('PipelineStack', () => {
   let built: ReturnType<typeof synth>;
+  // a synth takes ~5 s alone and more beside other suites: the default 10 s hook limit is too tight
   beforeAll(() => {
     built = synth();
-  });
+  }, 120_000);
 
   it('has no unacknowledged cdk-nag finding in the AwsSolutions and Serverless packs', () => {
     // Prepare: the deployed shape, with the job image built from the Dockerfile (staged, not built)
