@@ -1,3 +1,5 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -9,13 +11,18 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildSyncHandler } from '../../functions/sync/handler.js';
 import { buildWeightsHandler, type WeightsSummary } from '../../functions/weights/handler.js';
 import { buildWorkerHandler } from '../../functions/worker/handler.js';
-import { connectDevnet, DEFAULT_DEVNET_SPEC, readWeights, seedSubnet, startDevnet, toAddress } from '../chain/devnet.js';
+import {
+  connectDevnet,
+  DEFAULT_DEVNET_SPEC,
+  readWeights,
+  seedSubnet,
+  startDevnet,
+  toAddress,
+} from '../chain/devnet.js';
 import { createChainPort } from '../chain/index.js';
 import { readHotkeySecret } from '../clients/secrets.js';
 import { DEFAULT_PERFORMANCE_CONFIG, type PerformanceConfig } from '../config/gpu-performance.js';
@@ -27,7 +34,14 @@ import { simProfile, startSimulatedMiners } from '../pog/sim/index.js';
 import type { ChainPort, PogChallenge, PogRunner } from '../ports.js';
 import { formatSummaryTable } from '../scoring/index.js';
 import type { UidStat } from '../scoring/sync.js';
-import { AuditStore, createPogResultSink, LockStore, MinerStore, PogResultStore, StatsStore } from '../store/index.js';
+import {
+  AuditStore,
+  createPogResultSink,
+  LockStore,
+  MinerStore,
+  PogResultStore,
+  StatsStore,
+} from '../store/index.js';
 import { Lifecycle } from './lifecycle.js';
 import { type CycleBehaviour, planMiners } from './miner-plan.js';
 import { emulatorEnv, startMoto } from './moto.js';
@@ -81,7 +95,9 @@ export interface LocalCycleReport {
   /** Milliseconds per stage, in the order they ran. */
   readonly stages: Record<string, number>;
   readonly table: string;
+  /** AWS requests per operation over the whole cycle, and per service in each stage. */
   readonly requests: Record<string, number>;
+  readonly requestsByStage: Record<string, Record<string, number>>;
   readonly chaos?: ChaosReport;
 }
 
@@ -102,24 +118,40 @@ const lambdaContext = {
  */
 export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCycleReport> {
   if (!Number.isInteger(options.miners) || options.miners < 1 || options.miners > MAX_LOCAL_MINERS) {
-    throw new RangeError(`--miners must be an integer from 1 to ${MAX_LOCAL_MINERS} (given ${options.miners})`);
+    throw new RangeError(
+      `--miners must be an integer from 1 to ${MAX_LOCAL_MINERS} (given ${options.miners})`,
+    );
   }
   const env = options.env ?? process.env;
   const progress = options.progress ?? (() => {});
   const performance = options.performance ?? DEFAULT_PERFORMANCE_CONFIG;
   const external = env.AWS_ENDPOINT_URL;
-  const missing = checkLocalDependencies({ needMoto: external === undefined, chainFixture: DEFAULT_DEVNET_SPEC });
+  const missing = checkLocalDependencies({
+    needMoto: external === undefined,
+    chainFixture: DEFAULT_DEVNET_SPEC,
+  });
   if (missing.length > 0) {
-    throw new Error(`missing system dependencies:\n${missing.map((m) => `  ${m.what}: ${m.install}`).join('\n')}`);
+    throw new Error(
+      `missing system dependencies:\n${missing.map((m) => `  ${m.what}: ${m.install}`).join('\n')}`,
+    );
   }
 
   const stages: Record<string, number> = {};
+  const counter = new RequestCounter();
+  const requestsByStage: Record<string, Record<string, number>> = {};
   const stage = async <T>(name: string, fn: () => Promise<T>, detail?: (value: T) => string): Promise<T> => {
     progress(`▶ ${name}…`);
+    const before = counter.byService();
     const started = performance_now();
     const value = await fn();
     const ms = Math.round(performance_now() - started);
     stages[name] = ms;
+    const after = counter.byService();
+    requestsByStage[name] = Object.fromEntries(
+      Object.entries(after)
+        .map(([service, count]) => [service, count - (before[service] ?? 0)] as const)
+        .filter(([, count]) => count > 0),
+    );
     progress(`✔ ${name} ${ms} ms${detail ? ` (${detail(value)})` : ''}`);
     return value;
   };
@@ -130,10 +162,13 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     // --- servers --------------------------------------------------------------------------
     const endpoint =
       external ??
-      (await stage('start emulator', async () => life.add('moto_server', await startMoto(), (m) => m.stop()))).endpoint;
+      (await stage('start emulator', async () => life.add('moto_server', await startMoto(), (m) => m.stop())))
+        .endpoint;
     Object.assign(process.env, emulatorEnv(endpoint), { POWERTOOLS_METRICS_DISABLED: 'true' });
 
-    const devnet = await stage('start chain', async () => life.add('chopsticks', await startDevnet(), (d) => d.stop()));
+    const devnet = await stage('start chain', async () =>
+      life.add('chopsticks', await startDevnet(), (d) => d.stop()),
+    );
     const { proxy, endpoint: chainEndpoint } = await WsProxy.start(devnet.endpoint);
     life.add('chain proxy', proxy, (p) => p.stop());
 
@@ -144,7 +179,11 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         life.add(
           'simulated miners',
           await startSimulatedMiners(
-            plan.map((p) => ({ profile: simProfile(p.gpuName, p.count), behaviour: p.behaviour, claimedName: p.claimedName })),
+            plan.map((p) => ({
+              profile: simProfile(p.gpuName, p.count),
+              behaviour: p.behaviour,
+              claimedName: p.claimedName,
+            })),
           ),
           (s) => s.stop(),
         ),
@@ -158,7 +197,13 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       seedSubnet(api, {
         netuid: NETUID,
         ownerHotkey: VALIDATOR_URI,
-        hyperparams: { tempo: 360, weightsRateLimit: 100, weightsVersionKey: 0, minAllowedWeights: 1, maxWeightsLimit: 65535 },
+        hyperparams: {
+          tempo: 360,
+          weightsRateLimit: 100,
+          weightsVersionKey: 0,
+          minAllowedWeights: 1,
+          maxWeightsLimit: 65535,
+        },
         neurons: [
           { hotkeyUri: VALIDATOR_URI, stake: 100_000, validatorPermit: true },
           ...sims.miners.map((m) => ({ hotkey: m.hotkey, axon: m.axon, stake: 10 })),
@@ -167,7 +212,6 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     );
 
     // --- AWS side, from the stack's own definitions -----------------------------------------
-    const counter = new RequestCounter();
     const ddb = counter.attach(new DynamoDBClient({}), 'DynamoDB');
     const throttle = { pending: false, injected: 0 };
     ddb.middlewareStack.add(
@@ -198,7 +242,6 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       const secretArn = await makeHotkeySecret(secrets, prefix, VALIDATOR_URI);
       return { tables, ...queues, ...jobs, secretArn };
     });
-    counter.counts.clear();
 
     const stores = {
       miners: new MinerStore(doc, resources.tables.miners),
@@ -228,7 +271,13 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     // --- sync: the schedule's event ------------------------------------------------------
     const syncHandler = buildSyncHandler({
       getDeps: async () => ({ chain: await connectChain(), sqs, queueUrl: resources.queueUrl, ...stores }),
-      options: { netuid: NETUID, ...filter, pogIntervalBlocks: 360, maxJitterSeconds: 0, roundTimeoutSeconds: 3600 },
+      options: {
+        netuid: NETUID,
+        ...filter,
+        pogIntervalBlocks: 360,
+        maxJitterSeconds: 0,
+        roundTimeoutSeconds: 3600,
+      },
       logger: silentLogger(),
       metrics: new Metrics({ namespace: 'PogValidatorLocal' }),
     });
@@ -259,7 +308,12 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       },
     });
     const workerHandler = buildWorkerHandler({
-      deps: { batch: workerBatch, locks: stores.locks, jobQueue: resources.jobQueue, jobDefinition: resources.jobDefinition },
+      deps: {
+        batch: workerBatch,
+        locks: stores.locks,
+        jobQueue: resources.jobQueue,
+        jobDefinition: resources.jobDefinition,
+      },
       concurrency: 1,
       logger: silentLogger(),
       metrics: new Metrics({ namespace: 'PogValidatorLocal' }),
@@ -278,10 +332,14 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       'worker',
       async () => {
         if (options.chaos && challenges > 0) {
-          const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, MaxNumberOfMessages: 1 }));
+          const first = await sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, MaxNumberOfMessages: 1 }),
+          );
           const message = first.Messages?.[0];
           if (message?.Body !== undefined) {
-            await sqs.send(new SendMessageCommand({ QueueUrl: resources.queueUrl, MessageBody: message.Body }));
+            await sqs.send(
+              new SendMessageCommand({ QueueUrl: resources.queueUrl, MessageBody: message.Body }),
+            );
             await sqs.send(
               new ChangeMessageVisibilityBatchCommand({
                 QueueUrl: resources.queueUrl,
@@ -297,7 +355,11 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     );
 
     // --- Batch → proof jobs (the local job runner) -----------------------------------------
-    const jobs = await stage('dispatch jobs', () => listSubmittedJobs(batch, resources.jobQueue), (j) => `${j.length} jobs`);
+    const jobs = await stage(
+      'dispatch jobs',
+      () => listSubmittedJobs(batch, resources.jobQueue),
+      (j) => `${j.length} jobs`,
+    );
     const runner = createPogRunner({
       performance,
       hotkeySecret,
@@ -314,7 +376,11 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         return runner.run(challenge, signal);
       },
     };
-    const sink = createPogResultSink(doc, { pogResults: resources.tables.pogResults, locks: resources.tables.locks }, NETUID);
+    const sink = createPogResultSink(
+      doc,
+      { pogResults: resources.tables.pogResults, locks: resources.tables.locks },
+      NETUID,
+    );
     throttle.pending = options.chaos;
     await stage(
       'proof jobs',
@@ -382,6 +448,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       stages,
       table: formatSummaryTable(tableRows),
       requests: counter.toJSON(),
+      requestsByStage,
       ...(options.chaos
         ? {
             chaos: {
@@ -456,7 +523,11 @@ async function drainQueue(
       await sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,
-          Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })),
+          Entries: retry.map((m, i) => ({
+            Id: String(i),
+            ReceiptHandle: m.ReceiptHandle ?? '',
+            VisibilityTimeout: 0,
+          })),
         }),
       );
     }
@@ -473,11 +544,20 @@ interface SubmittedJob {
 /** Reads every job the worker submitted back from the emulator, with its challenge and retry budget. */
 async function listSubmittedJobs(batch: BatchClient, jobQueue: string): Promise<SubmittedJob[]> {
   const ids: string[] = [];
-  for (const status of ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const) {
+  for (const status of [
+    'SUBMITTED',
+    'PENDING',
+    'RUNNABLE',
+    'STARTING',
+    'RUNNING',
+    'SUCCEEDED',
+    'FAILED',
+  ] as const) {
     let nextToken: string | undefined;
     do {
       const page = await batch.send(new ListJobsCommand({ jobQueue, jobStatus: status, nextToken }));
-      for (const job of page.jobSummaryList ?? []) if (job.jobId !== undefined && !ids.includes(job.jobId)) ids.push(job.jobId);
+      for (const job of page.jobSummaryList ?? [])
+        if (job.jobId !== undefined && !ids.includes(job.jobId)) ids.push(job.jobId);
       nextToken = page.nextToken;
     } while (nextToken !== undefined);
   }
@@ -485,11 +565,17 @@ async function listSubmittedJobs(batch: BatchClient, jobQueue: string): Promise<
   for (let i = 0; i < ids.length; i += 100) {
     const out = await batch.send(new DescribeJobsCommand({ jobs: ids.slice(i, i + 100) }));
     for (const job of out.jobs ?? []) {
-      const overrides = (job as { containerOverrides?: { environment?: { name?: string; value?: string }[] } }).containerOverrides;
+      const overrides = (
+        job as { containerOverrides?: { environment?: { name?: string; value?: string }[] } }
+      ).containerOverrides;
       const environment = [...(overrides?.environment ?? []), ...(job.container?.environment ?? [])];
       const challenge = environment.find((e) => e.name === 'POG_CHALLENGE')?.value;
       if (job.jobId !== undefined && challenge !== undefined) {
-        jobs.push({ jobId: job.jobId, challengeJson: challenge, attempts: job.retryStrategy?.attempts ?? PROOF_JOB_ATTEMPTS });
+        jobs.push({
+          jobId: job.jobId,
+          challengeJson: challenge,
+          attempts: job.retryStrategy?.attempts ?? PROOF_JOB_ATTEMPTS,
+        });
       }
     }
   }

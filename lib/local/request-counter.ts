@@ -35,6 +35,22 @@ export class RequestCounter {
     return sum;
   }
 
+  /** Totals per service; DynamoDB is split into reads and writes (they are priced apart). */
+  byService(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [key, value] of this.counts) {
+      const [service = '', operation = ''] = key.split(':');
+      const name =
+        service === 'DynamoDB'
+          ? /^(Get|Query|Scan|BatchGet|Describe|List)/.test(operation)
+            ? 'DynamoDBRead'
+            : 'DynamoDBWrite'
+          : service;
+      out[name] = (out[name] ?? 0) + value;
+    }
+    return out;
+  }
+
   toJSON(): Record<string, number> {
     return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
   }
