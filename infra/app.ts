@@ -24,6 +24,11 @@ const config = parseDeployConfig({
   pogIntervalBlocks: context('pogIntervalBlocks'),
   proofJobTimeoutMinutes: context('proofJobTimeoutMinutes'),
   proofJobFailureRatePercent: context('proofJobFailureRatePercent'),
+  wandbEnabled: context('wandbEnabled'),
+  wandbEntity: context('wandbEntity'),
+  wandbProject: context('wandbProject'),
+  wandbBaseUrl: context('wandbBaseUrl'),
+  wandbTrustedPenaltyValidators: context('wandbTrustedPenaltyValidators'),
 });
 
 const stack = new PipelineStack(

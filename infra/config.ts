@@ -2,6 +2,8 @@ import * as z from 'zod';
 import { ConfigError } from '../lib/errors.js';
 import { formatIssues } from '../lib/validation.js';
 
+// `-c key=false` arrives as the string 'false', which z.coerce.boolean() would read as true
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
 const csv = z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()))]);
 
 /**
@@ -28,6 +30,13 @@ export const DeployConfigSchema = z.object({
   proofJobTimeoutMinutes: z.coerce.number().int().positive().default(30),
   /** Alarm when more than this share of proof jobs fails within an hour. */
   proofJobFailureRatePercent: z.coerce.number().min(0).max(100).default(50),
+  /** Other validators' state on W&B (§6); off until the operator has set the API key secret. */
+  wandbEnabled: flag.default(false),
+  wandbEntity: z.string().min(1).optional(),
+  wandbProject: z.string().min(1).optional(),
+  wandbBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** ss58 hotkeys whose penalty lists are trusted; empty → the reference's one. */
+  wandbTrustedPenaltyValidators: csv.default([]),
 });
 export type DeployConfig = z.infer<typeof DeployConfigSchema>;
 

@@ -60,6 +60,11 @@ export function acknowledgeNagFindings(stack: Stack): void {
     'The secret is the validator hotkey seed, an on-chain identity: it cannot be rotated by a rotation Lambda',
   );
   ack(
+    child(stack, 'WandbApiKeySecret'),
+    'AwsSolutions-SMG4',
+    'W&B API keys are issued in the W&B account settings and have no API to rotate them from a rotation Lambda',
+  );
+  ack(
     child(stack, 'GpuCompute'),
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
     'AWS Batch ECS container instances need the AWS-maintained ECS instance policy to register with the cluster',

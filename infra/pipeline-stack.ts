@@ -108,6 +108,29 @@ export class PipelineStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // --- W&B API key secret ------------------------------------------------------------------
+    // always created, so the operator can set the key before turning W&B on (wandbEnabled)
+    const wandbKey = new kms.Key(this, 'WandbApiKeyKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts the W&B API key',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const wandbSecret = new secretsmanager.Secret(this, 'WandbApiKeySecret', {
+      description: "W&B API key (plain string) for other validators' state; set the value after deploy",
+      encryptionKey: wandbKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const wandbEnv: Record<string, string> = {
+      WANDB_ENABLED: String(cfg.wandbEnabled),
+      WANDB_API_KEY_SECRET_ARN: wandbSecret.secretArn,
+      ...(cfg.wandbEntity !== undefined ? { WANDB_ENTITY: cfg.wandbEntity } : {}),
+      ...(cfg.wandbProject !== undefined ? { WANDB_PROJECT: cfg.wandbProject } : {}),
+      ...(cfg.wandbBaseUrl !== undefined ? { WANDB_BASE_URL: cfg.wandbBaseUrl } : {}),
+      ...(cfg.wandbTrustedPenaltyValidators.length > 0
+        ? { WANDB_TRUSTED_PENALTY_VALIDATORS: cfg.wandbTrustedPenaltyValidators.join(',') }
+        : {}),
+    };
+
     const filterEnv: Record<string, string> = {
       NETUID: String(cfg.netuid),
       CHAIN_ENDPOINTS: cfg.chainEndpoints.join(','),
@@ -125,6 +148,7 @@ export class PipelineStack extends Stack {
       deadLetterQueue: asyncDlq,
       environment: {
         ...filterEnv,
+        ...wandbEnv,
         CHALLENGE_QUEUE_URL: this.queue.queueUrl,
         POG_INTERVAL_BLOCKS: String(cfg.pogIntervalBlocks),
       },
@@ -135,6 +159,8 @@ export class PipelineStack extends Stack {
     syncFn.bindTable('TABLE_AUDIT', this.tables.audit, 'r');
     syncFn.bindTable('TABLE_LOCKS', this.tables.locks);
     this.queue.grantSendMessages(syncFn);
+    // the sync reads the allocated-hotkeys union from W&B
+    wandbSecret.grantRead(syncFn);
     new events.Rule(this, 'SyncSchedule', {
       schedule: events.Schedule.rate(Duration.minutes(cfg.syncIntervalMinutes)),
       targets: [new targets.LambdaFunction(syncFn, { retryAttempts: 0, deadLetterQueue: asyncDlq })],
@@ -232,6 +258,7 @@ export class PipelineStack extends Stack {
       deadLetterQueue: asyncDlq,
       environment: {
         ...filterEnv,
+        ...wandbEnv,
         WEIGHT_MODE: cfg.weightMode,
         HOTKEY_SECRET_ARN: hotkeySecret.secretArn,
         ...(cfg.validatorHotkey !== undefined ? { VALIDATOR_HOTKEY: cfg.validatorHotkey } : {}),
@@ -243,6 +270,8 @@ export class PipelineStack extends Stack {
     weightsFn.bindTable('TABLE_AUDIT', this.tables.audit);
     weightsFn.bindTable('TABLE_LOCKS', this.tables.locks);
     hotkeySecret.grantRead(weightsFn);
+    // the weight run reads other validators' state and publishes ours
+    wandbSecret.grantRead(weightsFn);
     new events.Rule(this, 'WeightsSchedule', {
       schedule: events.Schedule.rate(Duration.minutes(cfg.weightsIntervalMinutes)),
       targets: [new targets.LambdaFunction(weightsFn, { retryAttempts: 0, deadLetterQueue: asyncDlq })],

@@ -1,14 +1,41 @@
 import { createChainPort } from '../../lib/chain/index.js';
-import { createDynamoDocumentClient, createSqsClient } from '../../lib/clients/index.js';
-import { loadEnv, SyncEnvSchema } from '../../lib/config/env.js';
+import { createDynamoDocumentClient, createSecretsClient, createSqsClient } from '../../lib/clients/index.js';
+import { readWandbApiKey } from '../../lib/clients/secrets.js';
+import { loadEnv, SyncEnvSchema, wandbConfigFromEnv } from '../../lib/config/env.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
 import type { SyncDeps } from '../../lib/pipeline/sync.js';
 import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../lib/store/index.js';
+import { deferredWandbState } from '../../lib/wandb/deferred.js';
+import { createWandbState, type WandbStateService } from '../../lib/wandb/state.js';
 import { buildSyncHandler } from './handler.js';
 
 const env = loadEnv(SyncEnvSchema);
+const wandbConfig = wandbConfigFromEnv(env);
 const doc = createDynamoDocumentClient();
+const logger = createLogger('sync');
+const metrics = createMetrics('sync');
 let deps: Promise<SyncDeps> | undefined;
+
+/**
+ * The sync only reads W&B, for the allocated-hotkeys union (allocated miners are not challenged,
+ * §4.1), and only when a round is due. It does not publish: our stats are produced by the weight
+ * run, which publishes them signed with the hotkey; the sync holds no hotkey and has no new stats.
+ */
+function wandbReader(keyArn: string | undefined): WandbStateService | undefined {
+  if (!wandbConfig.enabled || keyArn === undefined) return undefined;
+  const secrets = createSecretsClient();
+  return deferredWandbState(
+    async () =>
+      createWandbState({
+        config: wandbConfig,
+        apiKey: await readWandbApiKey(secrets, keyArn),
+        logger,
+        metrics,
+      }),
+    { logger, metrics },
+  );
+}
+const external = wandbReader(env.WANDB_API_KEY_SECRET_ARN);
 
 export const handler = buildSyncHandler({
   getDeps: () => {
@@ -21,6 +48,7 @@ export const handler = buildSyncHandler({
         pogResults: new PogResultStore(doc, env.TABLE_POG_RESULTS),
         stats: new StatsStore(doc, env.TABLE_STATS),
         locks: new LockStore(doc, env.TABLE_LOCKS),
+        ...(external ? { external } : {}),
       }),
     );
     // a failed connection must not be cached for the container's life
@@ -40,6 +68,6 @@ export const handler = buildSyncHandler({
     maxJitterSeconds: env.POG_MAX_JITTER_SECONDS,
     roundTimeoutSeconds: env.POG_ROUND_TIMEOUT_SECONDS,
   },
-  logger: createLogger('sync'),
-  metrics: createMetrics('sync'),
+  logger,
+  metrics,
 });

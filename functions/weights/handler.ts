@@ -21,6 +21,8 @@ export interface WeightsSummary {
   readonly nextAllowedBlock?: number;
   readonly blockHash?: string;
   readonly uids?: number;
+  /** W&B read status (`complete`, `partial`, `unavailable`, `disabled`) and our run's publication. */
+  readonly wandb?: { readonly read?: string; readonly publish?: string };
 }
 
 /** The scheduled weight Lambda: a no-op unless the chain's rate limit allows a new set (§3.5). */
@@ -37,18 +39,24 @@ export function buildWeightsHandler(d: WeightsHandlerDeps) {
         }
         d.metrics.addMetric(MetricName.WeightSubmissions, MetricUnit.Count, 1);
         const { receipt } = result;
+        const wandb = {
+          ...(result.external ? { read: result.external.status } : {}),
+          ...(result.published ? { publish: result.published.status } : {}),
+        };
         d.logger.info('weights submitted', {
           block: receipt.blockNumber,
           blockHash: receipt.blockHash,
           extrinsicHash: receipt.extrinsicHash,
           uids: receipt.uids.length,
           pogRowsDeleted: result.pogRowsDeleted,
+          wandb,
         });
         return {
           status: 'submitted',
           block: receipt.blockNumber,
           blockHash: receipt.blockHash,
           uids: receipt.uids.length,
+          ...(Object.keys(wandb).length > 0 ? { wandb } : {}),
         };
       } catch (error) {
         d.logger.error('weights failed', asError(error));

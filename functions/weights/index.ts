@@ -1,26 +1,39 @@
 import { createChainPort } from '../../lib/chain/index.js';
 import { createDynamoDocumentClient, createSecretsClient } from '../../lib/clients/index.js';
-import { readHotkeySecret } from '../../lib/clients/secrets.js';
-import { loadEnv, WeightsEnvSchema } from '../../lib/config/env.js';
+import { readHotkeySecret, readWandbApiKey } from '../../lib/clients/secrets.js';
+import { loadEnv, WeightsEnvSchema, wandbConfigFromEnv } from '../../lib/config/env.js';
 import { loadPerformanceConfig } from '../../lib/config/gpu-performance.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
+import { createOwnRunPublisher } from '../../lib/pipeline/publish-run.js';
 import type { WeightsDeps } from '../../lib/pipeline/weights.js';
-import { AuditStore, LockStore, PogResultStore, StatsStore } from '../../lib/store/index.js';
+import {
+  AuditStore,
+  LockStore,
+  MinerStore,
+  PogResultStore,
+  StatsStore,
+  WandbRunStore,
+} from '../../lib/store/index.js';
+import { createWandbState, deferredWandbState, hotkeySigner } from '../../lib/wandb/index.js';
 import { buildWeightsHandler } from './handler.js';
 
 const env = loadEnv(WeightsEnvSchema);
+const wandbConfig = wandbConfigFromEnv(env);
 const doc = createDynamoDocumentClient();
 const performance = loadPerformanceConfig();
+const logger = createLogger('weights');
+const metrics = createMetrics('weights');
 let deps: Promise<WeightsDeps> | undefined;
 
 async function connect(): Promise<WeightsDeps> {
-  const hotkeySecret = await readHotkeySecret(createSecretsClient(), env.HOTKEY_SECRET_ARN);
+  const secrets = createSecretsClient();
+  const hotkeySecret = await readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN);
   const chain = await createChainPort({
     endpoints: env.CHAIN_ENDPOINTS,
     hotkeySecret,
     timeoutMs: env.CHAIN_TIMEOUT_MS,
   });
-  return {
+  const base = {
     chain,
     pogResults: new PogResultStore(doc, env.TABLE_POG_RESULTS),
     stats: new StatsStore(doc, env.TABLE_STATS),
@@ -28,6 +41,32 @@ async function connect(): Promise<WeightsDeps> {
     audit: new AuditStore(doc, env.TABLE_AUDIT),
     performance,
   };
+  // disabled: no secret read, no W&B request at all; scoring runs on local data
+  if (!wandbConfig.enabled || env.WANDB_API_KEY_SECRET_ARN === undefined) return base;
+  const keyArn = env.WANDB_API_KEY_SECRET_ARN;
+  // a W&B key problem degrades W&B only: the weights still go out on local data
+  const wandb = deferredWandbState(
+    async () =>
+      createWandbState({
+        config: wandbConfig,
+        apiKey: await readWandbApiKey(secrets, keyArn),
+        logger,
+        metrics,
+      }),
+    { logger, metrics },
+  );
+  const signer = await hotkeySigner(hotkeySecret);
+  if (env.VALIDATOR_HOTKEY !== undefined && env.VALIDATOR_HOTKEY !== signer.address) {
+    logger.warn('VALIDATOR_HOTKEY differs from the hotkey secret; the W&B run is signed by the secret');
+  }
+  const publisher = createOwnRunPublisher({
+    wandb,
+    signer,
+    miners: new MinerStore(doc, env.TABLE_MINERS),
+    runIds: new WandbRunStore(doc, env.TABLE_LOCKS),
+    logger,
+  });
+  return { ...base, external: wandb, publisher };
 }
 
 export const handler = buildWeightsHandler({
@@ -50,6 +89,6 @@ export const handler = buildWeightsHandler({
     minMinerVersion: env.MIN_MINER_VERSION,
     versionFilterThresholdPercent: env.VERSION_FILTER_THRESHOLD_PERCENT,
   },
-  logger: createLogger('weights'),
-  metrics: createMetrics('weights'),
+  logger,
+  metrics,
 });

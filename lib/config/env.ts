@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ConfigError } from '../errors.js';
 import { formatIssues } from '../validation.js';
+import { type WandbConfig, WandbConfigSchema } from '../wandb/config.js';
 
 const list = z
   .string()
@@ -47,16 +48,45 @@ const FilterEnv = {
   VERSION_FILTER_THRESHOLD_PERCENT: int(0, 60),
 };
 
-export const SyncEnvSchema = z.object({
-  ...TableEnv,
-  ...ChainEnv,
-  ...FilterEnv,
-  CHALLENGE_QUEUE_URL: z.url(),
-  POG_INTERVAL_BLOCKS: int(1, 360),
-  POG_MAX_JITTER_SECONDS: int(0, 900).refine((n) => n <= 900, 'SQS allows at most 900'),
-  /** After this long an unfinished round stops blocking the next one. */
-  POG_ROUND_TIMEOUT_SECONDS: int(60, 4 * 3600),
-});
+/**
+ * Other validators' state on W&B (reference §6). Off unless the operator turns it on; unset keys take
+ * the `wandb` config defaults (the reference's entity, project and trusted penalty validator).
+ */
+const WandbEnv = {
+  WANDB_ENABLED: bool,
+  WANDB_API_KEY_SECRET_ARN: name.optional(),
+  WANDB_BASE_URL: z.string().optional(),
+  WANDB_ENTITY: z.string().optional(),
+  WANDB_PROJECT: z.string().optional(),
+  /** Comma-separated ss58 hotkeys whose penalty lists are trusted; empty → the reference's one. */
+  WANDB_TRUSTED_PENALTY_VALIDATORS: list,
+  WANDB_PERMIT_STAKE: z.coerce.number().optional(),
+  WANDB_TIMEOUT_MS: z.coerce.number().optional(),
+  WANDB_READ_DEADLINE_MS: z.coerce.number().optional(),
+  WANDB_MAX_PAGES: z.coerce.number().optional(),
+};
+
+// enabled without a key would fail at the first read; fail at cold start instead, naming the key
+const requireWandbKey = (env: { WANDB_ENABLED: boolean; WANDB_API_KEY_SECRET_ARN?: string | undefined }) =>
+  !env.WANDB_ENABLED || env.WANDB_API_KEY_SECRET_ARN !== undefined;
+const WANDB_KEY_ISSUE = {
+  message: 'WANDB_API_KEY_SECRET_ARN is required when WANDB_ENABLED is true',
+  path: ['WANDB_API_KEY_SECRET_ARN'],
+};
+
+export const SyncEnvSchema = z
+  .object({
+    ...TableEnv,
+    ...ChainEnv,
+    ...FilterEnv,
+    ...WandbEnv,
+    CHALLENGE_QUEUE_URL: z.url(),
+    POG_INTERVAL_BLOCKS: int(1, 360),
+    POG_MAX_JITTER_SECONDS: int(0, 900).refine((n) => n <= 900, 'SQS allows at most 900'),
+    /** After this long an unfinished round stops blocking the next one. */
+    POG_ROUND_TIMEOUT_SECONDS: int(60, 4 * 3600),
+  })
+  .refine(requireWandbKey, WANDB_KEY_ISSUE);
 
 export const WorkerEnvSchema = z.object({
   TABLE_LOCKS: name,
@@ -75,18 +105,21 @@ export const ProofJobEnvSchema = z.object({
   POG_CHALLENGE: z.string().min(2).max(4096),
 });
 
-export const WeightsEnvSchema = z.object({
-  ...TableEnv,
-  ...ChainEnv,
-  ...FilterEnv,
-  HOTKEY_SECRET_ARN: name,
-  /** D8. */
-  WEIGHT_MODE: z.enum(['scores', 'burn']).default('scores'),
-  /** Our hotkey's ss58 address: its LastUpdate drives the rate limit (§3.5). */
-  VALIDATOR_HOTKEY: z.string().min(1).optional(),
-  /** Longest a weight submission may hold the single-flight lock. */
-  WEIGHTS_LOCK_SECONDS: int(30, 600),
-});
+export const WeightsEnvSchema = z
+  .object({
+    ...TableEnv,
+    ...ChainEnv,
+    ...FilterEnv,
+    ...WandbEnv,
+    HOTKEY_SECRET_ARN: name,
+    /** D8. */
+    WEIGHT_MODE: z.enum(['scores', 'burn']).default('scores'),
+    /** Our hotkey's ss58 address: its LastUpdate drives the rate limit (§3.5). */
+    VALIDATOR_HOTKEY: z.string().min(1).optional(),
+    /** Longest a weight submission may hold the single-flight lock. */
+    WEIGHTS_LOCK_SECONDS: int(30, 600),
+  })
+  .refine(requireWandbKey, WANDB_KEY_ISSUE);
 
 export type SyncEnv = z.infer<typeof SyncEnvSchema>;
 export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;
@@ -106,6 +139,50 @@ export function loadEnv<S extends z.ZodType>(
   const result = schema.safeParse(cleaned);
   if (result.success) return result.data;
   throw new ConfigError(`invalid environment: ${formatIssues(result.error).join('; ')}`);
+}
+
+/** The WANDB_* variables of a parsed sync or weights environment. */
+export type WandbEnv = Pick<SyncEnv, Extract<keyof SyncEnv, `WANDB_${string}`>>;
+
+const ENV_OF: Readonly<Record<string, string>> = {
+  enabled: 'WANDB_ENABLED',
+  baseUrl: 'WANDB_BASE_URL',
+  entity: 'WANDB_ENTITY',
+  project: 'WANDB_PROJECT',
+  trustedPenaltyValidators: 'WANDB_TRUSTED_PENALTY_VALIDATORS',
+  permitStake: 'WANDB_PERMIT_STAKE',
+  timeoutMs: 'WANDB_TIMEOUT_MS',
+  readDeadlineMs: 'WANDB_READ_DEADLINE_MS',
+  maxPages: 'WANDB_MAX_PAGES',
+};
+
+/**
+ * Maps the WANDB_* variables onto the `wandb` config section (see `WandbConfigSchema`); unset keys
+ * keep its defaults.
+ * @throws {ConfigError} naming each bad variable (by its environment name) and the rule it breaks.
+ */
+export function wandbConfigFromEnv(env: WandbEnv): WandbConfig {
+  const raw: Record<string, unknown> = {
+    enabled: env.WANDB_ENABLED,
+    baseUrl: env.WANDB_BASE_URL,
+    entity: env.WANDB_ENTITY,
+    project: env.WANDB_PROJECT,
+    trustedPenaltyValidators:
+      env.WANDB_TRUSTED_PENALTY_VALIDATORS.length > 0 ? env.WANDB_TRUSTED_PENALTY_VALIDATORS : undefined,
+    permitStake: env.WANDB_PERMIT_STAKE,
+    timeoutMs: env.WANDB_TIMEOUT_MS,
+    readDeadlineMs: env.WANDB_READ_DEADLINE_MS,
+    maxPages: env.WANDB_MAX_PAGES,
+  };
+  const result = WandbConfigSchema.safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+  );
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '');
+    return `${ENV_OF[key] ?? `wandb.${key}`}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid environment: ${details.join('; ')}`);
 }
 
 /** The table names of a parsed environment, as lib/store wants them. */

@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
 import { PogValidatorError } from '../errors.js';
-import type { ChainPort, ExternalState, ExternalStatePort, WeightSubmissionReceipt } from '../ports.js';
+import type {
+  ChainPort,
+  ExternalState,
+  ExternalStateMeta,
+  ExternalStatePort,
+  WeightSubmissionReceipt,
+} from '../ports.js';
 import { type ScoringDecision, ScoringSnapshotSchema, scoreSnapshot } from '../scoring/index.js';
 import type { AuditStore } from '../store/audit.js';
 import type { LockStore } from '../store/locks.js';
 import type { PogResultStore } from '../store/pog-results.js';
 import type { StatsStore } from '../store/stats.js';
 import { parseWith } from '../validation.js';
+import type { PublishRunResult } from '../wandb/publish.js';
+import type { OwnRunPublisher } from './publish-run.js';
 import { filterQueryable, type QueryableOptions } from './queryable.js';
 
 /** Burn mode needs the owner's uid, and the owner is not registered. */
@@ -22,6 +30,8 @@ export interface WeightsDeps {
   readonly performance: PerformanceConfig;
   /** Optional other validators' state; absent → empty allocated, penalized and consensus stats. */
   readonly external?: ExternalStatePort;
+  /** Optional: publishes our stats and allocations (W&B) alongside the submission; never blocks it. */
+  readonly publisher?: OwnRunPublisher;
   /** Lock owner id; one per invocation by default. */
   readonly owner?: string;
 }
@@ -42,6 +52,10 @@ export type WeightsResult =
       readonly receipt: WeightSubmissionReceipt;
       readonly decision: ScoringDecision;
       readonly pogRowsDeleted: number;
+      /** How complete the external state was (absent: no external port, or one without meta). */
+      readonly external?: ExternalStateMeta;
+      /** Our run's publication (absent: no publisher). */
+      readonly published?: PublishRunResult;
     };
 
 const EMPTY_EXTERNAL: ExternalState = { allocatedHotkeys: [], penalizedHotkeys: [], statsAllocated: {} };
@@ -117,13 +131,31 @@ export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Pr
     const decision = scoreSnapshot(snapshot, deps.performance);
     await deps.stats.writeAll(decision.stats);
     const pogRowsDeleted = await deps.pogResults.deleteHotkeys(decision.pogDeletions);
-    const receipt = await deps.chain.submitWeights({
-      netuid: options.netuid,
-      uids: decision.weights.uids,
-      weights: decision.weights.weights,
-    });
-    await deps.audit.append(options.netuid, options.mode, receipt);
-    return { status: 'submitted', receipt, decision, pogRowsDeleted };
+    // published while the extrinsic is in flight, so a slow W&B costs the tick no time
+    const publishing = deps.publisher
+      ?.publish({ netuid: options.netuid, metagraph, stats: decision.stats })
+      .catch((error: unknown): PublishRunResult => ({ status: 'failed', error: String(error) }));
+    let receipt: WeightSubmissionReceipt;
+    try {
+      receipt = await deps.chain.submitWeights({
+        netuid: options.netuid,
+        uids: decision.weights.uids,
+        weights: decision.weights.weights,
+      });
+      await deps.audit.append(options.netuid, options.mode, receipt);
+    } finally {
+      // never leave a publish running past the invocation (a frozen Lambda would resume it later)
+      await publishing;
+    }
+    const published = await publishing;
+    return {
+      status: 'submitted',
+      receipt,
+      decision,
+      pogRowsDeleted,
+      ...(external.meta === undefined ? {} : { external: external.meta }),
+      ...(published === undefined ? {} : { published }),
+    };
   } finally {
     await deps.locks.release(lockName, owner);
   }

@@ -13,3 +13,4 @@ export {
   type TableNames,
   tableNamesWithPrefix,
 } from './tables.js';
+export { WandbRunStore } from './wandb-runs.js';

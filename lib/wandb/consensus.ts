@@ -3,7 +3,7 @@
  * which stats entries are eligible, the dominant-entry consensus, the allocated-hotkeys union and
  * the penalty list. Inputs are untrusted run config values; nothing here throws on bad data.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ExternalStat, Metagraph } from '../ports.js';
 
 /** Bounds on what one run may contribute; past them the rest is ignored. */

@@ -23,6 +23,7 @@ export {
   unionAllocated,
   validValidatorHotkeys,
 } from './consensus.js';
+export { deferredWandbState } from './deferred.js';
 export { WandbError, WandbHttpError, WandbResponseError } from './errors.js';
 export { WANDB_METRICS, type WandbLogger, type WandbMetrics, type WandbMetricUnit } from './observability.js';
 export {
@@ -34,5 +35,6 @@ export {
   validatorRunName,
 } from './publish.js';
 export { type RunSigner, runSigningDigest, signRunId, verifyRunSignature } from './signature.js';
+export { hotkeySigner } from './signer.js';
 export { createWandbState, type WandbStateOptions, type WandbStateService } from './state.js';
 export { decodeRunConfig, encodeRunConfig } from './wire.js';

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { asError } from '../errors.js';
 import { formatIssues } from '../validation.js';
 import type { WandbClient } from './client.js';

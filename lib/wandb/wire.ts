@@ -7,7 +7,7 @@
  * - `config` is a JSON *string* of `{ key: { value, desc } }`; `_wandb` / `wandb_version` are internal.
  * - Runs are written with the `upsertBucket(input: {...})` mutation, config in the same string format.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Our own text of the Runs query; field names and arguments are W&B's public schema. */
 export const RUNS_QUERY = `query Runs($project: String!, $entity: String!, $cursor: String, $perPage: Int = 50, $order: String, $filters: JSONString) {

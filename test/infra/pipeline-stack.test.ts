@@ -31,11 +31,27 @@ function logicalIdOf(template: Template, type: string, pathPart: string): string
   return found[0];
 }
 
+/** Names of the IAM policies that may read the given secret, sorted. */
+function secretReaders(template: Template, secretLogicalId: string): string[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => {
+      const statements = p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+      return statements.some(
+        (st) =>
+          JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue') &&
+          JSON.stringify(st.Resource) === JSON.stringify({ Ref: secretLogicalId }),
+      );
+    })
+    .map((p) => String(p.Properties.PolicyName))
+    .sort();
+}
+
 describe('PipelineStack', () => {
   let built: ReturnType<typeof synth>;
+  // a synth takes ~5 s alone and more beside other suites: the default 10 s hook limit is too tight
   beforeAll(() => {
     built = synth();
-  });
+  }, 120_000);
 
   it('has no unacknowledged cdk-nag finding in the AwsSolutions and Serverless packs', () => {
     // Prepare: the deployed shape, with the job image built from the Dockerfile (staged, not built)
@@ -136,19 +152,86 @@ describe('PipelineStack', () => {
   it('lets only the signing principals (weights Lambda, proof job) read the hotkey secret', () => {
     // Prepare
     const { template } = built;
-    const policies = template.findResources('AWS::IAM::Policy');
+    const secretId = logicalIdOf(template, 'AWS::SecretsManager::Secret', 'HotkeySecret');
     // Act
-    const readers = Object.values(policies)
-      .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'))
-      .map((p) => String(p.Properties.PolicyName));
+    const readers = secretReaders(template, secretId);
     // Assess
-    expect(readers.sort()).toEqual([
+    expect(readers).toEqual([
       expect.stringMatching(/^ProofJobRole/),
       expect.stringMatching(/^WeightsFunction/),
     ]);
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::KMS::Key', 'HotkeyKey'), 'Arn'] },
     });
+  });
+
+  it('keeps the W&B API key in its own KMS-encrypted secret, readable by the sync and weights Lambdas only', () => {
+    // Prepare
+    const { template } = built;
+    const secretId = logicalIdOf(template, 'AWS::SecretsManager::Secret', 'WandbApiKeySecret');
+    const keyId = logicalIdOf(template, 'AWS::KMS::Key', 'WandbApiKeyKey');
+    // Act
+    const readers = secretReaders(template, secretId);
+    // the key policy names each reader's role, for use through Secrets Manager only
+    const statements = template.findResources('AWS::KMS::Key')[keyId]?.Properties.KeyPolicy
+      .Statement as Array<{ Action: string | string[]; Principal: { AWS: unknown }; Condition?: unknown }>;
+    const decrypters = statements
+      .filter((st) => st.Action === 'kms:Decrypt')
+      .map((st) => ({
+        role: (st.Principal.AWS as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0],
+        via: st.Condition,
+      }))
+      .sort((a, b) => String(a.role).localeCompare(String(b.role)));
+    // Assess
+    expect(readers).toEqual([
+      expect.stringMatching(/^SyncFunction/),
+      expect.stringMatching(/^WeightsFunction/),
+    ]);
+    expect(decrypters.map((d) => d.role)).toEqual([
+      expect.stringMatching(/^SyncFunctionServiceRole/),
+      expect.stringMatching(/^WeightsFunctionServiceRole/),
+    ]);
+    for (const d of decrypters) expect(JSON.stringify(d.via)).toContain('kms:ViaService');
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('passes W&B settings to the sync and weights Lambdas, disabled unless the context turns it on', () => {
+    // Prepare
+    const { template: off } = built;
+    const { template: on } = synth({
+      wandbEnabled: 'true',
+      wandbEntity: 'my-team',
+      wandbProject: 'my-project',
+      wandbTrustedPenaltyValidators: '5Aaa,5Bbb',
+    });
+    const wandbVars = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::Function'))
+        .map((f) => f.Properties.Environment.Variables as Record<string, unknown>)
+        .filter((v) => 'WANDB_ENABLED' in v);
+    // Act
+    const offVars = wandbVars(off);
+    const onVars = wandbVars(on);
+    // Assess
+    expect(offVars).toHaveLength(2);
+    expect(offVars.map((v) => v.WANDB_ENABLED)).toEqual(['false', 'false']);
+    expect(onVars).toHaveLength(2);
+    for (const vars of onVars) {
+      expect(vars).toMatchObject({
+        WANDB_ENABLED: 'true',
+        WANDB_ENTITY: 'my-team',
+        WANDB_PROJECT: 'my-project',
+        WANDB_TRUSTED_PENALTY_VALIDATORS: '5Aaa,5Bbb',
+        WANDB_API_KEY_SECRET_ARN: {
+          Ref: logicalIdOf(on, 'AWS::SecretsManager::Secret', 'WandbApiKeySecret'),
+        },
+      });
+    }
+    expect(() => parseDeployConfig({ chainEndpoints: 'ws://x', wandbEnabled: 'yes' })).toThrow(
+      /wandbEnabled/,
+    );
   });
 
   it('invokes the sync Lambda from a rate schedule with a dead-letter queue', () => {
