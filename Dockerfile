@@ -7,9 +7,9 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json ./
 COPY lib ./lib
 COPY functions ./functions
-RUN npx esbuild functions/proof-job/index.ts --bundle --platform=node --format=esm --target=node22 \
-      --minify --sourcemap --outfile=dist/proof-job.mjs \
-      "--banner:js=import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
+COPY infra/bundling.ts ./infra/
+COPY scripts ./scripts
+RUN npx tsx scripts/bundle.ts proof-job
 
 FROM public.ecr.aws/docker/library/node:22-bookworm-slim
 ENV NODE_ENV=production NODE_OPTIONS=--enable-source-maps

@@ -25,7 +25,12 @@ function costFigures(report: LocalCycleReport, miners: number): Record<string, s
       idleSyncRequests: { ...(r.sync ?? {}), SQS: 0 },
       lambda: [
         { name: 'sync', invocationsPerDay: 288, msPerInvocation: s.sync ?? 0, memoryMb: 512 },
-        { name: 'worker', invocationsPerDay: 20 * workerInvocations, msPerInvocation: (s.worker ?? 0) / workerInvocations, memoryMb: 512 },
+        {
+          name: 'worker',
+          invocationsPerDay: 20 * workerInvocations,
+          msPerInvocation: (s.worker ?? 0) / workerInvocations,
+          memoryMb: 512,
+        },
         { name: 'weights', invocationsPerDay: 288, msPerInvocation: s.weights ?? 0, memoryMb: 1024 },
       ],
       gpuMinutesPerJob: GPU_MINUTES_PER_JOB,
@@ -34,7 +39,9 @@ function costFigures(report: LocalCycleReport, miners: number): Record<string, s
   );
   const usd = (x: number): string => `$${x.toFixed(4)}`;
   return {
-    [`cost/day serverless, ${miners} miners (Lambda+SQS+DynamoDB+Scheduler+secret)`]: usd(sumLines(cost.serverless)),
+    [`cost/day serverless, ${miners} miners (Lambda+SQS+DynamoDB+Scheduler+secret)`]: usd(
+      sumLines(cost.serverless),
+    ),
     ...Object.fromEntries(cost.serverless.map((l) => [`  ${l.item}`, usd(l.perDay)])),
     [`cost/day GPU minutes (assumed ${GPU_MINUTES_PER_JOB} min/job)`]: usd(sumLines(cost.gpu)),
     'cost/day always-on reference validator (m6i.xlarge + disk)': usd(sumLines(cost.reference)),
@@ -48,7 +55,11 @@ export async function run(): Promise<Record<string, string | number>> {
   const figures: Record<string, string | number> = {};
   let last: { report: LocalCycleReport; miners: number } | undefined;
   for (const miners of sizes) {
-    const report = await runLocalCycle({ miners, chaos: false, env: { ...process.env, AWS_ENDPOINT_URL: undefined } });
+    const report = await runLocalCycle({
+      miners,
+      chaos: false,
+      env: { ...process.env, AWS_ENDPOINT_URL: undefined },
+    });
     const orchestration = ORCHESTRATION.reduce((t, name) => t + (report.stages[name] ?? 0), 0);
     figures[`orchestration ${miners} miners, PoG excluded (ms; target ≤ 5000 for 256)`] = orchestration;
     figures[`  stages ${miners} miners (ms)`] = JSON.stringify(report.stages);

@@ -3,7 +3,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { bundleHandler, HANDLERS, type HandlerName } from '../infra/bundling.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../lib/config/gpu-performance.js';
 import { startMoto } from '../lib/local/moto.js';
 import { RequestCounter } from '../lib/local/request-counter.js';
@@ -27,7 +27,6 @@ import {
  * builds them), the 256-challenge fan-out against moto, and AWS requests per cycle.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const HANDLERS = ['sync', 'worker', 'proof-job', 'weights'] as const;
 
 const DUMMY_ENV: Record<string, string> = {
   TABLE_POG_RESULTS: 'p',
@@ -48,23 +47,10 @@ const DUMMY_ENV: Record<string, string> = {
   NODE_NO_WARNINGS: '1',
 };
 
-async function bundleAndImport(name: string, sdkExternal: boolean): Promise<{ kb: number; ms: number }> {
-  const out = join(root, '.tmp', 'bench-bundles');
-  mkdirSync(out, { recursive: true });
-  const file = join(out, `${name}${sdkExternal ? '' : '-sdk'}.mjs`);
-  await build({
-    entryPoints: [join(root, 'functions', name, 'index.ts')],
-    outfile: file,
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    sourcemap: true,
-    external: sdkExternal ? ['@aws-sdk/*'] : [],
-    logLevel: 'silent',
-    banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" },
-  });
+async function bundleAndImport(name: HandlerName, sdkExternal: boolean): Promise<{ kb: number; ms: number }> {
+  const out = join(root, '.tmp', 'bench-bundles', sdkExternal ? 'runtime-sdk' : 'bundled-sdk');
+  const bytes = await bundleHandler(name, out, { sdkExternal });
+  const file = join(out, `${name}.mjs`);
   // a fresh process per sample: module import is a cold-start cost
   const samples: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -76,7 +62,7 @@ async function bundleAndImport(name: string, sdkExternal: boolean): Promise<{ kb
     samples.push(Number.parseFloat(res.stdout));
   }
   samples.sort((a, b) => a - b);
-  return { kb: Math.round(statSync(file).size / 1024), ms: Number((samples[1] ?? Number.NaN).toFixed(1)) };
+  return { kb: Math.round(bytes / 1024), ms: Number((samples[1] ?? Number.NaN).toFixed(1)) };
 }
 
 /**

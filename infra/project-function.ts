@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SERVICE_NAME } from '../lib/observability/index.js';
+import { ESM_REQUIRE_BANNER, NATIVE_EXTERNALS, RUNTIME_SDK_EXTERNALS } from './bundling.js';
 
 export interface ProjectFunctionProps {
   /** Path of the entry file, e.g. `functions/sync/index.ts`. */
@@ -59,12 +60,11 @@ export class ProjectFunction extends NodejsFunction {
       bundling: {
         format: OutputFormat.ESM,
         minify: true,
+        keepNames: true,
         sourceMap: true,
         target: 'node22',
-        // the Node 22 runtime ships SDK v3; bundling ours would add ~550 KB and ~100 ms of cold start
-        externalModules: ['@aws-sdk/*'],
-        // some CommonJS dependencies call require(); ESM bundles need it defined
-        banner: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
+        externalModules: [...RUNTIME_SDK_EXTERNALS, ...NATIVE_EXTERNALS],
+        banner: ESM_REQUIRE_BANNER,
       },
     });
     Tags.of(this).add('component', props.component);

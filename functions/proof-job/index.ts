@@ -21,7 +21,10 @@ async function main(): Promise<number> {
     env.NETUID,
   );
   const hotkeySecret = await readHotkeySecret(createSecretsClient(), env.HOTKEY_SECRET_ARN);
-  const runner = createPogRunner({ performance: loadPerformanceConfig(), hotkeySecret });
+  const runner = createPogRunner({
+    performance: loadPerformanceConfig(env.POG_PERFORMANCE_CONFIG),
+    hotkeySecret,
+  });
   const result = await runProofJob(
     { runner, sink, log: (message, fields) => logger.info(message, fields) },
     env.POG_CHALLENGE,

@@ -20,7 +20,7 @@ import { buildWeightsHandler } from './handler.js';
 const env = loadEnv(WeightsEnvSchema);
 const wandbConfig = wandbConfigFromEnv(env);
 const doc = createDynamoDocumentClient();
-const performance = loadPerformanceConfig();
+const performance = loadPerformanceConfig(env.POG_PERFORMANCE_CONFIG);
 const logger = createLogger('weights');
 const metrics = createMetrics('weights');
 let deps: Promise<WeightsDeps> | undefined;

@@ -96,6 +96,11 @@ export const WorkerEnvSchema = z.object({
   WORKER_CONCURRENCY: int(1, 5),
 });
 
+/** GPU tables and PoG settings: a JSON file with the reference config.yaml keys; absent → reference v1.9.0. */
+const PerformanceEnv = {
+  POG_PERFORMANCE_CONFIG: z.string().min(1).optional(),
+};
+
 export const ProofJobEnvSchema = z.object({
   TABLE_POG_RESULTS: name,
   TABLE_LOCKS: name,
@@ -103,6 +108,7 @@ export const ProofJobEnvSchema = z.object({
   HOTKEY_SECRET_ARN: name,
   /** The challenge, as the worker passes it through the job's environment. */
   POG_CHALLENGE: z.string().min(2).max(4096),
+  ...PerformanceEnv,
 });
 
 export const WeightsEnvSchema = z
@@ -111,6 +117,7 @@ export const WeightsEnvSchema = z
     ...ChainEnv,
     ...FilterEnv,
     ...WandbEnv,
+    ...PerformanceEnv,
     HOTKEY_SECRET_ARN: name,
     /** D8. */
     WEIGHT_MODE: z.enum(['scores', 'burn']).default('scores'),

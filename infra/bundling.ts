@@ -1,0 +1,72 @@
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BuildOptions, build } from 'esbuild';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Some CommonJS dependencies (ssh2) use require() and __dirname; ESM bundles need both defined. */
+export const ESM_REQUIRE_BANNER = [
+  "import { createRequire as __cr } from 'module';",
+  "import { fileURLToPath as __fu } from 'url';",
+  "import { dirname as __dn } from 'path';",
+  'const require = __cr(import.meta.url);',
+  'const __filename = __fu(import.meta.url);',
+  'const __dirname = __dn(__filename);',
+].join(' ');
+
+/**
+ * Native addons stay out of bundles: ssh2 and cpu-features load them inside try/catch and fall back to
+ * pure JavaScript, so the bundle runs on any architecture.
+ */
+export const NATIVE_EXTERNALS = ['*.node', 'cpu-features'];
+
+/** The Lambdas use the AWS SDK v3 that the Node 22 runtime ships (bundling ours adds ~550 KB). */
+export const RUNTIME_SDK_EXTERNALS = ['@aws-sdk/*'];
+
+export const HANDLERS = ['sync', 'worker', 'weights', 'proof-job'] as const;
+export type HandlerName = (typeof HANDLERS)[number];
+
+/** esbuild options of one handler entry: the same for the build script, the Docker image and the benchmarks. */
+export function handlerBuildOptions(
+  name: HandlerName,
+  outfile: string,
+  options: { sdkExternal: boolean },
+): BuildOptions {
+  return {
+    entryPoints: [join(ROOT, 'functions', name, 'index.ts')],
+    outfile,
+    bundle: true,
+    minify: true,
+    // error classes are told apart by name in logs (PogValidatorError sets this.name from the class)
+    keepNames: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    sourcemap: true,
+    external: [...NATIVE_EXTERNALS, ...(options.sdkExternal ? RUNTIME_SDK_EXTERNALS : [])],
+    logLevel: 'silent',
+    banner: { js: ESM_REQUIRE_BANNER },
+  };
+}
+
+/**
+ * Bundles one handler to `<outdir>/<name>.mjs`; the proof job also gets the miner payload beside it
+ * (`payload/miner_payload.py`, where lib/pog looks for it). Returns the bundle's size in bytes.
+ */
+export async function bundleHandler(
+  name: HandlerName,
+  outdir: string,
+  options: { sdkExternal: boolean },
+): Promise<number> {
+  const outfile = join(outdir, `${name}.mjs`);
+  await build(handlerBuildOptions(name, outfile, options));
+  if (name === 'proof-job') {
+    mkdirSync(join(outdir, 'payload'), { recursive: true });
+    copyFileSync(
+      join(ROOT, 'lib', 'pog', 'payload', 'miner_payload.py'),
+      join(outdir, 'payload', 'miner_payload.py'),
+    );
+  }
+  return statSync(outfile).size;
+}
