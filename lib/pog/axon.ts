@@ -7,7 +7,7 @@ import {
 } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { u8aToHex } from '@polkadot/util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readBoundedText } from '../http.js';
 import { formatIssues } from '../validation.js';
 import { PogMinerError } from './errors.js';

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../validation.js';
 import { PogMinerError } from './errors.js';
 import { dotRuns, entryMatches, hankelRun, proofLength, verifyMerkleProof } from './math.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const hotkey = z.string().min(1).max(64);
 const uid = z.number().int().min(0).max(65_535);
