@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { RateLimitedError } from '../chain/errors.js';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
 import { PogValidatorError } from '../errors.js';
 import type {
@@ -143,6 +144,14 @@ export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Pr
         weights: decision.weights.weights,
       });
       await deps.audit.append(options.netuid, options.mode, receipt);
+    } catch (error) {
+      // The chain's own pre-check saw a newer LastUpdate than our metagraph read (a set that landed while
+      // its confirmation was lost): the same outcome as our check, not a failure.
+      if (error instanceof RateLimitedError) {
+        const block = await deps.chain.currentBlock();
+        return { status: 'rate-limited', block, nextAllowedBlock: block + Math.max(1, error.blocksToWait) };
+      }
+      throw error;
     } finally {
       // never leave a publish running past the invocation (a frozen Lambda would resume it later)
       await publishing;

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildWeightsHandler } from '../../../functions/weights/handler.js';
+import { RateLimitedError } from '../../../lib/chain/errors.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
 import type { ExternalStatePort } from '../../../lib/ports.js';
@@ -123,6 +124,20 @@ describe('Weight handler end to end on moto, with the scoring core', () => {
       uids: sent?.uids,
       weights: sent?.weights,
     });
+  });
+
+  it("turns the chain's own rate-limit rejection (a set that landed unconfirmed) into rate-limited", async () => {
+    // Prepare: our metagraph read still shows LastUpdate 0, the chain already knows better
+    const chain = new StubChain(metagraph(5, 6_000));
+    chain.submitWeights = async () => {
+      throw new RateLimitedError('weights were set 3 blocks ago', 97);
+    };
+    const t = await makeTables(c.ddb, uniquePrefix('weights-rl'));
+    // Act
+    const summary = await build(chain, t)({}, lambdaContext);
+    // Assess
+    expect(summary).toEqual({ status: 'rate-limited', block: 6_000, nextAllowedBlock: 6_097 });
+    expect(await new AuditStore(c.doc, t.audit).latest(27)).toBeNull();
   });
 
   it('does nothing while the rate limit holds, then submits again', async () => {
