@@ -51,6 +51,9 @@ import { makeBatch, makeHotkeySecret, makeQueues, makeTables } from './resources
 import { WsProxy } from './ws-proxy.js';
 
 export const MAX_LOCAL_MINERS = 256;
+/** The stack's worker settings: parallel SubmitJob calls per batch, and concurrent pollers (max concurrency). */
+const WORKER_CONCURRENCY = 5;
+const WORKER_LANES = 5;
 const NETUID = 27;
 /** Our validator's hotkey on the local chain (a dev URI: it guards nothing real). */
 const VALIDATOR_URI = '//PogValidatorLocal';
@@ -156,7 +159,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     return value;
   };
 
-  const life = new Lifecycle((line) => progress(`  ${line}`));
+  const life = new Lifecycle((line) => progress(`  ${line}`)).trapSignals();
   const previousEnv = { ...process.env };
   try {
     // --- servers --------------------------------------------------------------------------
@@ -314,7 +317,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         jobQueue: resources.jobQueue,
         jobDefinition: resources.jobDefinition,
       },
-      concurrency: 1,
+      concurrency: WORKER_CONCURRENCY,
       logger: silentLogger(),
       metrics: new Metrics({ namespace: 'PogValidatorLocal' }),
     });
@@ -349,7 +352,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
             chaos.duplicateDeliveries++;
           }
         }
-        return drainQueue(sqs, resources.queueUrl, invokeWorker);
+        return drainQueue(sqs, resources.queueUrl, invokeWorker, WORKER_LANES);
       },
       (r) => `${r.invocations} invocations, ${r.failedInvocations} killed`,
     );
@@ -480,58 +483,62 @@ async function drainQueue(
   sqs: SQSClient,
   queueUrl: string,
   invoke: (event: SQSEvent) => Promise<SQSBatchResponse>,
+  lanes: number,
 ): Promise<{ invocations: number; failedInvocations: number }> {
   let invocations = 0;
   let failedInvocations = 0;
-  for (let round = 0; round < 1_000; round++) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
-    const messages = out.Messages ?? [];
-    if (messages.length === 0) break;
-    invocations++;
-    const event: SQSEvent = {
-      Records: messages.map((m) => ({
-        messageId: m.MessageId ?? '',
-        receiptHandle: m.ReceiptHandle ?? '',
-        body: m.Body ?? '',
-        attributes: {} as SQSEvent['Records'][number]['attributes'],
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: '',
-        awsRegion: process.env.AWS_REGION ?? 'us-east-1',
-      })),
-    };
-    let failed: Set<string>;
-    try {
-      const response = await invoke(event);
-      failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-    } catch {
-      failedInvocations++;
-      failed = new Set(messages.map((m) => m.MessageId ?? ''));
+  const lane = async (): Promise<void> => {
+    for (let round = 0; round < 1_000; round++) {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+      const messages = out.Messages ?? [];
+      if (messages.length === 0) break;
+      invocations++;
+      const event: SQSEvent = {
+        Records: messages.map((m) => ({
+          messageId: m.MessageId ?? '',
+          receiptHandle: m.ReceiptHandle ?? '',
+          body: m.Body ?? '',
+          attributes: {} as SQSEvent['Records'][number]['attributes'],
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: '',
+          awsRegion: process.env.AWS_REGION ?? 'us-east-1',
+        })),
+      };
+      let failed: Set<string>;
+      try {
+        const response = await invoke(event);
+        failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+      } catch {
+        failedInvocations++;
+        failed = new Set(messages.map((m) => m.MessageId ?? ''));
+      }
+      const ok = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+      const retry = messages.filter((m) => failed.has(m.MessageId ?? ''));
+      if (ok.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+          }),
+        );
+      }
+      if (retry.length > 0) {
+        await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: retry.map((m, i) => ({
+              Id: String(i),
+              ReceiptHandle: m.ReceiptHandle ?? '',
+              VisibilityTimeout: 0,
+            })),
+          }),
+        );
+      }
     }
-    const ok = messages.filter((m) => !failed.has(m.MessageId ?? ''));
-    const retry = messages.filter((m) => failed.has(m.MessageId ?? ''));
-    if (ok.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-        }),
-      );
-    }
-    if (retry.length > 0) {
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: retry.map((m, i) => ({
-            Id: String(i),
-            ReceiptHandle: m.ReceiptHandle ?? '',
-            VisibilityTimeout: 0,
-          })),
-        }),
-      );
-    }
-  }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
   return { invocations, failedInvocations };
 }
 
