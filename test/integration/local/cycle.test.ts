@@ -4,19 +4,31 @@ import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.
 import type { LocalCycleReport } from '../../../lib/local/cycle.js';
 
 const VALID = new Set(['honest', 'slow-but-valid', 'noisy-but-valid']);
-const perGpu = (name: string): number => (DEFAULT_PERFORMANCE_CONFIG.gpu_performance.gpu_scores[name] ?? 0) * 2.5;
+const perGpu = (name: string): number =>
+  (DEFAULT_PERFORMANCE_CONFIG.gpu_performance.gpu_scores[name] ?? 0) * 2.5;
 
 describe('Local cycle: npm run local -- --json --chaos', () => {
   it('completes under injected faults: valid miners weighted on chain, cheats at 0, nothing lost, one submission', async () => {
     // Prepare
     let stdout = '';
     let stderr = '';
-    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), env: { ...process.env, AWS_ENDPOINT_URL: undefined } };
+    const io = {
+      stdout: (t: string) => {
+        stdout += t;
+      },
+      stderr: (t: string) => {
+        stderr += t;
+      },
+      env: { ...process.env, AWS_ENDPOINT_URL: undefined },
+    };
     // Act: the public command, in-process, with its own moto, chopsticks and simulated miners
     const code = await runLocalCommand(['--miners', '12', '--json', '--chaos'], io);
     // Assess
     expect(code, stderr).toBe(0);
-    const report = JSON.parse(stdout) as Pick<LocalCycleReport, 'miners' | 'chainWeights' | 'stages' | 'chaos'>;
+    const report = JSON.parse(stdout) as Pick<
+      LocalCycleReport,
+      'miners' | 'chainWeights' | 'stages' | 'chaos'
+    >;
     expect(Object.keys(report)).toEqual(['miners', 'chainWeights', 'stages', 'chaos']);
     expect(report.miners).toHaveLength(12);
     for (const miner of report.miners) {
@@ -46,7 +58,9 @@ describe('Local cycle: npm run local -- --json --chaos', () => {
       challenges: 12,
       resultsRecorded: 12,
     });
-    expect(Object.keys(report.stages)).toEqual(expect.arrayContaining(['sync', 'worker', 'proof jobs', 'weights']));
+    expect(Object.keys(report.stages)).toEqual(
+      expect.arrayContaining(['sync', 'worker', 'proof jobs', 'weights']),
+    );
     expect(stderr).toContain('stopped moto_server');
     expect(stderr).toContain('stopped chopsticks');
   }, 420_000);

@@ -4,7 +4,6 @@ import {
   assertWeightVector,
   chainMaxUpscale,
   convertWeightsForEmit,
-  InvalidWeightsError,
   roundHalfEven,
 } from '../../../lib/chain/index.js';
 import { ValidationError } from '../../../lib/errors.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runLocalCommand } from '../../../lib/cli/local.js';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 import { dailyCost, sumLines } from '../../../lib/local/cost-model.js';
 import { Lifecycle } from '../../../lib/local/lifecycle.js';
 import { CYCLE_BEHAVIOURS, planMiners } from '../../../lib/local/miner-plan.js';
-import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 
 describe('Function: planMiners()', () => {
   it('hands out every behaviour once, then honest miners, on GPUs that score', () => {
@@ -12,8 +12,13 @@ describe('Function: planMiners()', () => {
     // Assess
     expect(plan.slice(0, CYCLE_BEHAVIOURS.length).map((p) => p.behaviour)).toEqual([...CYCLE_BEHAVIOURS]);
     expect(plan.slice(CYCLE_BEHAVIOURS.length).every((p) => p.behaviour === 'honest')).toBe(true);
-    expect(plan.every((p) => (DEFAULT_PERFORMANCE_CONFIG.gpu_performance.gpu_scores[p.gpuName] ?? 0) > 0)).toBe(true);
-    expect(plan.find((p) => p.behaviour === 'spoofed-name')).toMatchObject({ gpuName: 'NVIDIA RTX 4090', claimedName: 'NVIDIA B200' });
+    expect(
+      plan.every((p) => (DEFAULT_PERFORMANCE_CONFIG.gpu_performance.gpu_scores[p.gpuName] ?? 0) > 0),
+    ).toBe(true);
+    expect(plan.find((p) => p.behaviour === 'spoofed-name')).toMatchObject({
+      gpuName: 'NVIDIA RTX 4090',
+      claimedName: 'NVIDIA B200',
+    });
     expect(planMiners(3).map((p) => p.behaviour)).toEqual(['honest', 'slow-but-valid', 'noisy-but-valid']);
   });
 });
@@ -40,7 +45,13 @@ describe('CLI: local', () => {
     // Prepare
     let stderr = '';
     // Act
-    const code = await runLocalCommand(['--miners', value], { stdout: () => {}, stderr: (t) => void (stderr += t), env: {} });
+    const code = await runLocalCommand(['--miners', value], {
+      stdout: () => {},
+      stderr: (t) => {
+        stderr += t;
+      },
+      env: {},
+    });
     // Assess
     expect(code).toBe(2);
     expect(stderr).toContain(`given "${value}"`);
