@@ -5,8 +5,8 @@ Modes (one JSON object on stdout each, never pickle):
   gpu_info   {"num_gpus": int, "gpu_names": [str]}
   benchmark  {"num_gpus": int, "vram": float, "n16": int, "t16": float, "n32": int, "t32": float}
   compute    --state-dir D --n N --seeds g:sA:sB[,...]
-             {"protocol": 2, "roots": [[g, hex]], "timings": [[g, {"n", "generation_time", "multiplication_time",
-              "transfer_back_time", "merkle_tree_time"}]]}
+             {"protocol": 2, "roots": [[g, hex]], "timings": [[g, {"n", "generation_time",
+              "multiplication_time", "transfer_back_time", "merkle_tree_time"}]]}
   proof      --state-dir D --challenge g:i[,i...][;g:i,...]
              one line per GPU, in challenge order:
              {"gpu": g, "n": N, "rows": [{"i": i, "row": base64(float32 LE bytes), "proof": [hex]}]}
