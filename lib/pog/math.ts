@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The reference's PoG arithmetic (reference.md §4.5): the xorshift PRNG that fills A and B, the
- * Merkle tree over the rows of C, GPU identification helpers and the tolerance of one entry check.
+ * The PoG arithmetic (reference.md §4.5): the reference's xorshift PRNG and our challenge generator
+ * (D10) built on it, the Merkle tree over the rows of C, matrix sizes and the tolerance of one entry
+ * check. The reference generator (`prng`, `rowOfA`, `expectedEntry`, `hankelRun`) stays as the
+ * documented reference (golden vectors, the Hankel-shortcut demonstration, the bench's comparison
+ * with the reference's verify step); challenges use the `challenge*` functions.
  * Everything here is pure and synchronous; the hot loops use 32-bit integer ops and typed arrays.
  */
 
@@ -90,13 +93,13 @@ export function fillRun(base: number, out: Float64Array): Float64Array {
   return out;
 }
 
-/** Row i of A as float32 values (held in a Float64Array, exactly representable). */
+/** Row i of A under the reference generator, as float32 values (held exactly in a Float64Array). */
 export function rowOfA(seedA: bigint, i: number, n: number, out = new Float64Array(n)): Float64Array {
   return fillRun((seedLow32(seedA) + (i >>> 0)) >>> 0, out);
 }
 
 /**
- * C[i][j] computed exactly enough: products of float32 inputs are exact in float64 and the float64
+ * C[i][j] under the reference generator, computed exactly enough: products of float32 inputs are exact in float64 and the float64
  * sum has an error below n·2^-53·Σ|a·b|, four orders of magnitude under the float32 tolerance.
  * `aRow` comes from {@link rowOfA}; column j of B is generated inline to avoid a second pass.
  */
@@ -128,6 +131,82 @@ export function hankelRun(seed: bigint, n: number): Float64Array {
 export function dotRuns(runA: Float64Array, i: number, runB: Float64Array, j: number, n: number): number {
   let sum = 0;
   for (let k = 0; k < n; k++) sum += (runA[i + k] as number) * (runB[j + k] as number);
+  return sum;
+}
+
+/**
+ * D10 — the challenge generator. Entry (i, j) of an n×n challenge matrix with seed s is
+ * f((s + i·n + j) mod 2^32): the same xorshift32^10 and `/ (2^32 − 1)` → float32 scaling as the
+ * reference, seeded by a row-major counter instead of `s + i + j`. Every entry of a matrix gets its
+ * own counter (n ≤ 65 536, so i·n + j < 2^32 never wraps onto another entry), so A and B carry no
+ * index-sum (Hankel) structure and C = A·B has no O(n²) recurrence: the only way to the rows of C
+ * is a real multiplication. Row i of A is the contiguous run from s + i·n, column j of B the run
+ * with stride n from s + j. The float32 value equals numpy's and torch's
+ * `float32(float64(x) / 4294967295.0)` for every uint32 x (the multiplication by the rounded
+ * reciprocal was checked against that division for all 2^32 values, and sampled in the tests).
+ */
+export const CHALLENGE_MAX_N = 65_536;
+
+function challengeBase(seed: bigint, n: number, offset: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > CHALLENGE_MAX_N)
+    throw new RangeError(`matrix size ${n} out of range`);
+  return (seedLow32(seed) + offset) >>> 0;
+}
+
+/** Entry (i, j) of an n×n challenge matrix (D10), as its float32 value. */
+export function challengeEntry(seed: bigint, n: number, i: number, j: number): number {
+  return Math.fround(fastMix(challengeBase(seed, n, i * n + j)) * INV_U32_MAX);
+}
+
+/** Row i of the challenge matrix A (D10): the contiguous run f(sA + i·n + k), k < n. */
+export function challengeRowOfA(
+  seedA: bigint,
+  n: number,
+  i: number,
+  out: Float64Array = new Float64Array(n),
+): Float64Array {
+  return fillRun(challengeBase(seedA, n, i * n), out);
+}
+
+/** Column j of the challenge matrix B (D10): the run f(sB + k·n + j), k < n. */
+export function challengeColumnOfB(
+  seedB: bigint,
+  n: number,
+  j: number,
+  out: Float64Array = new Float64Array(n),
+): Float64Array {
+  const base = challengeBase(seedB, n, j);
+  for (let k = 0; k < n; k++) {
+    const x = (base + k * n) >>> 0;
+    const m =
+      ((T0[x & 255] as number) ^
+        (T1[(x >>> 8) & 255] as number) ^
+        (T2[(x >>> 16) & 255] as number) ^
+        (T3[x >>> 24] as number)) >>>
+      0;
+    out[k] = Math.fround(m * INV_U32_MAX);
+  }
+  return out;
+}
+
+/**
+ * C[i][j] of the challenge (D10) in float64 from row i of A ({@link challengeRowOfA}, n =
+ * `aRow.length`); column j of B is generated inline. Same exactness argument as {@link expectedEntry}.
+ */
+export function challengeExpectedEntry(aRow: Float64Array, seedB: bigint, j: number): number {
+  const n = aRow.length;
+  const base = challengeBase(seedB, n, j);
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    const x = (base + k * n) >>> 0;
+    const m =
+      ((T0[x & 255] as number) ^
+        (T1[(x >>> 8) & 255] as number) ^
+        (T2[(x >>> 16) & 255] as number) ^
+        (T3[x >>> 24] as number)) >>>
+      0;
+    sum += (aRow[k] as number) * Math.fround(m * INV_U32_MAX);
+  }
   return sum;
 }
 

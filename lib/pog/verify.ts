@@ -2,7 +2,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 import * as z from 'zod';
 import { formatIssues } from '../validation.js';
 import { PogMinerError } from './errors.js';
-import { dotRuns, entryMatches, hankelRun, proofLength, verifyMerkleProof } from './math.js';
+import {
+  challengeExpectedEntry,
+  challengeRowOfA,
+  entryMatches,
+  proofLength,
+  verifyMerkleProof,
+} from './math.js';
 
 const finite = z.number().finite();
 const gpuIndex = z.number().int().min(0).max(1023);
@@ -27,7 +33,15 @@ const TimingSchema = z.object({
   transfer_back_time: finite.min(0),
   merkle_tree_time: finite.min(0),
 });
+/**
+ * Version of the payload's compute protocol: 2 = the D10 challenge generator (row-major counter).
+ * The payload reports it, so a verifier and a payload of different generators fail loudly instead
+ * of failing every entry check.
+ */
+export const PAYLOAD_PROTOCOL = 2;
+
 export const ComputeSchema = z.object({
+  protocol: z.literal(PAYLOAD_PROTOCOL),
   roots: z.array(z.tuple([gpuIndex, hex32])).max(1024),
   timings: z.array(z.tuple([gpuIndex, TimingSchema])).max(1024),
 });
@@ -102,7 +116,7 @@ export interface GpuVerdict {
  * Verifies one GPU's proof response: exactly the challenged rows, each of exactly n float32 values,
  * a Merkle proof of exactly the tree depth leading to the committed root, and `entriesPerRow`
  * entries per row (picked here, after the row arrived, so the miner cannot know them) equal to
- * A[i,:]·B[:,j] within {@link entryMatches}.
+ * A[i,:]·B[:,j] of the D10 challenge matrices within {@link entryMatches}.
  */
 export function verifyGpuProof(
   challenge: GpuChallenge,
@@ -116,7 +130,7 @@ export function verifyGpuProof(
   if (response.rows.length !== challenge.rows.length) return fail('wrong number of rows');
   const root = Buffer.from(challenge.root, 'hex');
   const depth = proofLength(n);
-  let runs: { a: Float64Array; b: Float64Array } | undefined;
+  let aRow: Float64Array | undefined;
   for (let r = 0; r < challenge.rows.length; r++) {
     const item = response.rows[r];
     const i = challenge.rows[r] as number;
@@ -130,11 +144,15 @@ export function verifyGpuProof(
     if (bytes.length !== 4 * n) return fail('row of wrong length');
     const proof = item.proof.map((h) => Buffer.from(h, 'hex'));
     if (!verifyMerkleProof(bytes, proof, root, i)) return fail('Merkle proof does not match the root');
-    runs ??= { a: hankelRun(challenge.seedA, n), b: hankelRun(challenge.seedB, n) };
+    // D10 generator: one row of A per challenged row, one column of B per checked entry (2n PRNG
+    // evaluations per entry at most; the reference's Hankel runs no longer exist)
+    aRow = challengeRowOfA(challenge.seedA, n, i, aRow);
     for (let e = 0; e < entriesPerRow; e++) {
       const j = draw(n);
       const claimed = bytes.readFloatLE(4 * j);
-      if (!entryMatches(claimed, dotRuns(runs.a, i, runs.b, j, n), n)) return fail('wrong entry of C');
+      if (!entryMatches(claimed, challengeExpectedEntry(aRow, challenge.seedB, j), n)) {
+        return fail('wrong entry of C');
+      }
     }
   }
   return { gpu, passed: true };

@@ -5,15 +5,18 @@ Modes (one JSON object on stdout each, never pickle):
   gpu_info   {"num_gpus": int, "gpu_names": [str]}
   benchmark  {"num_gpus": int, "vram": float, "n16": int, "t16": float, "n32": int, "t32": float}
   compute    --state-dir D --n N --seeds g:sA:sB[,...]
-             {"roots": [[g, hex]], "timings": [[g, {"n", "generation_time", "multiplication_time",
-              "transfer_back_time", "merkle_tree_time"}]]}
+             {"protocol": 2, "roots": [[g, hex]], "timings": [[g, {"n", "generation_time",
+              "multiplication_time", "transfer_back_time", "merkle_tree_time"}]]}
   proof      --state-dir D --challenge g:i[,i...][;g:i,...]
              one line per GPU, in challenge order:
              {"gpu": g, "n": N, "rows": [{"i": i, "row": base64(float32 LE bytes), "proof": [hex]}]}
 
 The GPU path uses PyTorch with CUDA; the CPU path (numpy) produces the same outputs, for tests and
-simulation. Matrices follow the reference PRNG: entry (i, j) of seed s is xorshift32^10 of
-(s + i + j) mod 2^32 divided by 2^32 - 1, so row i of A is a run of the sequence f(sA + i + t).
+simulation. Challenge generator (protocol 2, deviation D10): entry (i, j) of an n x n matrix with seed
+s is xorshift32^10 of (s + i*n + j) mod 2^32, divided by 2^32 - 1 in float64 and rounded to float32,
+bit-identical on both paths and in the validator. The reference seeds (i, j) with s + i + j, which
+makes A and B Hankel matrices and lets C be built in O(n^2) without multiplying; a row-major counter
+gives every entry its own state. n is limited to 65 536 so that i*n + j < 2^32.
 """
 import argparse
 import base64
@@ -39,6 +42,9 @@ except Exception:  # noqa: BLE001 - any import failure means "no GPU path"
     HAVE_CUDA = False
 
 MASK = 0xFFFFFFFF
+PROTOCOL = 2  # 1: reference generator (Hankel); 2: row-major counter (D10)
+MAX_N = 65536
+CHUNK = 1 << 24  # generator elements per step: bounds the temporaries (int64: 128 MiB)
 
 
 def backend():
@@ -48,34 +54,43 @@ def backend():
     return 'torch' if HAVE_CUDA else 'numpy'
 
 
-def sequence_np(seed, length):
-    """f(seed + t) for t in [0, length) as float32 (computed in float64, then cast)."""
-    x = ((seed & MASK) + np.arange(length, dtype=np.uint64)) & np.uint64(MASK)
-    x = x.astype(np.uint32)
+def mix_np(x):
+    """xorshift32 ten times on a uint32 array, in place."""
     for _ in range(10):
         x ^= x << np.uint32(13)
         x ^= x >> np.uint32(17)
         x ^= x << np.uint32(5)
-    return (x.astype(np.float64) / float(MASK)).astype(np.float32)
+    return x
 
 
-def hankel_np(seed, n):
-    seq = sequence_np(seed, 2 * n - 1)
-    return np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(seq, n)[:n])
+def challenge_np(seed, n):
+    """The n x n challenge matrix of seed (float32, row-major counter), generated in bounded chunks."""
+    if not 1 <= n <= MAX_N:
+        raise ValueError('matrix size out of range')
+    out = np.empty(n * n, dtype=np.float32)
+    base = seed & MASK
+    for start in range(0, n * n, CHUNK):
+        count = min(CHUNK, n * n - start)
+        x = ((base + start + np.arange(count, dtype=np.uint64)) & np.uint64(MASK)).astype(np.uint32)
+        out[start:start + count] = (mix_np(x).astype(np.float64) / float(MASK)).astype(np.float32)
+    return out.reshape(n, n)
 
 
-def sequence_torch(seed, length, device):
-    x = ((seed & MASK) + torch.arange(length, dtype=torch.int64, device=device)) & MASK
-    for _ in range(10):
-        x ^= (x << 13) & MASK
-        x ^= (x >> 17) & MASK
-        x ^= (x << 5) & MASK
-    return (x.to(torch.float64) / float(MASK)).to(torch.float32)
-
-
-def hankel_torch(seed, n, device):
-    seq = sequence_torch(seed, 2 * n - 1, device)
-    return seq.unfold(0, n, 1)[:n].contiguous()
+def challenge_torch(seed, n, device):
+    """challenge_np on the GPU in int64 arithmetic; the float64 division makes the values identical."""
+    if not 1 <= n <= MAX_N:
+        raise ValueError('matrix size out of range')
+    out = torch.empty(n * n, dtype=torch.float32, device=device)
+    base = seed & MASK
+    for start in range(0, n * n, CHUNK):
+        count = min(CHUNK, n * n - start)
+        x = (torch.arange(count, dtype=torch.int64, device=device) + (base + start)) & MASK
+        for _ in range(10):
+            x ^= (x << 13) & MASK
+            x ^= (x >> 17) & MASK
+            x ^= (x << 5) & MASK
+        out[start:start + count] = (x.to(torch.float64) / float(MASK)).to(torch.float32)
+    return out.view(n, n)
 
 
 def matmul(a, b):
@@ -170,10 +185,10 @@ def compute_one(state_dir, gpu, n, seed_a, seed_b):
     start = time.time()
     if backend() == 'torch':
         device = f'cuda:{gpu}'
-        a, b = hankel_torch(seed_a, n, device), hankel_torch(seed_b, n, device)
+        a, b = challenge_torch(seed_a, n, device), challenge_torch(seed_b, n, device)
         torch.cuda.synchronize(device)
     else:
-        a, b = hankel_np(seed_a, n), hankel_np(seed_b, n)
+        a, b = challenge_np(seed_a, n), challenge_np(seed_b, n)
     timings['generation_time'] = time.time() - start
     start = time.time()
     c = matmul(a, b)
@@ -207,7 +222,7 @@ def compute(state_dir, n, seeds):
                 continue
             roots.append([gpu, root])
             timings.append([gpu, t])
-    return {'roots': roots, 'timings': timings}
+    return {'protocol': PROTOCOL, 'roots': roots, 'timings': timings}
 
 
 def proof(state_dir, gpu, rows):

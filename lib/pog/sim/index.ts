@@ -44,6 +44,11 @@ export interface SimMinerSpec {
   readonly behaviour: SimBehaviour;
   /** For `spoofed-name`: the name it claims (default: `NVIDIA B200`, or `NVIDIA H200` for a B200). */
   readonly claimedName?: string;
+  /**
+   * Builds C with the O(n²) Hankel recurrence instead of multiplying (the CPU-only cheat that the
+   * D10 generator closes; see lib/pog/README.md), on top of `behaviour`. Tests only.
+   */
+  readonly hankelShortcut?: boolean;
 }
 
 export interface SimOptions {
@@ -206,6 +211,7 @@ export async function startSimulatedMiners(
           slowDelayS: options.slowDelayS ?? 0.3,
           tooSlowExtraS: options.tooSlowExtraS ?? timeToleranceS + 3,
           partialFraction: options.partialFraction ?? 0.5,
+          hankelShortcut: spec.hankelShortcut ?? false,
         }),
       );
       authorized.push(

@@ -59,6 +59,24 @@ def drop_connection():
     os._exit(255)
 
 
+def hankel_shortcut(a, b):
+    """C in O(n^2) as if A and B were Hankel (A[i][k] = a(i+k), B[k][j] = b(k+j), the reference
+    generator): first row and column by dot products, then C[i+1][j+1] = C[i][j] - a(i)b(j) +
+    a(i+n)b(j+n). Exact for the reference generator, wrong for the D10 one."""
+    import numpy as np
+
+    n = a.shape[0]
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    seq_a = np.concatenate([a64[0, :], a64[1:, n - 1]])
+    seq_b = np.concatenate([b64[:, 0], b64[n - 1, 1:]])
+    c = np.empty((n, n), dtype=np.float64)
+    c[0, :] = a64[0, :] @ b64
+    c[:, 0] = a64 @ b64[:, 0]
+    for i in range(n - 1):
+        c[i + 1, 1:] = c[i, :-1] - seq_a[i] * seq_b[:n - 1] + seq_a[i + n] * seq_b[n:]
+    return c.astype(np.float32)
+
+
 def main():
     cfg = load_config()
     behaviour = cfg['behaviour']
@@ -91,6 +109,9 @@ def main():
             return c
 
         payload.matmul = partial
+
+    if cfg.get('hankelShortcut'):
+        payload.matmul = hankel_shortcut
 
     if mode == 'compute':
         if behaviour == 'too-slow':

@@ -27,6 +27,8 @@ describe('PoG engine against simulated miners (real sshd, real payload CPU path)
     })),
     { behaviour: 'honest', gpu: 'NVIDIA L4', count: 8, label: 'honest-8' },
     { behaviour: 'spoofed-name', gpu: 'NVIDIA H100', count: 1, label: 'spoofed-pair' },
+    // a CPU-only miner building C by the Hankel recurrence (closed by the D10 generator)
+    { behaviour: 'honest', gpu: 'NVIDIA A100-SXM4-80GB', count: 1, label: 'hankel-shortcut' },
   ];
 
   beforeAll(async () => {
@@ -35,6 +37,7 @@ describe('PoG engine against simulated miners (real sshd, real payload CPU path)
         behaviour: s.behaviour,
         profile: simProfile(s.gpu, s.count),
         ...(s.label === 'spoofed-pair' ? { claimedName: 'NVIDIA H100 80GB HBM3' } : {}),
+        ...(s.label === 'hankel-shortcut' ? { hankelShortcut: true } : {}),
       })),
       { matrixSize: 64, tooSlowExtraS: TOLERANCE_S + 1.5, slowDelayS: 0.2 },
     );
@@ -86,6 +89,7 @@ describe('PoG engine against simulated miners (real sshd, real payload CPU path)
   it.each([
     ['wrong-root', /Merkle/],
     ['partial-compute', /wrong entry/],
+    ['hankel-shortcut', /wrong entry/],
     ['garbage-output', /not JSON/],
     ['huge-output', /size limit/],
     ['too-slow', /timing check/],

@@ -9,7 +9,7 @@ import {
   wrongEntriesGpuPass,
 } from '../../../lib/pog/strength.js';
 import { type GpuChallenge, pickRows, timingPassed, verifyGpuProof } from '../../../lib/pog/verify.js';
-import { commit, honestC, proofResponse } from '../../helpers/pog.js';
+import { commit, honestC, proofResponse } from './challenge-helpers.js';
 
 const defaults = parsePogEngineConfig({});
 const strength = { rowsPerGpu: defaults.rowsPerGpu, entriesPerRow: defaults.entriesPerRow };

@@ -12,7 +12,7 @@ import {
   timingPassed,
   verifyGpuProof,
 } from '../../../lib/pog/verify.js';
-import { commit, honestC, proofResponse } from '../../helpers/pog.js';
+import { commit, honestC, proofResponse } from './challenge-helpers.js';
 
 const n = 48;
 const seedA = 0xdead_beef_0000_0001n;
@@ -115,6 +115,7 @@ describe('hostile miner output (fuzzed)', () => {
       'compute',
       ComputeSchema,
       {
+        protocol: 2,
         roots: [[0, committed.root]],
         timings: [
           [0, { n, generation_time: 0, multiplication_time: 0, transfer_back_time: 0, merkle_tree_time: 0 }],
