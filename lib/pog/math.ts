@@ -76,21 +76,25 @@ export function slowMix(x: number): number {
 }
 
 /**
- * Fills `out` with the float32 values `f(base + t)` for t = 0..out.length-1. Row i of A is
- * `f(sA + i + k)` and column j of B is `f(sB + k + j)`: both are such runs (the matrices are Hankel).
+ * Fills `out` with the float32 values `f(base + t·stride)` for t = 0..out.length-1. Under the reference
+ * generator rows of A and columns of B are runs of stride 1 (the matrices are Hankel); under D10 a
+ * column of B has stride n.
  */
-export function fillRun(base: number, out: Float64Array): Float64Array {
-  for (let t = 0; t < out.length; t++) {
-    const x = (base + t) >>> 0;
-    const m =
-      ((T0[x & 255] as number) ^
-        (T1[(x >>> 8) & 255] as number) ^
-        (T2[(x >>> 16) & 255] as number) ^
-        (T3[x >>> 24] as number)) >>>
-      0;
-    out[t] = Math.fround(m * INV_U32_MAX);
-  }
+export function fillRun(base: number, out: Float64Array, stride = 1): Float64Array {
+  for (let t = 0; t < out.length; t++) out[t] = unitValue((base + t * stride) >>> 0);
   return out;
+}
+
+/** f(x) as float32: the table-driven mix scaled by `1 / (2^32 − 1)`. */
+function unitValue(x: number): number {
+  return Math.fround(fastMix(x) * INV_U32_MAX);
+}
+
+/** Σ_k aRow[k]·f(base + k·stride) in float64: one entry of C with the column of B generated inline. */
+function dotWithRun(aRow: Float64Array, base: number, stride: number): number {
+  let sum = 0;
+  for (let k = 0; k < aRow.length; k++) sum += (aRow[k] as number) * unitValue((base + k * stride) >>> 0);
+  return sum;
 }
 
 /** Row i of A under the reference generator, as float32 values (held exactly in a Float64Array). */
@@ -104,19 +108,7 @@ export function rowOfA(seedA: bigint, i: number, n: number, out = new Float64Arr
  * `aRow` comes from {@link rowOfA}; column j of B is generated inline to avoid a second pass.
  */
 export function expectedEntry(aRow: Float64Array, seedB: bigint, j: number): number {
-  const base = (seedLow32(seedB) + j) >>> 0;
-  let sum = 0;
-  for (let k = 0; k < aRow.length; k++) {
-    const x = (base + k) >>> 0;
-    const m =
-      ((T0[x & 255] as number) ^
-        (T1[(x >>> 8) & 255] as number) ^
-        (T2[(x >>> 16) & 255] as number) ^
-        (T3[x >>> 24] as number)) >>>
-      0;
-    sum += (aRow[k] as number) * Math.fround(m * INV_U32_MAX);
-  }
-  return sum;
+  return dotWithRun(aRow, (seedLow32(seedB) + j) >>> 0, 1);
 }
 
 /**
@@ -175,18 +167,7 @@ export function challengeColumnOfB(
   j: number,
   out: Float64Array = new Float64Array(n),
 ): Float64Array {
-  const base = challengeBase(seedB, n, j);
-  for (let k = 0; k < n; k++) {
-    const x = (base + k * n) >>> 0;
-    const m =
-      ((T0[x & 255] as number) ^
-        (T1[(x >>> 8) & 255] as number) ^
-        (T2[(x >>> 16) & 255] as number) ^
-        (T3[x >>> 24] as number)) >>>
-      0;
-    out[k] = Math.fround(m * INV_U32_MAX);
-  }
-  return out;
+  return fillRun(challengeBase(seedB, n, j), out, n);
 }
 
 /**
@@ -195,19 +176,7 @@ export function challengeColumnOfB(
  */
 export function challengeExpectedEntry(aRow: Float64Array, seedB: bigint, j: number): number {
   const n = aRow.length;
-  const base = challengeBase(seedB, n, j);
-  let sum = 0;
-  for (let k = 0; k < n; k++) {
-    const x = (base + k * n) >>> 0;
-    const m =
-      ((T0[x & 255] as number) ^
-        (T1[(x >>> 8) & 255] as number) ^
-        (T2[(x >>> 16) & 255] as number) ^
-        (T3[x >>> 24] as number)) >>>
-      0;
-    sum += (aRow[k] as number) * Math.fround(m * INV_U32_MAX);
-  }
-  return sum;
+  return dotWithRun(aRow, challengeBase(seedB, n, j), n);
 }
 
 /**
