@@ -1,9 +1,9 @@
 import { createChainPort } from '../../lib/chain/index.js';
 import { createDynamoDocumentClient, createSecretsClient, createSqsClient } from '../../lib/clients/index.js';
+import { onceUntilFailure } from '../../lib/clients/once.js';
 import { readWandbApiKey } from '../../lib/clients/secrets.js';
-import { loadEnv, SyncEnvSchema, wandbConfigFromEnv } from '../../lib/config/env.js';
+import { loadEnv, queryableOptionsFromEnv, SyncEnvSchema, wandbConfigFromEnv } from '../../lib/config/env.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
-import type { SyncDeps } from '../../lib/pipeline/sync.js';
 import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../lib/store/index.js';
 import { deferredWandbState } from '../../lib/wandb/deferred.js';
 import { createWandbState, type WandbStateService } from '../../lib/wandb/state.js';
@@ -14,7 +14,6 @@ const wandbConfig = wandbConfigFromEnv(env);
 const doc = createDynamoDocumentClient();
 const logger = createLogger('sync');
 const metrics = createMetrics('sync');
-let deps: Promise<SyncDeps> | undefined;
 
 /**
  * The sync only reads W&B, for the allocated-hotkeys union (allocated miners are not challenged,
@@ -38,32 +37,21 @@ function wandbReader(keyArn: string | undefined): WandbStateService | undefined 
 const external = wandbReader(env.WANDB_API_KEY_SECRET_ARN);
 
 export const handler = buildSyncHandler({
-  getDeps: () => {
-    deps ??= createChainPort({ endpoints: env.CHAIN_ENDPOINTS, timeoutMs: env.CHAIN_TIMEOUT_MS }).then(
-      (chain) => ({
-        chain,
-        sqs: createSqsClient(),
-        queueUrl: env.CHALLENGE_QUEUE_URL,
-        miners: new MinerStore(doc, env.TABLE_MINERS),
-        pogResults: new PogResultStore(doc, env.TABLE_POG_RESULTS),
-        stats: new StatsStore(doc, env.TABLE_STATS),
-        locks: new LockStore(doc, env.TABLE_LOCKS),
-        ...(external ? { external } : {}),
-      }),
-    );
-    // a failed connection must not be cached for the container's life
-    deps.catch(() => {
-      deps = undefined;
-    });
-    return deps;
-  },
+  getDeps: onceUntilFailure(() =>
+    createChainPort({ endpoints: env.CHAIN_ENDPOINTS, timeoutMs: env.CHAIN_TIMEOUT_MS }).then((chain) => ({
+      chain,
+      sqs: createSqsClient(),
+      queueUrl: env.CHALLENGE_QUEUE_URL,
+      miners: new MinerStore(doc, env.TABLE_MINERS),
+      pogResults: new PogResultStore(doc, env.TABLE_POG_RESULTS),
+      stats: new StatsStore(doc, env.TABLE_STATS),
+      locks: new LockStore(doc, env.TABLE_LOCKS),
+      ...(external ? { external } : {}),
+    })),
+  ),
   options: {
     netuid: env.NETUID,
-    blacklistHotkeys: env.BLACKLIST_HOTKEYS,
-    blacklistColdkeys: env.BLACKLIST_COLDKEYS,
-    dedupeIps: env.DEDUPE_IPS,
-    minMinerVersion: env.MIN_MINER_VERSION,
-    versionFilterThresholdPercent: env.VERSION_FILTER_THRESHOLD_PERCENT,
+    ...queryableOptionsFromEnv(env),
     pogIntervalBlocks: env.POG_INTERVAL_BLOCKS,
     maxJitterSeconds: env.POG_MAX_JITTER_SECONDS,
     roundTimeoutSeconds: env.POG_ROUND_TIMEOUT_SECONDS,

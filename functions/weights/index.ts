@@ -1,7 +1,13 @@
 import { createChainPort } from '../../lib/chain/index.js';
 import { createDynamoDocumentClient, createSecretsClient } from '../../lib/clients/index.js';
+import { onceUntilFailure } from '../../lib/clients/once.js';
 import { readHotkeySecret, readWandbApiKey } from '../../lib/clients/secrets.js';
-import { loadEnv, WeightsEnvSchema, wandbConfigFromEnv } from '../../lib/config/env.js';
+import {
+  loadEnv,
+  queryableOptionsFromEnv,
+  WeightsEnvSchema,
+  wandbConfigFromEnv,
+} from '../../lib/config/env.js';
 import { loadPerformanceConfig } from '../../lib/config/gpu-performance.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
 import { createOwnRunPublisher } from '../../lib/pipeline/publish-run.js';
@@ -23,7 +29,6 @@ const doc = createDynamoDocumentClient();
 const performance = loadPerformanceConfig(env.POG_PERFORMANCE_CONFIG);
 const logger = createLogger('weights');
 const metrics = createMetrics('weights');
-let deps: Promise<WeightsDeps> | undefined;
 
 async function connect(): Promise<WeightsDeps> {
   const secrets = createSecretsClient();
@@ -70,24 +75,13 @@ async function connect(): Promise<WeightsDeps> {
 }
 
 export const handler = buildWeightsHandler({
-  getDeps: () => {
-    deps ??= connect();
-    // a failed connection must not be cached for the container's life
-    deps.catch(() => {
-      deps = undefined;
-    });
-    return deps;
-  },
+  getDeps: onceUntilFailure(connect),
   options: {
     netuid: env.NETUID,
     mode: env.WEIGHT_MODE,
     validatorHotkey: env.VALIDATOR_HOTKEY,
     lockSeconds: env.WEIGHTS_LOCK_SECONDS,
-    blacklistHotkeys: env.BLACKLIST_HOTKEYS,
-    blacklistColdkeys: env.BLACKLIST_COLDKEYS,
-    dedupeIps: env.DEDUPE_IPS,
-    minMinerVersion: env.MIN_MINER_VERSION,
-    versionFilterThresholdPercent: env.VERSION_FILTER_THRESHOLD_PERCENT,
+    ...queryableOptionsFromEnv(env),
   },
   logger,
   metrics,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigError } from '../errors.js';
+import type { QueryableOptions } from '../pipeline/queryable.js';
 import { formatIssues } from '../validation.js';
 import { type WandbConfig, WandbConfigSchema } from '../wandb/config.js';
 
@@ -207,4 +208,21 @@ export function tableNames(env: {
     audit: env.TABLE_AUDIT,
     locks: env.TABLE_LOCKS,
   } as const;
+}
+
+/** The queryable filter's options (§7.2, D3) from a parsed sync or weights environment. */
+export function queryableOptionsFromEnv(env: {
+  BLACKLIST_HOTKEYS: string[];
+  BLACKLIST_COLDKEYS: string[];
+  DEDUPE_IPS: boolean;
+  MIN_MINER_VERSION?: number | undefined;
+  VERSION_FILTER_THRESHOLD_PERCENT: number;
+}): QueryableOptions {
+  return {
+    blacklistHotkeys: env.BLACKLIST_HOTKEYS,
+    blacklistColdkeys: env.BLACKLIST_COLDKEYS,
+    dedupeIps: env.DEDUPE_IPS,
+    minMinerVersion: env.MIN_MINER_VERSION,
+    versionFilterThresholdPercent: env.VERSION_FILTER_THRESHOLD_PERCENT,
+  };
 }
