@@ -19,6 +19,7 @@ import {
   makeTables,
   metagraph,
   StubChain,
+  SYNC_OPTIONS,
 } from '../test/integration/pipeline/fixtures.js';
 
 /**
@@ -120,17 +121,7 @@ async function cycle(figures: Record<string, string | number>): Promise<void> {
         stats,
         locks,
       },
-      {
-        netuid: 27,
-        blacklistHotkeys: [],
-        blacklistColdkeys: [],
-        dedupeIps: false,
-        minMinerVersion: 185,
-        versionFilterThresholdPercent: 60,
-        pogIntervalBlocks: 360,
-        maxJitterSeconds: 0,
-        roundTimeoutSeconds: 3600,
-      },
+      SYNC_OPTIONS,
     );
     figures['fan-out 256: sync incl. enqueue ms'] = Math.round(performance.now() - t0);
     figures['fan-out 256: challenges'] = sync.round.status === 'started' ? sync.round.challenges : 0;

@@ -2,7 +2,6 @@ import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildSyncHandler } from '../../../functions/sync/handler.js';
 import { buildWorkerHandler } from '../../../functions/worker/handler.js';
-import type { SyncOptions } from '../../../lib/pipeline/sync.js';
 import { describeProofJobs } from '../../../lib/pipeline/worker.js';
 import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 import {
@@ -15,22 +14,11 @@ import {
   metagraph,
   queueDepth,
   StubChain,
+  SYNC_OPTIONS,
   sqsRecord,
   uniquePrefix,
 } from './fixtures.js';
 import { quietObservability } from './helpers.js';
-
-const SYNC_OPTIONS: SyncOptions = {
-  netuid: 27,
-  blacklistHotkeys: [],
-  blacklistColdkeys: [],
-  dedupeIps: false,
-  minMinerVersion: 185,
-  versionFilterThresholdPercent: 60,
-  pogIntervalBlocks: 360,
-  maxJitterSeconds: 0,
-  roundTimeoutSeconds: 3600,
-};
 
 describe('Pipeline on moto: sync fan-out → SQS → worker → Batch', () => {
   const endpoint = inject('motoEndpoint');

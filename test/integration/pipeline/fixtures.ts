@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SyncOptions } from '../../../lib/pipeline/sync.js';
 import type {
   ChainPort,
   Metagraph,
@@ -212,3 +213,16 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
     Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
   );
 }
+
+/** Sync options of the pipeline tests: no blacklist, no jitter, the reference's 360-block rounds. */
+export const SYNC_OPTIONS: SyncOptions = {
+  netuid: 27,
+  blacklistHotkeys: [],
+  blacklistColdkeys: [],
+  dedupeIps: false,
+  minMinerVersion: 185,
+  versionFilterThresholdPercent: 60,
+  pogIntervalBlocks: 360,
+  maxJitterSeconds: 0,
+  roundTimeoutSeconds: 3600,
+};

@@ -2,26 +2,24 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readWandbApiKey } from '../../../lib/clients/secrets.js';
-import { runSync, type SyncOptions } from '../../../lib/pipeline/sync.js';
+import { runSync } from '../../../lib/pipeline/sync.js';
 import type { Metagraph } from '../../../lib/ports.js';
 import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 import { createWandbState, deferredWandbState, parseWandbConfig } from '../../../lib/wandb/index.js';
 import { startWandbServer, type WandbServer } from '../../helpers/wandb-server.js';
 import { makeKeys, recorders, validatorConfig } from '../wandb/fixtures.js';
-import { clients, makeQueues, makeTables, metagraph, StubChain, uniquePrefix } from './fixtures.js';
+import {
+  clients,
+  makeQueues,
+  makeTables,
+  metagraph,
+  StubChain,
+  SYNC_OPTIONS,
+  uniquePrefix,
+} from './fixtures.js';
 
 const API_KEY = 'sync-wandb-test-key';
-const OPTIONS: SyncOptions = {
-  netuid: 27,
-  blacklistHotkeys: [],
-  blacklistColdkeys: [],
-  dedupeIps: false,
-  minMinerVersion: 185,
-  versionFilterThresholdPercent: 60,
-  pogIntervalBlocks: 360,
-  maxJitterSeconds: 0,
-  roundTimeoutSeconds: 3600,
-};
+const OPTIONS = SYNC_OPTIONS;
 
 describe('Sync with the W&B allocation union (secret on moto, local W&B server)', () => {
   const endpoint = inject('motoEndpoint');

@@ -8,20 +8,11 @@ import {
   metagraph,
   queueDepth,
   StubChain,
+  SYNC_OPTIONS,
   uniquePrefix,
 } from './fixtures.js';
 
-const OPTIONS: SyncOptions = {
-  netuid: 27,
-  blacklistHotkeys: ['5Hotkey0005'],
-  blacklistColdkeys: [],
-  dedupeIps: false,
-  minMinerVersion: 185,
-  versionFilterThresholdPercent: 60,
-  pogIntervalBlocks: 360,
-  maxJitterSeconds: 900,
-  roundTimeoutSeconds: 3600,
-};
+const OPTIONS: SyncOptions = { ...SYNC_OPTIONS, blacklistHotkeys: ['5Hotkey0005'], maxJitterSeconds: 900 };
 
 describe('Sync rounds on moto', () => {
   const endpoint = inject('motoEndpoint');
