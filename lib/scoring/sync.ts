@@ -49,6 +49,10 @@ function penalizedSet(entries: ScoringSnapshot['penalizedHotkeys']): Set<string>
   return new Set(entries.map((entry) => (typeof entry === 'string' ? entry : entry.hotkey)));
 }
 
+function byUid<T>(entries: Readonly<Record<string, T>>): Map<number, T> {
+  return new Map(Object.entries(entries).map(([key, value]) => [Number(key), value]));
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -63,6 +67,9 @@ export function syncScores(snapshot: ScoringSnapshot, performance: GpuPerformanc
   const penalized = penalizedSet(snapshot.penalizedHotkeys);
   const decisions: UidDecision[] = [];
   const pogDeletions: string[] = [];
+  // The reference keys these by int(uid), so "007" and "7" name the same uid (the later key wins).
+  const externalByUid = byUid(snapshot.statsAllocated);
+  const previousByUid = byUid(snapshot.previousStats ?? {});
 
   for (const { uid, hotkey, queryable } of [...snapshot.uids].sort((a, b) => a.uid - b.uid)) {
     const isAllocated = allocated.has(hotkey);
@@ -95,7 +102,7 @@ export function syncScores(snapshot: ScoringSnapshot, performance: GpuPerformanc
     let specs: UidStat['gpu_specs'];
     let ownScore: boolean;
     const local = snapshot.pogSpecs[hotkey];
-    const external = snapshot.statsAllocated[String(uid)];
+    const external = externalByUid.get(uid);
 
     if (local !== undefined && local.gpu_name !== null && local.num_gpus !== null) {
       branch = 'local-pog';
@@ -140,7 +147,7 @@ export function syncScores(snapshot: ScoringSnapshot, performance: GpuPerformanc
       statScore = 0;
       reasons.push('hotkey is on the penalty list → 0');
     }
-    const previous = snapshot.previousStats?.[String(uid)]?.reliability_score;
+    const previous = previousByUid.get(uid)?.reliability_score;
     decisions.push({
       uid,
       branch,

@@ -146,4 +146,16 @@ describe('Function: syncScores()', () => {
     expect(decisions[0]?.score).toBe(0);
     expect(decisions[0]?.stat.gpu_specs).toEqual({ gpu_name: 'NVIDIA RTX 4000 Ada Generation', num_gpus: 1 });
   });
+
+  it('reads uid keys as integers, as the reference does ("007" is uid 7)', () => {
+    // Act
+    const { decisions } = run({
+      uids: [{ uid: 7, hotkey: 'hk7', queryable: true }],
+      statsAllocated: { '007': { gpu_specs: h200, score: 40 } },
+      previousStats: { '07': { reliability_score: 0.5 } },
+    });
+    // Assess
+    expect(decisions[0]?.branch).toBe('external-consensus');
+    expect(decisions[0]?.stat).toMatchObject({ score: 40, reliability_score: 0.5 });
+  });
 });
