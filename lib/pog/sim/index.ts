@@ -225,7 +225,8 @@ export async function startSimulatedMiners(
     mkdirSync('/run/sshd', { recursive: true });
 
     let sshPort = 0;
-    for (let tries = 0; tries < 3 && child === undefined; tries++) {
+    let sshdErrors = '';
+    for (let tries = 0; tries < 5 && child === undefined; tries++) {
       sshPort = await freePort();
       writeFileSync(
         join(root, 'sshd_config'),
@@ -246,17 +247,29 @@ export async function startSimulatedMiners(
           '',
         ].join('\n'),
       );
-      const started = spawn(sshd, ['-D', '-e', '-f', join(root, 'sshd_config')], { stdio: 'ignore' });
+      const started = spawn(sshd, ['-D', '-e', '-f', join(root, 'sshd_config')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       // a missing binary surfaces as an 'error' event; waitForPort then sees the exit code
-      started.once('error', () => undefined);
+      started.once('error', (error) => {
+        sshdErrors = error.message;
+      });
+      started.stderr?.on('data', (chunk: Buffer) => {
+        sshdErrors = `${sshdErrors}${chunk.toString()}`.slice(-500);
+      });
       try {
-        await waitForPort(sshPort, started, 5000);
+        // generous: a loaded 2-core CI machine can take seconds to start sshd
+        await waitForPort(sshPort, started, 15_000);
         child = started;
       } catch {
         if (started.pid !== undefined && started.exitCode === null) process.kill(started.pid, 'SIGTERM');
       }
     }
-    if (child === undefined) throw new Error(`could not start ${sshd} (install openssh-server)`);
+    if (child === undefined) {
+      throw new Error(
+        `could not start ${sshd} (install openssh-server): ${sshdErrors.trim() || 'no output'}`,
+      );
+    }
 
     const miners: SimulatedMiner[] = [];
     for (const { spec, hotkey, privateKey } of prepared) {
