@@ -4,7 +4,18 @@
  */
 export class Lifecycle {
   private readonly stops: Array<{ name: string; stop: () => Promise<void> }> = [];
+  /** Child processes still running: killed synchronously if this process exits without stopAll(). */
+  private readonly pids = new Set<number>();
   private stopping: Promise<void> | undefined;
+  private readonly onExit = (): void => {
+    for (const pid of this.pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\n${signal}: stopping everything this run started…\n`);
     void this.stopAll().finally(() => process.exit(130));
@@ -12,16 +23,31 @@ export class Lifecycle {
 
   constructor(private readonly log: (line: string) => void = () => {}) {}
 
-  /** Installs SIGINT/SIGTERM handlers that stop everything, then exit 130. */
+  /**
+   * Installs SIGINT/SIGTERM handlers that stop everything, then exit 130, and an exit hook that kills the
+   * registered child processes if the process dies another way (a crash, a closed output pipe).
+   */
   trapSignals(): this {
     process.once('SIGINT', this.onSignal);
     process.once('SIGTERM', this.onSignal);
+    process.on('exit', this.onExit);
     return this;
   }
 
-  /** Registers a resource and returns it, so `const x = life.add('moto', await startMoto(), (m) => m.stop())`. */
+  /**
+   * Registers a resource and returns it, so `const x = life.add('moto', await startMoto(), (m) => m.stop())`.
+   * A resource with a numeric `pid` (a server we spawned) is also killed by the exit hook.
+   */
   add<T>(name: string, resource: T, stop: (resource: T) => Promise<void>): T {
-    this.stops.push({ name, stop: () => stop(resource) });
+    const pid = (resource as { pid?: unknown } | null)?.pid;
+    if (typeof pid === 'number' && pid > 0) this.pids.add(pid);
+    this.stops.push({
+      name,
+      stop: async () => {
+        await stop(resource);
+        if (typeof pid === 'number') this.pids.delete(pid);
+      },
+    });
     return resource;
   }
 
@@ -30,6 +56,7 @@ export class Lifecycle {
     this.stopping ??= (async () => {
       process.off('SIGINT', this.onSignal);
       process.off('SIGTERM', this.onSignal);
+      process.off('exit', this.onExit);
       while (this.stops.length > 0) {
         const entry = this.stops.pop();
         if (entry === undefined) break;

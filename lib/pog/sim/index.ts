@@ -88,6 +88,8 @@ export interface SimulatedMiners {
   readonly miners: readonly SimulatedMiner[];
   /** Engine settings a runner needs to talk to these miners (small n, their work directory). */
   readonly engine: PogEngineConfigInput;
+  /** The private sshd's PID, so an owner can kill it even when it cannot await {@link stop}. */
+  readonly pid: number;
   /** Stops the HTTP servers and the sshd (by PID) and removes the temp directory. */
   stop(): Promise<void>;
 }
@@ -342,6 +344,7 @@ export async function startSimulatedMiners(
     return {
       miners,
       engine: { simMatrixSize: options.matrixSize ?? 64, remoteBaseDir: workDir, timeToleranceS },
+      pid: child.pid ?? -1,
       stop,
     };
   } catch (error) {

@@ -79,3 +79,21 @@ describe('Function: dailyCost()', () => {
     expect(sumLines(cost.reference)).toBeGreaterThan(0);
   });
 });
+
+describe('Class: Lifecycle exit hook', () => {
+  it('kills the child processes it still holds when the process exits without stopAll()', async () => {
+    // Prepare: a real child process registered by its pid
+    const { spawn } = await import('node:child_process');
+    const child = spawn('sleep', ['30']);
+    const exited = new Promise<string | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
+    const life = new Lifecycle().trapSignals();
+    life.add('sleeper', { pid: child.pid }, async () => {});
+    // Act: what process.exit() would run
+    process.emit('exit', 0);
+    // Assess
+    expect(await exited).toBe('SIGKILL');
+    await life.stopAll();
+  });
+});
