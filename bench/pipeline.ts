@@ -20,6 +20,7 @@ import {
   metagraph,
   StubChain,
   SYNC_OPTIONS,
+  WEIGHTS_OPTIONS,
 } from '../test/integration/pipeline/fixtures.js';
 
 /**
@@ -182,16 +183,7 @@ async function cycle(figures: Record<string, string | number>): Promise<void> {
         audit: new AuditStore(c.doc, tables.audit),
         performance: DEFAULT_PERFORMANCE_CONFIG,
       },
-      {
-        netuid: 27,
-        mode: 'scores',
-        lockSeconds: 60,
-        blacklistHotkeys: [],
-        blacklistColdkeys: [],
-        dedupeIps: false,
-        minMinerVersion: 185,
-        versionFilterThresholdPercent: 60,
-      },
+      WEIGHTS_OPTIONS,
     );
     figures['weights (256 uids) ms'] = Math.round(performance.now() - tw2);
     figures['weights: status'] = weights.status;

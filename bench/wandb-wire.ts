@@ -4,7 +4,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../lib/config/gpu-performance.js';
 import { startMoto } from '../lib/local/moto.js';
 import { createOwnRunPublisher } from '../lib/pipeline/publish-run.js';
-import { runWeights, type WeightsDeps, type WeightsOptions } from '../lib/pipeline/weights.js';
+import { runWeights, type WeightsDeps } from '../lib/pipeline/weights.js';
 import type { Metagraph } from '../lib/ports.js';
 import {
   AuditStore,
@@ -16,7 +16,13 @@ import {
 } from '../lib/store/index.js';
 import { createWandbState, parseWandbConfig } from '../lib/wandb/index.js';
 import { startWandbServer } from '../test/helpers/wandb-server.js';
-import { clients, makeTables, metagraph, StubChain } from '../test/integration/pipeline/fixtures.js';
+import {
+  clients,
+  makeTables,
+  metagraph,
+  StubChain,
+  WEIGHTS_OPTIONS,
+} from '../test/integration/pipeline/fixtures.js';
 import { makeKeys, statEntry, validatorConfig } from '../test/integration/wandb/fixtures.js';
 
 /**
@@ -26,16 +32,7 @@ import { makeKeys, statEntry, validatorConfig } from '../test/integration/wandb/
  */
 const VALIDATORS = 16;
 const API_KEY = 'bench-key';
-const OPTIONS: WeightsOptions = {
-  netuid: 27,
-  mode: 'scores',
-  lockSeconds: 60,
-  blacklistHotkeys: [],
-  blacklistColdkeys: [],
-  dedupeIps: false,
-  minMinerVersion: 185,
-  versionFilterThresholdPercent: 60,
-};
+const OPTIONS = WEIGHTS_OPTIONS;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 

@@ -9,7 +9,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { QueryableOptions } from '../../../lib/pipeline/queryable.js';
 import type { SyncOptions } from '../../../lib/pipeline/sync.js';
+import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
 import type {
   ChainPort,
   Metagraph,
@@ -214,15 +216,28 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
   );
 }
 
-/** Sync options of the pipeline tests: no blacklist, no jitter, the reference's 360-block rounds. */
-export const SYNC_OPTIONS: SyncOptions = {
-  netuid: 27,
+/** Queryable filter of the pipeline tests: no blacklist, no IP dedupe, minimum version 185. */
+export const QUERYABLE_OPTIONS: QueryableOptions = {
   blacklistHotkeys: [],
   blacklistColdkeys: [],
   dedupeIps: false,
   minMinerVersion: 185,
   versionFilterThresholdPercent: 60,
+};
+
+/** Sync options of the pipeline tests: no jitter, the reference's 360-block rounds. */
+export const SYNC_OPTIONS: SyncOptions = {
+  netuid: 27,
+  ...QUERYABLE_OPTIONS,
   pogIntervalBlocks: 360,
   maxJitterSeconds: 0,
   roundTimeoutSeconds: 3600,
+};
+
+/** Weight options of the pipeline tests: scores mode, a one-minute lock. */
+export const WEIGHTS_OPTIONS: WeightsOptions = {
+  netuid: 27,
+  mode: 'scores',
+  lockSeconds: 60,
+  ...QUERYABLE_OPTIONS,
 };

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildWeightsHandler } from '../../../functions/weights/handler.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 import { createOwnRunPublisher } from '../../../lib/pipeline/publish-run.js';
-import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
 import type { Metagraph } from '../../../lib/ports.js';
 import {
   AuditStore,
@@ -17,20 +16,19 @@ import {
 import { createWandbState, parseWandbConfig } from '../../../lib/wandb/index.js';
 import { startWandbServer, type WandbServer } from '../../helpers/wandb-server.js';
 import { makeKeys, recorders, statEntry, validatorConfig } from '../wandb/fixtures.js';
-import { clients, lambdaContext, makeTables, metagraph, StubChain, uniquePrefix } from './fixtures.js';
+import {
+  clients,
+  lambdaContext,
+  makeTables,
+  metagraph,
+  StubChain,
+  uniquePrefix,
+  WEIGHTS_OPTIONS,
+} from './fixtures.js';
 import { quietObservability } from './helpers.js';
 
 const API_KEY = 'weights-wandb-test-key';
-const OPTIONS: WeightsOptions = {
-  netuid: 27,
-  mode: 'scores',
-  lockSeconds: 60,
-  blacklistHotkeys: [],
-  blacklistColdkeys: [],
-  dedupeIps: false,
-  minMinerVersion: 185,
-  versionFilterThresholdPercent: 60,
-};
+const OPTIONS = WEIGHTS_OPTIONS;
 const H100 = 'NVIDIA H100 80GB HBM3';
 const A100 = 'NVIDIA A100 80GB PCIe';
 

@@ -11,20 +11,18 @@ import {
   StatsStore,
   type TableNames,
 } from '../../../lib/store/index.js';
-import { clients, lambdaContext, makeTables, metagraph, StubChain, uniquePrefix } from './fixtures.js';
+import {
+  clients,
+  lambdaContext,
+  makeTables,
+  metagraph,
+  StubChain,
+  uniquePrefix,
+  WEIGHTS_OPTIONS,
+} from './fixtures.js';
 import { quietObservability } from './helpers.js';
 
-const OPTIONS: WeightsOptions = {
-  netuid: 27,
-  mode: 'scores',
-  validatorHotkey: '5Hotkey0000',
-  lockSeconds: 60,
-  blacklistHotkeys: [],
-  blacklistColdkeys: [],
-  dedupeIps: false,
-  minMinerVersion: 185,
-  versionFilterThresholdPercent: 60,
-};
+const OPTIONS: WeightsOptions = { ...WEIGHTS_OPTIONS, validatorHotkey: '5Hotkey0000' };
 
 describe('Weight handler end to end on moto, with the scoring core', () => {
   const endpoint = inject('motoEndpoint');
