@@ -10,7 +10,7 @@ import {
   seedSubnet,
   setDevnetStorage,
   startDevnet,
-} from '../lib/chain/devnet.js';
+} from '../harness/chain/devnet.js';
 import { createChainPort } from '../lib/chain/index.js';
 
 const NETUID = 1;

@@ -1,5 +1,5 @@
-import { dailyCost, sumLines } from '../lib/local/cost-model.js';
-import { type LocalCycleReport, runLocalCycle } from '../lib/local/cycle.js';
+import { dailyCost, sumLines } from '../harness/local/cost-model.js';
+import { type LocalCycleReport, runLocalCycle } from '../harness/local/cycle.js';
 
 /** Stages that are the pipeline's own work: server boots and PoG sessions excluded. */
 const ORCHESTRATION = ['sync', 'worker', 'dispatch jobs', 'weights', 'read back'];

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { startMoto } from '../harness/local/moto.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../lib/config/gpu-performance.js';
-import { startMoto } from '../lib/local/moto.js';
 import { createOwnRunPublisher } from '../lib/pipeline/publish-run.js';
 import { runWeights, type WeightsDeps } from '../lib/pipeline/weights.js';
 import type { Metagraph } from '../lib/ports.js';

@@ -1,4 +1,4 @@
-import { runLocalCommand } from '../lib/cli/local.js';
+import { runLocalCommand } from '../harness/cli/local.js';
 
 // A reader that goes away (`| head`) must not crash the run before it stops what it started.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});

@@ -1,1 +1,1 @@
-export { emulatorEnv, type MotoServer, startMoto } from '../../lib/local/moto.js';
+export { emulatorEnv, type MotoServer, startMoto } from '../../harness/local/moto.js';

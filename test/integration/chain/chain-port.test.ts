@@ -13,7 +13,7 @@ import {
   setDevnetStorage,
   startDevnet,
   toAddress,
-} from '../../../lib/chain/devnet.js';
+} from '../../../harness/chain/devnet.js';
 import {
   ChainConnectionError,
   ChainTimeoutError,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runLocalCommand } from '../../../lib/cli/local.js';
+import { runLocalCommand } from '../../../harness/cli/local.js';
+import type { LocalCycleReport } from '../../../harness/local/cycle.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
-import type { LocalCycleReport } from '../../../lib/local/cycle.js';
 
 const VALID = new Set(['honest', 'slow-but-valid', 'noisy-but-valid']);
 const perGpu = (name: string): number =>

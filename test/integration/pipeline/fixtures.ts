@@ -39,7 +39,7 @@ export function uniquePrefix(name: string): string {
   return `${name}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
-export { makeBatch, makeQueues, makeTables } from '../../../lib/local/resources.js';
+export { makeBatch, makeQueues, makeTables } from '../../../harness/local/resources.js';
 
 export function neuron(uid: number, overrides: Partial<NeuronInfo> = {}): NeuronInfo {
   return {

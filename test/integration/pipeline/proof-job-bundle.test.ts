@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { makeHotkeySecret } from '../../../harness/local/resources.js';
 import { bundleHandler } from '../../../infra/bundling.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
-import { makeHotkeySecret } from '../../../lib/local/resources.js';
 import { PogResultStore } from '../../../lib/store/index.js';
 import { clients, makeTables, uniquePrefix } from './fixtures.js';
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
-import { createPogRunner } from '../../../lib/pog/index.js';
 import {
   SIM_BEHAVIOURS,
   type SimBehaviour,
   type SimulatedMiners,
   simProfile,
   startSimulatedMiners,
-} from '../../../lib/pog/sim/index.js';
+} from '../../../harness/sim/index.js';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
+import { createPogRunner } from '../../../lib/pog/index.js';
 import type { PogOutcome } from '../../../lib/ports.js';
 
 // Small matrices, short deadlines: honest work takes well under a second per command here.

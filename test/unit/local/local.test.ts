@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { runLocalCommand } from '../../../lib/cli/local.js';
+import { runLocalCommand } from '../../../harness/cli/local.js';
+import { dailyCost, sumLines } from '../../../harness/local/cost-model.js';
+import { Lifecycle } from '../../../harness/local/lifecycle.js';
+import { CYCLE_BEHAVIOURS, planMiners } from '../../../harness/local/miner-plan.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
-import { dailyCost, sumLines } from '../../../lib/local/cost-model.js';
-import { Lifecycle } from '../../../lib/local/lifecycle.js';
-import { CYCLE_BEHAVIOURS, planMiners } from '../../../lib/local/miner-plan.js';
 
 describe('Function: planMiners()', () => {
   it('hands out every behaviour once, then honest miners, on GPUs that score', () => {

@@ -15,6 +15,24 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildSyncHandler } from '../../functions/sync/handler.js';
 import { buildWeightsHandler, type WeightsSummary } from '../../functions/weights/handler.js';
 import { buildWorkerHandler } from '../../functions/worker/handler.js';
+import { createChainPort } from '../../lib/chain/index.js';
+import { readHotkeySecret } from '../../lib/clients/secrets.js';
+import { DEFAULT_PERFORMANCE_CONFIG, type PerformanceConfig } from '../../lib/config/gpu-performance.js';
+import { asError } from '../../lib/errors.js';
+import { PROOF_JOB_ATTEMPTS, ProofJobExit, runProofJob } from '../../lib/pipeline/proof-job.js';
+import type { QueryableOptions } from '../../lib/pipeline/queryable.js';
+import { createPogRunner } from '../../lib/pog/index.js';
+import type { ChainPort, PogChallenge, PogRunner } from '../../lib/ports.js';
+import { formatSummaryTable } from '../../lib/scoring/index.js';
+import type { UidStat } from '../../lib/scoring/sync.js';
+import {
+  AuditStore,
+  createPogResultSink,
+  LockStore,
+  MinerStore,
+  PogResultStore,
+  StatsStore,
+} from '../../lib/store/index.js';
 import {
   connectDevnet,
   DEFAULT_DEVNET_SPEC,
@@ -23,25 +41,7 @@ import {
   startDevnet,
   toAddress,
 } from '../chain/devnet.js';
-import { createChainPort } from '../chain/index.js';
-import { readHotkeySecret } from '../clients/secrets.js';
-import { DEFAULT_PERFORMANCE_CONFIG, type PerformanceConfig } from '../config/gpu-performance.js';
-import { asError } from '../errors.js';
-import { PROOF_JOB_ATTEMPTS, ProofJobExit, runProofJob } from '../pipeline/proof-job.js';
-import type { QueryableOptions } from '../pipeline/queryable.js';
-import { createPogRunner } from '../pog/index.js';
-import { simProfile, startSimulatedMiners } from '../pog/sim/index.js';
-import type { ChainPort, PogChallenge, PogRunner } from '../ports.js';
-import { formatSummaryTable } from '../scoring/index.js';
-import type { UidStat } from '../scoring/sync.js';
-import {
-  AuditStore,
-  createPogResultSink,
-  LockStore,
-  MinerStore,
-  PogResultStore,
-  StatsStore,
-} from '../store/index.js';
+import { simProfile, startSimulatedMiners } from '../sim/index.js';
 import { Lifecycle } from './lifecycle.js';
 import { type CycleBehaviour, planMiners } from './miner-plan.js';
 import { emulatorEnv, startMoto } from './moto.js';

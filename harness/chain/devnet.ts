@@ -12,8 +12,8 @@ import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { SUBTENSOR_SIGNED_EXTENSIONS } from './connection.js';
-import { ChainError } from './errors.js';
+import { SUBTENSOR_SIGNED_EXTENSIONS } from '../../lib/chain/connection.js';
+import { ChainError } from '../../lib/chain/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const projectRoot = resolve(here, '..', '..');

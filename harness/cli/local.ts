@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
+import type { CliIo } from '../../lib/cli/score.js';
 import { type LocalCycleReport, MAX_LOCAL_MINERS, runLocalCycle } from '../local/cycle.js';
-import type { CliIo } from './score.js';
 
 const USAGE = `usage: npm run local -- [--miners N] [--json] [--chaos]
   --miners N  simulated miners, 1..${MAX_LOCAL_MINERS} (default 16)

@@ -1,4 +1,4 @@
-import { SIM_BEHAVIOURS, type SimBehaviour } from '../pog/sim/index.js';
+import { SIM_BEHAVIOURS, type SimBehaviour } from '../sim/index.js';
 
 /** Behaviours in the order a local cycle hands them out: the simulated miners' own list. */
 export const CYCLE_BEHAVIOURS = SIM_BEHAVIOURS;

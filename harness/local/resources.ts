@@ -7,9 +7,9 @@ import {
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { PROOF_JOB_ATTEMPTS } from '../pipeline/proof-job.js';
-import { CHALLENGE_QUEUE } from '../queue/challenge.js';
-import { createTables, type TableNames, tableNamesWithPrefix } from '../store/tables.js';
+import { PROOF_JOB_ATTEMPTS } from '../../lib/pipeline/proof-job.js';
+import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
+import { createTables, type TableNames, tableNamesWithPrefix } from '../../lib/store/tables.js';
 
 /**
  * Emulator-side resources of one local cycle, made from the same definitions the CDK stack uses

@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, mnemonicGenerate, signatureVerify } from '@polkadot/util-crypto';
 import ssh2 from 'ssh2';
-import { DEFAULT_PERFORMANCE_CONFIG } from '../../config/gpu-performance.js';
-import type { AxonInfo } from '../../ports.js';
-import type { PogEngineConfigInput } from '../config.js';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../../lib/config/gpu-performance.js';
+import type { PogEngineConfigInput } from '../../lib/pog/config.js';
+import type { AxonInfo } from '../../lib/ports.js';
 
 /** Behaviours of a simulated miner; the first three must pass, `spoofed-name` gets the GPU its figures identify. */
 export const SIM_BEHAVIOURS = [
