@@ -93,6 +93,7 @@ export async function run(): Promise<Record<string, string | number>> {
       const wandb = createWandbState({
         config: parseWandbConfig({
           baseUrl: server.url,
+          allowInsecureHttp: true,
           trustedPenaltyValidators: [others[0]?.address ?? ''],
         }),
         apiKey: API_KEY,

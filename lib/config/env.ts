@@ -57,6 +57,7 @@ const WandbEnv = {
   WANDB_ENABLED: bool,
   WANDB_API_KEY_SECRET_ARN: name.optional(),
   WANDB_BASE_URL: z.string().optional(),
+  WANDB_ALLOW_INSECURE_HTTP: bool,
   WANDB_ENTITY: z.string().optional(),
   WANDB_PROJECT: z.string().optional(),
   /** Comma-separated ss58 hotkeys whose penalty lists are trusted; empty → the reference's one. */
@@ -155,6 +156,7 @@ export type WandbEnv = Pick<SyncEnv, Extract<keyof SyncEnv, `WANDB_${string}`>>;
 const ENV_OF: Readonly<Record<string, string>> = {
   enabled: 'WANDB_ENABLED',
   baseUrl: 'WANDB_BASE_URL',
+  allowInsecureHttp: 'WANDB_ALLOW_INSECURE_HTTP',
   entity: 'WANDB_ENTITY',
   project: 'WANDB_PROJECT',
   trustedPenaltyValidators: 'WANDB_TRUSTED_PENALTY_VALIDATORS',
@@ -173,6 +175,7 @@ export function wandbConfigFromEnv(env: WandbEnv): WandbConfig {
   const raw: Record<string, unknown> = {
     enabled: env.WANDB_ENABLED,
     baseUrl: env.WANDB_BASE_URL,
+    allowInsecureHttp: env.WANDB_ALLOW_INSECURE_HTTP,
     entity: env.WANDB_ENTITY,
     project: env.WANDB_PROJECT,
     trustedPenaltyValidators:

@@ -1,6 +1,7 @@
 import { TimeoutError } from '../errors.js';
 import { readBoundedText } from '../http.js';
 import { WandbHttpError, WandbResponseError } from './errors.js';
+import { redactSecrets } from './redact.js';
 import {
   GraphqlEnvelopeSchema,
   RUNS_QUERY,
@@ -18,6 +19,13 @@ export interface WandbClientOptions {
   readonly apiKey?: string;
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
+  /**
+   * Further tries of a request that failed with 429, 408, 5xx, a network error or its own timeout
+   * (W&B's Python client retries such failures too). @default 0
+   */
+  readonly retries?: number;
+  /** First backoff, doubled per retry with ±50 % jitter; a `Retry-After` up to 30 s wins. @default 1000 */
+  readonly retryBaseMs?: number;
   /** Injected for tests; defaults to the global `fetch`. */
   readonly fetch?: typeof fetch;
 }
@@ -51,9 +59,48 @@ export interface UpsertRunRequest {
   readonly config: string;
 }
 
+const RETRY_AFTER_CAP_MS = 30_000;
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** Worth another try: rate limiting, a server fault, a lost connection or our own per-request timeout. */
+function isTransient(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return false;
+  if (error instanceof WandbHttpError)
+    return error.status === 429 || error.status === 408 || error.status >= 500;
+  if (error instanceof TimeoutError) return true;
+  // fetch's own network failures ("fetch failed", connection reset) are TypeErrors
+  return error instanceof TypeError;
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined, last: unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const abandon = () => {
+      clearTimeout(timer);
+      reject(
+        new TimeoutError('W&B request abandoned: the deadline passed while waiting to retry', {
+          cause: last,
+        }),
+      );
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abandon);
+      resolve();
+    }, ms);
+    if (signal?.aborted) abandon();
+    else signal?.addEventListener('abort', abandon, { once: true });
+  });
+}
+
 /**
- * A small W&B GraphQL client over `fetch`: one deadline per request (body included), a bounded
- * response size, and typed errors. It never logs; callers decide what a failure means.
+ * A small W&B GraphQL client over `fetch`: one deadline per request (body included), bounded retries
+ * of transient failures, a bounded response size, and typed errors whose text never holds the key. It never logs; callers decide what a failure means.
  */
 export class WandbClient {
   private readonly endpoint: string;
@@ -70,12 +117,39 @@ export class WandbClient {
   }
 
   /**
-   * Sends one GraphQL operation and returns its `data`.
+   * Sends one GraphQL operation and returns its `data`, retrying transient failures (see
+   * {@link WandbClientOptions.retries}) until `signal` (the caller's deadline) aborts.
+   * @throws the last failure, as {@link WandbClient.requestOnce}.
+   */
+  async request(
+    query: string,
+    variables: Readonly<Record<string, unknown>>,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    const retries = this.options.retries ?? 0;
+    const base = this.options.retryBaseMs ?? 1_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.requestOnce(query, variables, signal);
+      } catch (error) {
+        if (attempt >= retries || !isTransient(error, signal)) throw error;
+        const backoff = base * 2 ** attempt * (0.5 + Math.random());
+        const wait =
+          error instanceof WandbHttpError && error.retryAfterMs !== undefined
+            ? Math.min(error.retryAfterMs, RETRY_AFTER_CAP_MS)
+            : backoff;
+        await sleepUnlessAborted(wait, signal, error);
+      }
+    }
+  }
+
+  /**
+   * Sends one GraphQL operation once and returns its `data`.
    * @throws {TimeoutError} past `timeoutMs`, or when `signal` aborts (the caller's overall deadline).
    * @throws {WandbHttpError} on a non-2xx status; {@link WandbResponseError} on an oversized,
    *   non-JSON or `errors`-carrying body.
    */
-  async request(
+  private async requestOnce(
     query: string,
     variables: Readonly<Record<string, unknown>>,
     signal?: AbortSignal,
@@ -106,7 +180,11 @@ export class WandbClient {
       );
       if (!response.ok) {
         // The status says enough; the body may echo request details, so it is not repeated.
-        throw new WandbHttpError(response.status, `W&B answered HTTP ${response.status}`);
+        throw new WandbHttpError(
+          response.status,
+          `W&B answered HTTP ${response.status}`,
+          retryAfterMs(response.headers.get('retry-after')),
+        );
       }
     } catch (error) {
       if (timeout.aborted) {
@@ -129,7 +207,8 @@ export class WandbClient {
     if (!envelope.success)
       throw new WandbResponseError('W&B answered with a body that is not a GraphQL result');
     if (envelope.data.errors && envelope.data.errors.length > 0) {
-      const first = envelope.data.errors[0]?.message ?? 'unknown error';
+      // redacted before it is cut: a server may quote our Authorization header in its message
+      const first = redactSecrets(envelope.data.errors[0]?.message ?? 'unknown error', [this.options.apiKey]);
       throw new WandbResponseError(`W&B GraphQL error: ${first.slice(0, 200)}`);
     }
     if (envelope.data.data === undefined || envelope.data.data === null) {

@@ -15,8 +15,10 @@ export const WandbConfigSchema = z
   .object({
     /** Off: `read` returns an empty state marked `disabled` and `publish` does nothing. */
     enabled: z.boolean().default(true),
-    /** W&B API origin; GraphQL is served at `<baseUrl>/graphql`. */
+    /** W&B API origin; GraphQL is served at `<baseUrl>/graphql`. https only, unless `allowInsecureHttp`. */
     baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.wandb.ai'),
+    /** Local-testing switch: accept an `http://` baseUrl (a local stand-in). The API key travels in clear. */
+    allowInsecureHttp: z.boolean().default(false),
     entity: z.string().min(1).default('neuralinternet'),
     project: z.string().min(1).default('opencompute'),
     /** Validators whose signed `penalized_hotkeys_checklist` is trusted (§6.4 hard-codes one). */
@@ -34,8 +36,16 @@ export const WandbConfigSchema = z
     maxResponseBytes: positiveInt.max(256 * 1024 * 1024).default(16 * 1024 * 1024),
     /** `version` written to our run: the reference's `__version_as_int__` (1.9.0 → 190). */
     version: z.number().int().nonnegative().default(190),
+    /** Retries of a request that failed with 429, 5xx or a timeout, within the read's deadline. */
+    retries: z.number().int().nonnegative().max(10).default(4),
+    /** First backoff; doubled per retry, with jitter, and never past the read's deadline. */
+    retryBaseMs: positiveInt.max(60_000).default(1_000),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.allowInsecureHttp || c.baseUrl.startsWith('https://'), {
+    path: ['baseUrl'],
+    message: 'must be https:// (allowInsecureHttp is for a local stand-in only)',
+  });
 export type WandbConfig = z.infer<typeof WandbConfigSchema>;
 export type WandbConfigInput = z.input<typeof WandbConfigSchema>;
 

@@ -1,4 +1,3 @@
-import { asError } from '../errors.js';
 import type { ExternalState, ExternalStateMeta, Metagraph } from '../ports.js';
 import {
   noMetrics,
@@ -8,6 +7,7 @@ import {
   type WandbMetrics,
 } from './observability.js';
 import type { PublishRunInput, PublishRunResult } from './publish.js';
+import { errorText } from './redact.js';
 import type { WandbStateService } from './state.js';
 
 /**
@@ -33,7 +33,7 @@ export function deferredWandbState(
     }
     return service;
   };
-  const reason = (error: unknown) => `${asError(error).name}: ${asError(error).message}`;
+  const reason = (error: unknown) => errorText(error);
   return {
     async read(metagraph: Metagraph): Promise<ExternalState & { readonly meta: ExternalStateMeta }> {
       try {

@@ -8,6 +8,8 @@ export class WandbHttpError extends WandbError {
   constructor(
     readonly status: number,
     message: string,
+    /** The server's `Retry-After`, in ms, when it sent one. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

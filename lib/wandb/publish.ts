@@ -1,11 +1,11 @@
 import { randomInt } from 'node:crypto';
 import * as z from 'zod';
-import { asError } from '../errors.js';
 import { formatIssues } from '../validation.js';
 import type { WandbClient } from './client.js';
 import type { WandbConfig } from './config.js';
 import { canonicalUid, LIMITS } from './consensus.js';
 import { WANDB_METRICS, type WandbLogger, type WandbMetrics } from './observability.js';
+import { errorText, redactSecrets } from './redact.js';
 import { type RunSigner, signRunId } from './signature.js';
 import { decodeRunConfig, encodeRunConfig } from './wire.js';
 
@@ -51,6 +51,8 @@ export interface PublishDeps {
   readonly config: WandbConfig;
   readonly logger: WandbLogger;
   readonly metrics: WandbMetrics;
+  /** Redacted from every error text (the W&B API key). */
+  readonly secrets?: readonly (string | undefined)[];
 }
 
 const PublishedStatSchema = z
@@ -140,14 +142,22 @@ export function buildValidatorRunConfig(
 }
 
 /** Newest run named `validator-<hotkey>` for `netuid` that is not someone else's (its config hotkey is ours or unset). */
-async function findRunId(deps: PublishDeps, netuid: number, hotkey: string): Promise<string | null> {
-  const page = await deps.client.listRunsPage({
-    entity: deps.config.entity,
-    project: deps.config.project,
-    filters: { $and: [{ 'config.config.netuid': netuid }, { display_name: validatorRunName(hotkey) }] },
-    order: '-created_at',
-    perPage: 10,
-  });
+async function findRunId(
+  deps: PublishDeps,
+  netuid: number,
+  hotkey: string,
+  signal: AbortSignal,
+): Promise<string | null> {
+  const page = await deps.client.listRunsPage(
+    {
+      entity: deps.config.entity,
+      project: deps.config.project,
+      filters: { $and: [{ 'config.config.netuid': netuid }, { display_name: validatorRunName(hotkey) }] },
+      order: '-created_at',
+      perPage: 10,
+    },
+    signal,
+  );
   for (const run of page.runs) {
     let owner: unknown;
     try {
@@ -170,7 +180,8 @@ export async function publishValidatorRun(
   input: PublishRunInput,
 ): Promise<PublishRunResult> {
   if (!deps.config.enabled) return { status: 'disabled' };
-  const fail = (error: string): PublishRunResult => {
+  const fail = (text: string): PublishRunResult => {
+    const error = redactSecrets(text, deps.secrets);
     deps.logger.warn('wandb publish failed', { error });
     deps.metrics.addMetric(WANDB_METRICS.publishFailed, 'Count', 1);
     return { status: 'failed', error };
@@ -189,18 +200,23 @@ export async function publishValidatorRun(
   if (input.signer.type !== undefined && input.signer.type !== 'sr25519') {
     return fail(`our hotkey must be sr25519, not ${input.signer.type}`);
   }
+  // retries stop here, as a read's stop at wandb.readDeadlineMs
+  const deadline = AbortSignal.timeout(deps.config.readDeadlineMs);
   try {
-    let runId = input.runId ?? (await findRunId(deps, input.netuid, input.signer.address));
+    let runId = input.runId ?? (await findRunId(deps, input.netuid, input.signer.address, deadline));
     const created = runId === null;
     runId ??= generateRunId();
     const upsert = (id: string) =>
-      deps.client.upsertRun({
-        entity: deps.config.entity,
-        project: deps.config.project,
-        runId: id,
-        displayName: validatorRunName(input.signer.address),
-        config: encodeRunConfig(buildValidatorRunConfig(id, input, deps.config.version)),
-      });
+      deps.client.upsertRun(
+        {
+          entity: deps.config.entity,
+          project: deps.config.project,
+          runId: id,
+          displayName: validatorRunName(input.signer.address),
+          config: encodeRunConfig(buildValidatorRunConfig(id, input, deps.config.version)),
+        },
+        deadline,
+      );
     let stored = await upsert(runId);
     if (stored.runId !== runId) {
       // The signature covers the run id, so a server-chosen id needs a second, re-signed write.
@@ -216,6 +232,6 @@ export async function publishValidatorRun(
     deps.metrics.addMetric(WANDB_METRICS.published, 'Count', 1);
     return { status: 'published', runId, created: created || stored.inserted };
   } catch (error) {
-    return fail(asError(error).message);
+    return fail(errorText(error, deps.secrets));
   }
 }

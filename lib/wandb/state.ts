@@ -1,4 +1,4 @@
-import { asError, ConfigError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { ExternalState, ExternalStateMeta, ExternalStatePort, Metagraph } from '../ports.js';
 import { assembleExternalState } from './assemble.js';
 import { WandbClient } from './client.js';
@@ -12,6 +12,7 @@ import {
   type WandbMetrics,
 } from './observability.js';
 import { type PublishRunInput, type PublishRunResult, publishValidatorRun } from './publish.js';
+import { errorText } from './redact.js';
 import { verifyRunSignature } from './signature.js';
 import type { RunNode } from './wire.js';
 
@@ -58,9 +59,12 @@ export function createWandbState(options: WandbStateOptions): WandbStateService 
   if (config.enabled && (options.apiKey === undefined || options.apiKey.trim() === '')) {
     throw new ConfigError('wandb.enabled is true but no W&B API key was given');
   }
+  const secrets = [options.apiKey];
   const client = new WandbClient({
     baseUrl: config.baseUrl,
     timeoutMs: config.timeoutMs,
+    retries: config.retries,
+    retryBaseMs: config.retryBaseMs,
     maxResponseBytes: config.maxResponseBytes,
     ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey.trim() }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
@@ -112,7 +116,7 @@ export function createWandbState(options: WandbStateOptions): WandbStateService 
         }
         cursor = result.endCursor;
       } catch (error) {
-        return { runs, malformed, error: `${asError(error).name}: ${asError(error).message}` };
+        return { runs, malformed, error: errorText(error, secrets) };
       }
     }
     return { runs, malformed, error: `stopped after ${config.maxPages} pages (wandb.maxPages)` };
@@ -176,7 +180,7 @@ export function createWandbState(options: WandbStateOptions): WandbStateService 
         return await readState(metagraph);
       } catch (error) {
         // Only a bug gets here (every W&B failure is handled above); the cycle still goes on.
-        const message = `${asError(error).name}: ${asError(error).message}`;
+        const message = errorText(error, secrets);
         metrics.addMetric(WANDB_METRICS.readFailed, 'Count', 1);
         logger.warn('wandb state unavailable; scoring continues on local data', { error: message });
         return emptyState({
@@ -192,7 +196,7 @@ export function createWandbState(options: WandbStateOptions): WandbStateService 
       const key = `${input.netuid}|${input.signer.address}`;
       const runId = input.runId ?? knownRunIds.get(key);
       const result = await publishValidatorRun(
-        { client, config, logger, metrics },
+        { client, config, logger, metrics, secrets },
         runId === undefined ? input : { ...input, runId },
       );
       if (result.status === 'published' && result.runId !== undefined) knownRunIds.set(key, result.runId);

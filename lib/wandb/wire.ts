@@ -7,6 +7,7 @@
  * - `config` is a JSON *string* of `{ key: { value, desc } }`; `_wandb` / `wandb_version` are internal.
  * - Runs are written with the `upsertBucket(input: {...})` mutation, config in the same string format.
  */
+import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 
 /** Our own text of the Runs query; field names and arguments are W&B's public schema. */
@@ -72,10 +73,52 @@ export const UpsertResultSchema = z.object({
   }),
 });
 
+const NON_FINITE: ReadonlyArray<readonly [string, number]> = [
+  ['-Infinity', Number.NEGATIVE_INFINITY],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['NaN', Number.NaN],
+];
+
+/**
+ * `JSON.parse` that also takes the bare `NaN`, `Infinity` and `-Infinity` Python's `json` writes
+ * (a validator's run config may hold them), as those numbers; anything else JSON.parse refuses is
+ * still refused. Tokens inside strings are left alone.
+ * @throws {SyntaxError} when the text is not JSON in that sense.
+ */
+export function parsePythonJson(text: string): unknown {
+  // a per-call random marker: a hostile string cannot collide with it
+  const marker = `pyjson-${randomUUID()}-`;
+  let out = '';
+  let plainFrom = 0;
+  let replaced = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      // skip the string, escapes included
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      continue;
+    }
+    if (c !== 'N' && c !== 'I' && c !== '-') continue;
+    const token = NON_FINITE.find(([word]) => text.startsWith(word, i));
+    if (token === undefined) continue;
+    out += `${text.slice(plainFrom, i)}"${marker}${token[0]}"`;
+    i += token[0].length - 1;
+    plainFrom = i + 1;
+    replaced = true;
+  }
+  if (!replaced) return JSON.parse(text);
+  out += text.slice(plainFrom);
+  return JSON.parse(out, (_key, value: unknown) => {
+    if (typeof value !== 'string' || !value.startsWith(marker)) return value;
+    return NON_FINITE.find(([word]) => value === marker + word)?.[1] ?? value;
+  });
+}
+
 const INTERNAL_KEYS = new Set(['_wandb', 'wandb_version']);
 
 /**
- * Decodes a run's `config` (a JSON string of `{key: {value, desc}}`) into plain `{key: value}`,
+ * Decodes a run's `config` (a JSON string of `{key: {value, desc}}`, read as Python's `json` reads
+ * it: `NaN` and `±Infinity` allowed) into plain `{key: value}`,
  * dropping W&B's internal keys, as the Python client's `Run.config` does. A value that is not
  * wrapped in `{value}` is taken as is.
  * @throws {SyntaxError|TypeError} when the string is not a JSON object (callers reject the run).
@@ -84,7 +127,7 @@ export function decodeRunConfig(
   raw: string | Record<string, unknown> | null | undefined,
 ): Record<string, unknown> {
   if (raw === null || raw === undefined) return {};
-  const parsed: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  const parsed: unknown = typeof raw === 'string' ? parsePythonJson(raw) : raw;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new TypeError('run config is not a JSON object');
   }

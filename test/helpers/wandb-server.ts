@@ -15,7 +15,8 @@
  * - `upsertBucket(input: {name, modelName, entityName, displayName, config})` creates or updates a
  *   run by name and answers `{ bucket { id name displayName }, inserted }` (`Run.create`).
  * - errors: the GraphQL-over-HTTP envelope `{ errors: [{ message }], data: null }`.
- * Faults (delay, HTTP status, garbage, GraphQL errors, oversized or never-ending bodies) are injected
+ * Faults (delay, HTTP status with Retry-After, garbage, GraphQL errors, an error echoing the
+ * Authorization header, oversized or never-ending bodies) are injected
  * per request through {@link WandbServer.fault}.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -35,7 +36,9 @@ export interface StoredRun {
 
 export type Fault =
   | { readonly kind: 'delay'; readonly ms: number }
-  | { readonly kind: 'status'; readonly status: number }
+  | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: string }
+  /** A GraphQL error quoting the request's Authorization header and the key it decodes to (a canary). */
+  | { readonly kind: 'echo-auth' }
   | { readonly kind: 'garbage' }
   | { readonly kind: 'graphql-error'; readonly message: string }
   | { readonly kind: 'oversized'; readonly bytes: number }
@@ -234,8 +237,18 @@ export async function startWandbServer(
         return;
       }
       case 'status':
+        if (fault.retryAfter !== undefined) res.setHeader('retry-after', fault.retryAfter);
         json(res, fault.status, { errors: [{ message: `status ${fault.status}` }] });
         return;
+      case 'echo-auth': {
+        const header = String(res.req.headers.authorization ?? '');
+        const decoded = Buffer.from(header.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
+        json(res, 200, {
+          errors: [{ message: `permission denied for authorization=${header} (user ${decoded})` }],
+          data: null,
+        });
+        return;
+      }
       case 'garbage':
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('<html>502 Bad Gateway</html>');

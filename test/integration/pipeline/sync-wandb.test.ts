@@ -71,7 +71,7 @@ describe('Sync with the W&B allocation union (secret on moto, local W&B server)'
     const external = deferredWandbState(
       async () =>
         createWandbState({
-          config: parseWandbConfig({ baseUrl: server.url }),
+          config: parseWandbConfig({ baseUrl: server.url, allowInsecureHttp: true }),
           apiKey: await readWandbApiKey(secrets, secretName),
           logger: rec.logger,
           metrics: rec.metricsSink,

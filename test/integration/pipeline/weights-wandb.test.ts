@@ -73,6 +73,7 @@ describe('Weight handler with W&B state, on moto and the local W&B server', () =
       config: parseWandbConfig({
         enabled: true,
         baseUrl: server.url,
+        allowInsecureHttp: true,
         trustedPenaltyValidators: [trusted.address],
         timeoutMs: 2_000,
         readDeadlineMs: 5_000,
@@ -148,7 +149,7 @@ describe('Weight handler with W&B state, on moto and the local W&B server', () =
     const runId = await new WandbRunStore(c.doc, t.locks).get(27, ours.address);
     // a reader on a fresh service sees our run, signature verified
     const readBack = await createWandbState({
-      config: parseWandbConfig({ baseUrl: server.url, trustedPenaltyValidators: [trusted.address] }),
+      config: parseWandbConfig({ baseUrl: server.url, allowInsecureHttp: true, trustedPenaltyValidators: [trusted.address] }),
       apiKey: API_KEY,
     }).read(chainAt(6_000));
     // Assess

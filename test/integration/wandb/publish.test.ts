@@ -32,7 +32,7 @@ afterEach(async () => {
 function service(overrides: WandbConfigInput = {}) {
   const rec = recorders();
   const wandb = createWandbState({
-    config: parseWandbConfig({ baseUrl: server.url, ...overrides }),
+    config: parseWandbConfig({ baseUrl: server.url, allowInsecureHttp: true, retries: 0, ...overrides }),
     apiKey: API_KEY,
     logger: rec.logger,
     metrics: rec.metricsSink,

@@ -38,6 +38,7 @@ describe('Function: wandbConfigFromEnv()', () => {
       WANDB_ENABLED: 'true',
       WANDB_API_KEY_SECRET_ARN: KEY_ARN,
       WANDB_BASE_URL: 'http://127.0.0.1:8080',
+      WANDB_ALLOW_INSECURE_HTTP: 'true',
       WANDB_ENTITY: 'team',
       WANDB_PROJECT: 'proj',
       WANDB_TRUSTED_PENALTY_VALIDATORS: ' 5Aaa , 5Bbb ,',
@@ -106,5 +107,21 @@ describe('Function: wandbConfigFromEnv()', () => {
     expect(String((error as Error).message)).toMatch(/WANDB_BASE_URL/);
     expect(String((error as Error).message)).toMatch(/WANDB_TIMEOUT_MS/);
     expect(String((error as Error).message)).not.toMatch(/wandb\.baseUrl/);
+  });
+});
+
+describe('WANDB_BASE_URL: https only', () => {
+  it('refuses http:// naming WANDB_BASE_URL unless WANDB_ALLOW_INSECURE_HTTP=true', () => {
+    // Prepare
+    const env = { ...WEIGHTS, WANDB_BASE_URL: 'http://wandb.example.org' };
+    // Act
+    const refused = () => wandbConfigFromEnv(loadEnv(WeightsEnvSchema, env));
+    const allowed = wandbConfigFromEnv(
+      loadEnv(WeightsEnvSchema, { ...env, WANDB_ALLOW_INSECURE_HTTP: 'true' }),
+    );
+    // Assess
+    expect(refused).toThrow(ConfigError);
+    expect(refused).toThrow(/WANDB_BASE_URL: must be https/);
+    expect(allowed).toMatchObject({ baseUrl: 'http://wandb.example.org', allowInsecureHttp: true });
   });
 });

@@ -33,6 +33,21 @@ describe('Function: parseWandbConfig()', () => {
   });
 });
 
+describe('W&B base URL: https only', () => {
+  it('refuses an http:// baseUrl unless the local-testing switch is on', () => {
+    // Act
+    const refused = () => parseWandbConfig({ baseUrl: 'http://api.wandb.ai' });
+    const local = parseWandbConfig({ baseUrl: 'http://127.0.0.1:8080', allowInsecureHttp: true });
+    // Assess
+    expect(refused).toThrow(ConfigError);
+    expect(refused).toThrow(/wandb\.baseUrl: must be https/);
+    expect(local.baseUrl).toBe('http://127.0.0.1:8080');
+    expect(parseWandbConfig({ baseUrl: 'https://wandb.example.org' }).baseUrl).toBe(
+      'https://wandb.example.org',
+    );
+  });
+});
+
 describe('Function: createWandbState()', () => {
   it('fails loudly at construction when enabled without an API key', () => {
     // Act / Assess
