@@ -28,6 +28,7 @@ const config = parseDeployConfig({
   wandbEntity: context('wandbEntity'),
   wandbProject: context('wandbProject'),
   wandbBaseUrl: context('wandbBaseUrl'),
+  wandbAllowInsecureHttp: context('wandbAllowInsecureHttp'),
   wandbTrustedPenaltyValidators: context('wandbTrustedPenaltyValidators'),
 });
 

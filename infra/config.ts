@@ -2,42 +2,65 @@ import * as z from 'zod';
 import { ConfigError } from '../lib/errors.js';
 import { formatIssues } from '../lib/validation.js';
 
-// `-c key=false` arrives as the string 'false', which z.coerce.boolean() would read as true
-const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
-const csv = z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()))]);
+// `-c key=false` arrives as the string 'false', which z.coerce.boolean() would read as true; anything
+// but true/false (any case, surrounding blanks ignored) is refused rather than guessed
+const word = (v: string): boolean | string => {
+  const s = v.trim().toLowerCase();
+  return s === 'true' ? true : s === 'false' ? false : v;
+};
+const flag = z.preprocess(
+  (v) => (typeof v === 'string' ? word(v) : v),
+  z.boolean({ error: "must be 'true' or 'false'" }),
+);
+// `-c key=a,b` is a string, cdk.json may hold an array; blanks and empty items ('a,,b', 'a,') are dropped
+const csv = z
+  .union([z.array(z.string()), z.string().transform((s) => s.split(','))])
+  .transform((items) => items.map((x) => x.trim()).filter((x) => x !== ''));
 
 /**
  * Deployment settings, read from CDK context (`-c key=value` or cdk.json). Every key has a default
  * except the chain endpoints, which depend on the network the validator serves.
  */
-export const DeployConfigSchema = z.object({
-  netuid: z.coerce.number().int().nonnegative().default(27),
-  chainEndpoints: csv.pipe(z.array(z.string().regex(/^wss?:\/\//, 'must start with ws:// or wss://')).min(1)),
-  weightMode: z.enum(['scores', 'burn']).default('scores'),
-  validatorHotkey: z.string().min(1).optional(),
-  minMinerVersion: z.coerce.number().int().nonnegative().optional(),
-  dedupeIps: z.coerce.boolean().default(false),
-  blacklistHotkeys: csv.default([]),
-  blacklistColdkeys: csv.default([]),
-  /** GPU instance families of the Batch compute environment. */
-  gpuInstanceClasses: csv.default(['g4dn', 'g5', 'g6']),
-  maxvCpus: z.coerce.number().int().positive().default(64),
-  syncIntervalMinutes: z.coerce.number().int().positive().default(5),
-  weightsIntervalMinutes: z.coerce.number().int().positive().default(5),
-  /** The subnet's WeightsSetRateLimit in blocks (12 s each); the no-submission alarm waits 2×. */
-  weightsRateLimitBlocks: z.coerce.number().int().positive().default(100),
-  pogIntervalBlocks: z.coerce.number().int().positive().default(360),
-  proofJobTimeoutMinutes: z.coerce.number().int().positive().default(30),
-  /** Alarm when more than this share of proof jobs fails within an hour. */
-  proofJobFailureRatePercent: z.coerce.number().min(0).max(100).default(50),
-  /** Other validators' state on W&B (§6); off until the operator has set the API key secret. */
-  wandbEnabled: flag.default(false),
-  wandbEntity: z.string().min(1).optional(),
-  wandbProject: z.string().min(1).optional(),
-  wandbBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
-  /** ss58 hotkeys whose penalty lists are trusted; empty → the reference's one. */
-  wandbTrustedPenaltyValidators: csv.default([]),
-});
+export const DeployConfigSchema = z
+  .object({
+    netuid: z.coerce.number().int().nonnegative().default(27),
+    chainEndpoints: csv.pipe(
+      z.array(z.string().regex(/^wss?:\/\//, 'must start with ws:// or wss://')).min(1),
+    ),
+    weightMode: z.enum(['scores', 'burn']).default('scores'),
+    validatorHotkey: z.string().min(1).optional(),
+    minMinerVersion: z.coerce.number().int().nonnegative().optional(),
+    dedupeIps: flag.default(false),
+    blacklistHotkeys: csv.default([]),
+    blacklistColdkeys: csv.default([]),
+    /** GPU instance families of the Batch compute environment. */
+    gpuInstanceClasses: csv.default(['g4dn', 'g5', 'g6']),
+    maxvCpus: z.coerce.number().int().positive().default(64),
+    syncIntervalMinutes: z.coerce.number().int().positive().default(5),
+    weightsIntervalMinutes: z.coerce.number().int().positive().default(5),
+    /** The subnet's WeightsSetRateLimit in blocks (12 s each); the no-submission alarm waits 2×. */
+    weightsRateLimitBlocks: z.coerce.number().int().positive().default(100),
+    pogIntervalBlocks: z.coerce.number().int().positive().default(360),
+    proofJobTimeoutMinutes: z.coerce.number().int().positive().default(30),
+    /** Alarm when more than this share of proof jobs fails within an hour. */
+    proofJobFailureRatePercent: z.coerce.number().min(0).max(100).default(50),
+    /** Other validators' state on W&B (§6); off until the operator has set the API key secret. */
+    wandbEnabled: flag.default(false),
+    wandbEntity: z.string().min(1).optional(),
+    wandbProject: z.string().min(1).optional(),
+    /** W&B API origin: https only, unless `wandbAllowInsecureHttp` (local testing against a stand-in). */
+    wandbBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    wandbAllowInsecureHttp: flag.default(false),
+    /** ss58 hotkeys whose penalty lists are trusted; empty → the reference's one. */
+    wandbTrustedPenaltyValidators: csv.default([]),
+  })
+  .refine(
+    (c) => c.wandbAllowInsecureHttp || c.wandbBaseUrl === undefined || c.wandbBaseUrl.startsWith('https://'),
+    {
+      path: ['wandbBaseUrl'],
+      message: 'must be https:// (set wandbAllowInsecureHttp=true for a local stand-in)',
+    },
+  );
 export type DeployConfig = z.infer<typeof DeployConfigSchema>;
 
 /** Parses deployment settings, naming every bad key. */

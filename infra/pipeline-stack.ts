@@ -21,6 +21,7 @@ import { PROOF_JOB_ATTEMPTS } from '../lib/pipeline/proof-job.js';
 import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/tables.js';
 import type { DeployConfig } from './config.js';
+import { GpuTables } from './gpu-tables.js';
 import { ProjectFunction } from './project-function.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -126,6 +127,7 @@ export class PipelineStack extends Stack {
       ...(cfg.wandbEntity !== undefined ? { WANDB_ENTITY: cfg.wandbEntity } : {}),
       ...(cfg.wandbProject !== undefined ? { WANDB_PROJECT: cfg.wandbProject } : {}),
       ...(cfg.wandbBaseUrl !== undefined ? { WANDB_BASE_URL: cfg.wandbBaseUrl } : {}),
+      ...(cfg.wandbAllowInsecureHttp ? { WANDB_ALLOW_INSECURE_HTTP: 'true' } : {}),
       ...(cfg.wandbTrustedPenaltyValidators.length > 0
         ? { WANDB_TRUSTED_PENALTY_VALIDATORS: cfg.wandbTrustedPenaltyValidators.join(',') }
         : {}),
@@ -165,6 +167,9 @@ export class PipelineStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(cfg.syncIntervalMinutes)),
       targets: [new targets.LambdaFunction(syncFn, { retryAttempts: 0, deadLetterQueue: asyncDlq })],
     });
+
+    // GPU tables as live configuration (SSM); bound to their consumers below
+    const gpuTables = new GpuTables(this, 'GpuTables');
 
     // --- batch ----------------------------------------------------------------------------------
     const vpc = new ec2.Vpc(this, 'JobVpc', {
@@ -223,6 +228,7 @@ export class PipelineStack extends Stack {
           TABLE_LOCKS: this.tables.locks.tableName,
           HOTKEY_SECRET_ARN: hotkeySecret.secretArn,
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+          ...gpuTables.environment,
         },
       }),
     });
@@ -276,6 +282,8 @@ export class PipelineStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(cfg.weightsIntervalMinutes)),
       targets: [new targets.LambdaFunction(weightsFn, { retryAttempts: 0, deadLetterQueue: asyncDlq })],
     });
+
+    gpuTables.bind(weightsFn, 'weights').bind(workerFn, 'worker').bind(jobRole, 'proof-job');
 
     // --- alarms and dashboard -----------------------------------------------------------------
     const metric = (name: string, component: string, period: Duration) =>

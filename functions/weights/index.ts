@@ -8,7 +8,7 @@ import {
   WeightsEnvSchema,
   wandbConfigFromEnv,
 } from '../../lib/config/env.js';
-import { loadPerformanceConfig } from '../../lib/config/gpu-performance.js';
+import { performanceSourceFromEnv } from '../../lib/config/live-performance.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
 import { createOwnRunPublisher } from '../../lib/pipeline/publish-run.js';
 import type { WeightsDeps } from '../../lib/pipeline/weights.js';
@@ -26,11 +26,11 @@ import { buildWeightsHandler } from './handler.js';
 const env = loadEnv(WeightsEnvSchema);
 const wandbConfig = wandbConfigFromEnv(env);
 const doc = createDynamoDocumentClient();
-const performance = loadPerformanceConfig(env.POG_PERFORMANCE_CONFIG);
 const logger = createLogger('weights');
 const metrics = createMetrics('weights');
+const gpuTables = performanceSourceFromEnv({ logger, metrics });
 
-async function connect(): Promise<WeightsDeps> {
+async function connect(): Promise<Omit<WeightsDeps, 'performance'>> {
   const secrets = createSecretsClient();
   const hotkeySecret = await readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN);
   const chain = await createChainPort({
@@ -44,7 +44,6 @@ async function connect(): Promise<WeightsDeps> {
     stats: new StatsStore(doc, env.TABLE_STATS),
     locks: new LockStore(doc, env.TABLE_LOCKS),
     audit: new AuditStore(doc, env.TABLE_AUDIT),
-    performance,
   };
   // disabled: no secret read, no W&B request at all; scoring runs on local data
   if (!wandbConfig.enabled || env.WANDB_API_KEY_SECRET_ARN === undefined) return base;
@@ -74,8 +73,10 @@ async function connect(): Promise<WeightsDeps> {
   return { ...base, external: wandb, publisher };
 }
 
+const getDeps = onceUntilFailure(connect);
 export const handler = buildWeightsHandler({
-  getDeps: onceUntilFailure(connect),
+  // the GPU tables are read per tick (cached 60 s), so an update applies without a redeploy
+  getDeps: async () => ({ ...(await getDeps()), performance: await gpuTables.current() }),
   options: {
     netuid: env.NETUID,
     mode: env.WEIGHT_MODE,

@@ -1,0 +1,79 @@
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../lib/config/gpu-performance.js';
+import { PERFORMANCE_PARAMETER_ENV, PerformanceMetricName } from '../lib/config/live-performance.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/observability/index.js';
+
+/** SSM's Standard tier holds at most 4 KB; above that the parameter needs the Advanced tier. */
+const STANDARD_TIER_BYTES = 4096;
+
+/**
+ * The GPU performance tables (the reference's `config.yaml` keys as JSON) as live configuration: an
+ * SSM String parameter seeded with the reference v1.9.0 values, which an operator changes with one
+ * `aws ssm put-parameter` and every consumer picks up within its cache age, without a redeploy.
+ * CloudFormation writes the seed only when the template's value changes, so an operator's edit
+ * survives redeploys of the same release.
+ */
+export class GpuTables extends Construct {
+  readonly parameter: ssm.StringParameter;
+  /** For a consumer that is not a Lambda function (the Batch job's container environment). */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const seed = JSON.stringify(DEFAULT_PERFORMANCE_CONFIG);
+    this.parameter = new ssm.StringParameter(this, 'Parameter', {
+      parameterName: `/${Stack.of(this).stackName}/gpu-performance`,
+      description: 'GPU performance tables (reference config.yaml keys, JSON); validated on every read',
+      stringValue: seed,
+      tier:
+        Buffer.byteLength(seed) > STANDARD_TIER_BYTES
+          ? ssm.ParameterTier.ADVANCED
+          : ssm.ParameterTier.STANDARD,
+    });
+    this.environment = { [PERFORMANCE_PARAMETER_ENV]: this.parameter.parameterName };
+    new CfnOutput(this, 'ParameterName', {
+      description:
+        'Change the GPU tables: aws ssm put-parameter --overwrite --name <this> --value file://tables.json',
+      value: this.parameter.parameterName,
+    });
+  }
+
+  /**
+   * Makes `consumer` read the tables: sets the parameter's name in its environment (a Lambda
+   * function; a Batch container takes {@link GpuTables.environment}), grants `ssm:GetParameter` on
+   * this one parameter and nothing else, and alarms when `component` refuses an update.
+   */
+  bind(consumer: lambda.Function | iam.IGrantable, component: string): this {
+    if (consumer instanceof lambda.Function) {
+      consumer.addEnvironment(PERFORMANCE_PARAMETER_ENV, this.parameter.parameterName);
+    }
+    iam.Grant.addToPrincipal({
+      grantee: consumer,
+      actions: ['ssm:GetParameter'],
+      resourceArns: [this.parameter.parameterArn],
+    });
+    this.alarms.push(
+      new cloudwatch.Alarm(this, `Rejected-${component}`, {
+        alarmDescription: `${component} refused a GPU tables update (bad JSON or schema); the last good tables stay in force. See the log line naming the key.`,
+        metric: new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: PerformanceMetricName.Rejected,
+          dimensionsMap: { service: SERVICE_NAME, component },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    return this;
+  }
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { parseDeployConfig } from '../../../infra/config.js';
+import { ConfigError } from '../../../lib/errors.js';
+
+// what `-c key=value` hands to infra/app.ts: always a string
+const BASE = { chainEndpoints: 'wss://a.example:443' };
+const parse = (extra: Record<string, unknown>) => parseDeployConfig({ ...BASE, ...extra });
+
+describe('deployment context: boolean keys', () => {
+  it.each(['dedupeIps', 'wandbEnabled', 'wandbAllowInsecureHttp'] as const)(
+    '%s reads -c KEY=false as false, -c KEY=true as true, and defaults to false',
+    (key) => {
+      // Act
+      const off = parse({ [key]: 'false' });
+      const on = parse({ [key]: 'true' });
+      const spaced = parse({ [key]: ' TRUE ' });
+      const fromJson = parse({ [key]: true });
+      const unset = parse({});
+      // Assess
+      expect(off[key]).toBe(false);
+      expect(on[key]).toBe(true);
+      expect(spaced[key]).toBe(true);
+      expect(fromJson[key]).toBe(true);
+      expect(unset[key]).toBe(false);
+    },
+  );
+
+  it.each(['dedupeIps', 'wandbEnabled', 'wandbAllowInsecureHttp'])(
+    '%s refuses anything but true/false, naming the key',
+    (key) => {
+      // Act / Assess
+      for (const bad of ['yes', '0', 'off', '']) {
+        expect(() => parse({ [key]: bad })).toThrow(ConfigError);
+        expect(() => parse({ [key]: bad })).toThrow(new RegExp(`${key}: must be 'true' or 'false'`));
+      }
+    },
+  );
+});
+
+describe('deployment context: list keys', () => {
+  it.each([
+    [
+      'chainEndpoints',
+      'wss://a.example:443, wss://b.example:443,',
+      ['wss://a.example:443', 'wss://b.example:443'],
+    ],
+    ['blacklistHotkeys', ' 5Aaa ,,5Bbb, ', ['5Aaa', '5Bbb']],
+    ['blacklistColdkeys', '5Ccc,', ['5Ccc']],
+    ['gpuInstanceClasses', 'g5, g6e', ['g5', 'g6e']],
+    ['wandbTrustedPenaltyValidators', '5Ddd , 5Eee', ['5Ddd', '5Eee']],
+  ] as const)('%s splits a comma list, trims items and drops empty ones', (key, raw, expected) => {
+    // Act
+    const fromString = parse({ [key]: raw });
+    const fromArray = parse({ [key]: [...expected, ' '] });
+    // Assess
+    expect(fromString[key]).toEqual(expected);
+    expect(fromArray[key]).toEqual(expected);
+  });
+
+  it.each([
+    ['blacklistHotkeys', []],
+    ['blacklistColdkeys', []],
+    ['gpuInstanceClasses', ['g4dn', 'g5', 'g6']],
+    ['wandbTrustedPenaltyValidators', []],
+  ] as const)('%s: an empty value is an empty list, and unset keeps the default', (key, fallback) => {
+    // Act
+    const empty = parse({ [key]: '' });
+    const unset = parse({});
+    // Assess
+    expect(empty[key]).toEqual([]);
+    expect(unset[key]).toEqual(fallback);
+  });
+
+  it('refuses an empty chainEndpoints list (a lone comma is no endpoint)', () => {
+    // Act / Assess
+    expect(() => parseDeployConfig({ chainEndpoints: ' , ' })).toThrow(/chainEndpoints/);
+  });
+});
+
+describe('deployment context: wandbBaseUrl', () => {
+  it('is https only unless wandbAllowInsecureHttp=true', () => {
+    // Act
+    const refused = () => parse({ wandbBaseUrl: 'http://wandb.example.org' });
+    const local = parse({ wandbBaseUrl: 'http://127.0.0.1:8080', wandbAllowInsecureHttp: 'true' });
+    // Assess
+    expect(refused).toThrow(ConfigError);
+    expect(refused).toThrow(/wandbBaseUrl: must be https/);
+    expect(local.wandbBaseUrl).toBe('http://127.0.0.1:8080');
+    expect(parse({ wandbBaseUrl: 'https://wandb.example.org' }).wandbBaseUrl).toBe(
+      'https://wandb.example.org',
+    );
+  });
+});
