@@ -78,10 +78,31 @@ function nextNonce(): bigint {
   return lastNonce;
 }
 
+/** A bittensor `TerminalInfo` with every field, as pydantic's `model_dump()` writes it. */
+function terminalInfo(fields: Record<string, unknown>): Record<string, unknown> {
+  return {
+    status_code: null,
+    status_message: null,
+    process_time: null,
+    ip: null,
+    port: null,
+    version: null,
+    nonce: null,
+    uuid: null,
+    hotkey: null,
+    signature: null,
+    ...fields,
+  };
+}
+
 /**
- * Builds the body and dendrite headers of a bittensor synapse request. The signature is sr25519
- * over `nonce.dendriteHotkey.axonHotkey.uuid.bodyHash`; Allocate declares no hash fields, so its
- * body hash is sha3-256 of the empty string.
+ * Builds the body and dendrite headers of a bittensor synapse request, as bittensor's dendrite
+ * sends them: headers from `to_headers()`, body from `model_dump()` of the prepared synapse, so the
+ * body carries the `dendrite` terminal (ip, version, nonce, uuid, hotkey, signature) and the `axon`
+ * terminal (ip, port, hotkey) too. SN27 miners read the caller's hotkey from the body's
+ * `dendrite.hotkey`. The signature is sr25519 over `nonce.dendriteHotkey.axonHotkey.uuid.bodyHash`;
+ * Allocate declares no hash fields, so its body hash is sha3-256 of the empty string. The hash
+ * travels in the `computed_body_hash` header; the body's field keeps the synapse's default `""`.
  */
 export function signedSynapseRequest(
   name: string,
@@ -96,7 +117,25 @@ export function signedSynapseRequest(
   const hotkey = options.keypair.address;
   const message = `${nonce}.${hotkey}.${target.hotkey}.${uuid}.${bodyHash}`;
   const signature = u8aToHex(options.keypair.sign(message));
-  const body = JSON.stringify({ name, timeout: timeoutS, ...fields });
+  // the nanosecond nonce exceeds 2^53: it is written as the exact integer Python sends, not a float
+  const nonceSlot = `__nonce_${uuid}__`;
+  const body = JSON.stringify({
+    name,
+    timeout: timeoutS,
+    total_size: 0,
+    header_size: 0,
+    dendrite: terminalInfo({
+      ip: options.dendriteIp,
+      version: options.dendriteVersion,
+      nonce: nonceSlot,
+      uuid,
+      hotkey,
+      signature,
+    }),
+    axon: terminalInfo({ ip: target.ip, port: target.port, hotkey: target.hotkey }),
+    computed_body_hash: '',
+    ...fields,
+  }).replace(`"${nonceSlot}"`, nonce);
   return {
     body,
     headers: {
@@ -162,6 +201,57 @@ export async function callAllocate(
     throw new PogMinerError(`invalid axon response (${formatIssues(parsed.error).slice(0, 2).join('; ')})`);
   }
   return parsed.data.output ?? { status: false };
+}
+
+export interface DeallocateOptions {
+  /** Tries in all (the reference: 3). */
+  readonly tries: number;
+  /** Pause between tries (the reference: 5 s). */
+  readonly retryDelayMs: number;
+  /** Deadline of one Allocate call (the reference: 15 s). */
+  readonly timeoutS: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+/**
+ * Releases a PoG allocation (reference §4.2 step 5): `Allocate(timeline=0, checking=false,
+ * public_key)` until the miner confirms with `status: true`. An answer of `status: false` (the
+ * container is still up) is retried like a failed call; otherwise the test container stays up and
+ * the miner answers "busy" to every validator. Never throws.
+ * @returns whether the miner confirmed the release.
+ */
+export async function callDeallocate(
+  target: AxonTarget,
+  publicKey: string,
+  dendrite: DendriteOptions,
+  options: DeallocateOptions,
+): Promise<boolean> {
+  for (let attempt = 1; attempt <= options.tries; attempt++) {
+    try {
+      const answer = await callAllocate(
+        target,
+        { timeline: 0, checking: false, public_key: publicKey },
+        options.timeoutS,
+        dendrite,
+      );
+      if (answer.status) return true;
+      options.log?.('pog.deallocate.failed', {
+        hotkey: target.hotkey,
+        attempt,
+        reason: 'miner answered status false',
+      });
+    } catch (error) {
+      options.log?.('pog.deallocate.failed', {
+        hotkey: target.hotkey,
+        attempt,
+        reason: (error as Error).message,
+      });
+    }
+    if (attempt < options.tries) await options.sleep(options.retryDelayMs);
+  }
+  options.log?.('pog.deallocate.unconfirmed', { hotkey: target.hotkey, tries: options.tries });
+  return false;
 }
 
 /** A fresh RSA-2048 key pair for one session (PEM strings), as the reference generates. */

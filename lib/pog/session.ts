@@ -5,6 +5,7 @@ import type { PogChallenge } from '../ports.js';
 import {
   type AllocateRequest,
   callAllocate,
+  callDeallocate,
   type DendriteOptions,
   decryptCredentials,
   generateSessionKeys,
@@ -111,20 +112,13 @@ async function deallocate(
   ctx: SessionContext,
 ): Promise<void> {
   const { engine } = ctx;
-  for (let attempt = 1; attempt <= engine.deallocateTries; attempt++) {
-    try {
-      await callAllocate(
-        target,
-        { timeline: 0, checking: false, public_key: publicKey },
-        engine.deallocateTimeoutS,
-        dendrite,
-      );
-      return;
-    } catch (error) {
-      ctx.log('pog.deallocate.failed', { hotkey: target.hotkey, attempt, reason: (error as Error).message });
-      if (attempt < engine.deallocateTries) await ctx.sleep(engine.deallocateRetryDelayS * 1000);
-    }
-  }
+  await callDeallocate(target, publicKey, dendrite, {
+    tries: engine.deallocateTries,
+    retryDelayMs: engine.deallocateRetryDelayS * 1000,
+    timeoutS: engine.deallocateTimeoutS,
+    sleep: ctx.sleep,
+    log: ctx.log,
+  });
 }
 
 async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promise<SessionResult> {

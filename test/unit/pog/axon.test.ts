@@ -51,6 +51,42 @@ describe('dendrite request signing', () => {
     );
     expect(JSON.parse(body)).toMatchObject({ name: 'Allocate', timeout: 15, checking: true });
   });
+
+  it("puts the synapse's dendrite and axon terminals in the body, matching the signed headers", () => {
+    // Prepare
+    const keypair = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+    const target = {
+      ip: '203.0.113.7',
+      port: 8091,
+      hotkey: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
+    };
+    // Act
+    const { headers, body } = signedSynapseRequest('Allocate', { timeline: 1, checking: true }, target, 15, {
+      keypair,
+      maxResponseBytes: 1024,
+      dendriteIp: '198.51.100.2',
+      dendriteVersion: 901,
+    });
+    const parsed = JSON.parse(body) as Record<string, Record<string, unknown>>;
+    // Assess: what an SN27 miner reads as synapse.dendrite.hotkey, and the rest of model_dump()
+    expect(parsed.dendrite).toEqual({
+      status_code: null,
+      status_message: null,
+      process_time: null,
+      ip: '198.51.100.2',
+      port: null,
+      version: 901,
+      nonce: expect.any(Number),
+      uuid: headers.bt_header_dendrite_uuid,
+      hotkey: keypair.address,
+      signature: headers.bt_header_dendrite_signature,
+    });
+    expect(parsed.axon).toMatchObject({ ip: '203.0.113.7', port: 8091, hotkey: target.hotkey, nonce: null });
+    expect(parsed).toMatchObject({ name: 'Allocate', timeout: 15, computed_body_hash: '', timeline: 1 });
+    // the nanosecond nonce is the exact integer of the header (above 2^53, so compared as text)
+    expect(body).toContain(`"nonce":${headers.bt_header_dendrite_nonce},`);
+    expect(BigInt(headers.bt_header_dendrite_nonce as string)).toBeGreaterThan(2n ** 53n);
+  });
 });
 
 describe('credential decryption (RSA-OAEP-SHA256)', () => {
