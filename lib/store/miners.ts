@@ -7,13 +7,17 @@ import { scanAll } from './scan.js';
 const MinerRowSchema = z.object({
   uid: z.number().int().nonnegative(),
   hotkey: z.string().min(1),
-  /** Set by the operator's allocation tooling; allocated miners are never challenged (§4.1). */
+  /**
+   * A locally allocated miner (§4.1: never challenged; published as ours in `allocated_hotkeys`).
+   * Nothing in the deployed stack sets it (this validator rents out no miners, and there is no
+   * allocation tooling), so it stays false: allocated miners are known only from W&B.
+   */
   allocated: z.boolean().default(false),
   updatedAt: z.string(),
 });
 export type MinerRow = z.infer<typeof MinerRowSchema>;
 
-/** uid → hotkey as last seen, plus the local allocation flag. */
+/** uid → hotkey as last seen, plus the local allocation flag (false unless written by hand; see `allocated`). */
 export class MinerStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -42,7 +46,7 @@ export class MinerStore {
     );
   }
 
-  /** Marks a uid allocated or not (the allocation tooling and the local cycle call this). */
+  /** Marks a uid allocated or not. No deployed component calls this; it is for tests and manual use. */
   async setAllocated(uid: number, allocated: boolean): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
