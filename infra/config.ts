@@ -34,7 +34,9 @@ export const DeployConfigSchema = z
     blacklistHotkeys: csv.default([]),
     blacklistColdkeys: csv.default([]),
     /** GPU instance families of the Batch compute environment. */
-    gpuInstanceClasses: csv.default(['g4dn', 'g5', 'g6']),
+    gpuInstanceClasses: csv
+      .pipe(z.array(z.string()).min(1, 'needs at least one instance family'))
+      .default(['g4dn', 'g5', 'g6']),
     maxvCpus: z.coerce.number().int().positive().default(64),
     syncIntervalMinutes: z.coerce.number().int().positive().default(5),
     weightsIntervalMinutes: z.coerce.number().int().positive().default(5),

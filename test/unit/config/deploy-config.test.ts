@@ -60,7 +60,6 @@ describe('deployment context: list keys', () => {
   it.each([
     ['blacklistHotkeys', []],
     ['blacklistColdkeys', []],
-    ['gpuInstanceClasses', ['g4dn', 'g5', 'g6']],
     ['wandbTrustedPenaltyValidators', []],
   ] as const)('%s: an empty value is an empty list, and unset keeps the default', (key, fallback) => {
     // Act
@@ -71,9 +70,11 @@ describe('deployment context: list keys', () => {
     expect(unset[key]).toEqual(fallback);
   });
 
-  it('refuses an empty chainEndpoints list (a lone comma is no endpoint)', () => {
+  it('refuses an empty chainEndpoints or gpuInstanceClasses list (a lone comma is no item), and defaults the families', () => {
     // Act / Assess
     expect(() => parseDeployConfig({ chainEndpoints: ' , ' })).toThrow(/chainEndpoints/);
+    expect(() => parse({ gpuInstanceClasses: ',' })).toThrow(/gpuInstanceClasses: needs at least one/);
+    expect(parse({}).gpuInstanceClasses).toEqual(['g4dn', 'g5', 'g6']);
   });
 });
 
