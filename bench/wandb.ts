@@ -73,7 +73,10 @@ export async function run(): Promise<Record<string, string | number>> {
         lastUpdate: 0,
       })),
     };
-    const wandb = createWandbState({ config: parseWandbConfig({ baseUrl: server.url, allowInsecureHttp: true }), apiKey: 'bench' });
+    const wandb = createWandbState({
+      config: parseWandbConfig({ baseUrl: server.url, allowInsecureHttp: true }),
+      apiKey: 'bench',
+    });
 
     const readMs: number[] = [];
     const firstStarted = performance.now();

@@ -149,7 +149,11 @@ describe('Weight handler with W&B state, on moto and the local W&B server', () =
     const runId = await new WandbRunStore(c.doc, t.locks).get(27, ours.address);
     // a reader on a fresh service sees our run, signature verified
     const readBack = await createWandbState({
-      config: parseWandbConfig({ baseUrl: server.url, allowInsecureHttp: true, trustedPenaltyValidators: [trusted.address] }),
+      config: parseWandbConfig({
+        baseUrl: server.url,
+        allowInsecureHttp: true,
+        trustedPenaltyValidators: [trusted.address],
+      }),
       apiKey: API_KEY,
     }).read(chainAt(6_000));
     // Assess
