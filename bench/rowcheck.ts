@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import {
+  type BundleGpu,
+  bundleBytes,
+  bundleDir,
+  payloadRows,
+  type RowCheckResult,
+  runRowCheck,
+} from '../test/helpers/bundle-file.js';
+
+const ROWS = 17;
+const SEED_A = 0x1234_5678_9abc_def0n;
+const SEED_B = 0x0fed_cba9_8765_4321n;
+
+function rowsOf(n: number): number[] {
+  const rows = new Set<number>();
+  for (let k = 0; rows.size < ROWS; k++) rows.add((k * 7919 + 13) % n);
+  return [...rows];
+}
+
+/**
+ * One bundle of one GPU with 17 rows at size n, checked `tries` times on `device`; the best run counts (the
+ * machine is shared). `seconds` is the checker's own figure (reading rows, regenerating A's rows and B, the
+ * float64 products, the comparisons), without the interpreter's start, which the wall figure includes.
+ */
+function measure(
+  dir: ReturnType<typeof bundleDir>,
+  n: number,
+  device: 'cpu' | 'cuda',
+  values: (rows: number[]) => Float32Array[],
+  tries: number,
+): { best: RowCheckResult; wallS: number } {
+  const rows = rowsOf(n);
+  const gpu: BundleGpu = { gpu: 0, seedA: SEED_A, seedB: SEED_B, rows, values: values(rows) };
+  const path = dir.write(`rowcheck-${device}-${n}.pogb`, bundleBytes(n, [gpu]));
+  let best: RowCheckResult | undefined;
+  let wallS = Number.POSITIVE_INFINITY;
+  for (let t = 0; t < tries; t++) {
+    const start = performance.now();
+    const run = runRowCheck(path, ['--device', device]);
+    wallS = Math.min(wallS, (performance.now() - start) / 1000);
+    if (run.result === undefined) throw new Error(`row checker exited ${run.status}: ${run.stderr.trim()}`);
+    if (best === undefined || run.result.seconds < best.seconds) best = run.result;
+  }
+  return { best: best as RowCheckResult, wallS };
+}
+
+function figures(
+  prefix: string,
+  r: { best: RowCheckResult; wallS: number },
+): Record<string, string | number> {
+  const g = r.best.gpus[0];
+  return {
+    [`${prefix}_values_per_s`]: Math.round(r.best.entriesChecked / r.best.seconds),
+    [`${prefix}_seconds`]: Math.round(r.best.seconds * 1000) / 1000,
+    [`${prefix}_wall_s_with_python_start`]: Math.round(r.wallS * 1000) / 1000,
+    [`${prefix}_values_checked`]: r.best.entriesChecked,
+    [`${prefix}_wrong_values`]: g?.wrongValues ?? -1,
+  };
+}
+
+/** Figures for `npm run bench -- rowcheck` (bench/run.ts) or `npx tsx bench/rowcheck.ts`. */
+export async function run(): Promise<Record<string, string | number>> {
+  const dir = bundleDir();
+  try {
+    // CPU path: honest rows as the payload's numpy path computes them (every value must pass)
+    const out: Record<string, string | number> = {};
+    for (const n of [1024, 4096]) {
+      const r = measure(dir, n, 'cpu', (rows) => payloadRows(n, SEED_A, SEED_B, rows, 'float32'), 3);
+      out.rowcheck_cpu_device = r.best.deviceName;
+      Object.assign(out, figures(`rowcheck_cpu_n${n}`, r));
+    }
+    const cuda =
+      spawnSync('python3', ['-c', 'import torch; assert torch.cuda.is_available()'], { stdio: 'ignore' })
+        .status === 0;
+    if (!cuda) {
+      out.rowcheck_cuda = 'skipped: no torch with CUDA on this machine';
+      return out;
+    }
+    // CUDA path at real sizes: honest rows would take the CPU minutes to produce, and the checker does the same
+    // work whatever the values are, so the rows are zeros (every value compared, every value wrong)
+    for (const n of [29_280, 65_536]) {
+      const r = measure(dir, n, 'cuda', (rows) => rows.map(() => new Float32Array(n)), 2);
+      out.rowcheck_cuda_device = r.best.deviceName;
+      Object.assign(out, figures(`rowcheck_cuda_n${n}`, r));
+    }
+    return out;
+  } finally {
+    dir.cleanup();
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await run(), null, 2));
+}
