@@ -14,6 +14,7 @@ import { createOwnRunPublisher } from '../../lib/pipeline/publish-run.js';
 import type { WeightsDeps } from '../../lib/pipeline/weights.js';
 import {
   AuditStore,
+  CommitRowStore,
   LockStore,
   MinerStore,
   PogResultStore,
@@ -37,6 +38,7 @@ async function connect(): Promise<WeightsDeps> {
     endpoints: env.CHAIN_ENDPOINTS,
     hotkeySecret,
     timeoutMs: env.CHAIN_TIMEOUT_MS,
+    ...(env.TABLE_COMMITS === undefined ? {} : { commitStore: new CommitRowStore(doc, env.TABLE_COMMITS) }),
   });
   const base = {
     chain,

@@ -120,6 +120,8 @@ export const WeightsEnvSchema = z
     ...WandbEnv,
     ...PerformanceEnv,
     HOTKEY_SECRET_ARN: name,
+    /** Pending v2 hash commits (DynamoDB); absent → v2 commits are refused (timelocked ones need none). */
+    TABLE_COMMITS: name.optional(),
     /** D8. */
     WEIGHT_MODE: z.enum(['scores', 'burn']).default('scores'),
     /** Our hotkey's ss58 address: its LastUpdate drives the rate limit (§3.5). */
