@@ -88,8 +88,8 @@ export interface ChainPort {
   /** Blocks until included (or a typed error); never submits twice for one call. */
   submitWeights(request: WeightSubmissionRequest): Promise<WeightSubmissionReceipt>;
   close(): Promise<void>;
-  /** The validator's own standing (operator preflight); absent on ports without a hotkey. */
-  standing?(netuid: number): Promise<ValidatorStanding>;
+  /** The validator's own standing (operator preflight); `null` on a port without a hotkey. */
+  standing?(netuid: number): Promise<ValidatorStanding | null>;
   /** Reveals stored v2 hash commits whose window is open (a no-op when none are stored). */
   revealPending?(netuid: number): Promise<WeightSubmissionReceipt[]>;
   /** Whether a timelocked commit's vector is on chain now (the chain reveals it itself). */

@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { WeightLimitsError } from '../../lib/chain/errors.js';
 import { asError } from '../../lib/errors.js';
 import { MetricName, MetricUnit } from '../../lib/observability/index.js';
-import { PREFLIGHT_MESSAGES } from '../../lib/pipeline/preflight.js';
+import { HotkeySecretUnreadableError, PREFLIGHT_MESSAGES } from '../../lib/pipeline/preflight.js';
 import {
   type RevealReport,
   runWeights,
@@ -55,7 +55,14 @@ export function buildWeightsHandler(d: WeightsHandlerDeps) {
     .use(logMetrics(d.metrics))
     .handler(async () => {
       try {
-        const result = await runWeights(await d.getDeps(), d.options);
+        const deps = await d.getDeps().catch((error: unknown) => {
+          if (error instanceof HotkeySecretUnreadableError) return null;
+          throw error;
+        });
+        const result =
+          deps === null
+            ? { status: 'blocked' as const, problems: ['hotkey-secret-unreadable' as const] }
+            : await runWeights(deps, d.options);
         if (result.status === 'blocked') {
           for (const problem of result.problems) {
             d.metrics.addMetric(MetricName.PreflightProblems, MetricUnit.Count, 1);

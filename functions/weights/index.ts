@@ -1,4 +1,4 @@
-import { createChainPort } from '../../lib/chain/index.js';
+import { createChainPort, hotkeyPair } from '../../lib/chain/index.js';
 import { createDynamoDocumentClient, createSecretsClient } from '../../lib/clients/index.js';
 import { onceUntilFailure } from '../../lib/clients/once.js';
 import { readHotkeySecret, readWandbApiKey } from '../../lib/clients/secrets.js';
@@ -10,6 +10,7 @@ import {
 } from '../../lib/config/env.js';
 import { loadPerformanceConfig } from '../../lib/config/gpu-performance.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
+import { HotkeySecretUnreadableError } from '../../lib/pipeline/preflight.js';
 import { createOwnRunPublisher } from '../../lib/pipeline/publish-run.js';
 import type { WeightsDeps } from '../../lib/pipeline/weights.js';
 import {
@@ -33,7 +34,14 @@ const metrics = createMetrics('weights');
 
 async function connect(): Promise<WeightsDeps> {
   const secrets = createSecretsClient();
-  const hotkeySecret = await readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN);
+  const hotkeySecret = await readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN)
+    .then((secret) => {
+      hotkeyPair(secret);
+      return secret;
+    })
+    .catch((error: unknown) => {
+      throw new HotkeySecretUnreadableError('the hotkey secret cannot be read or parsed', { cause: error });
+    });
   const chain = await createChainPort({
     endpoints: env.CHAIN_ENDPOINTS,
     hotkeySecret,

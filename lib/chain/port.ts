@@ -129,7 +129,8 @@ export class SubtensorChain implements ChainPort {
   }
 
   /** The operator preflight: what keeps this hotkey from validating on the subnet. */
-  async standing(netuid: number): Promise<ValidatorStanding> {
+  async standing(netuid: number): Promise<ValidatorStanding | null> {
+    if (this.#pair === null) return null;
     const { lastUpdate: _, ...standing } = await this.validatorStatus(netuid);
     return standing;
   }

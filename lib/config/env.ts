@@ -82,6 +82,8 @@ export const SyncEnvSchema = z
     ...FilterEnv,
     ...WandbEnv,
     CHALLENGE_QUEUE_URL: z.url(),
+    /** The hotkey, read only for the operator preflight (registered, permit, stake); absent → skipped. */
+    HOTKEY_SECRET_ARN: name.optional(),
     POG_INTERVAL_BLOCKS: int(1, 360),
     POG_MAX_JITTER_SECONDS: int(0, 900).refine((n) => n <= 900, 'SQS allows at most 900'),
     /** After this long an unfinished round stops blocking the next one. */

@@ -1,4 +1,8 @@
+import { ConfigError } from '../errors.js';
 import type { ChainPort, StandingProblem, ValidatorStanding } from '../ports.js';
+
+/** The hotkey secret could not be read or parsed (the preflight's `hotkey-secret-unreadable`). */
+export class HotkeySecretUnreadableError extends ConfigError {}
 
 /** What the operator preflight found; `problems` empty means the hotkey can validate. */
 export interface PreflightReport {
@@ -21,7 +25,7 @@ export const PREFLIGHT_MESSAGES: Readonly<Record<StandingProblem, string>> = {
  * The operator preflight at the start of a sync or weight tick: the hotkey secret, registration,
  * permit and stake weight, read once, so a broken setup shows as one named problem rather than as
  * hundreds of miner failures ("axon unreachable": SN27 miners hang up on unregistered callers).
- * `null` when the port cannot say (no `standing` and no secret problem).
+ * `null` when the port cannot say (read-only, or no `standing`) and the secret was not the problem.
  */
 export async function validatorPreflight(
   chain: ChainPort,
@@ -31,5 +35,5 @@ export async function validatorPreflight(
   if (secretProblem !== undefined) return { problems: [secretProblem] };
   if (chain.standing === undefined) return null;
   const standing = await chain.standing(netuid);
-  return { problems: standing.problems, standing };
+  return standing === null ? null : { problems: standing.problems, standing };
 }
