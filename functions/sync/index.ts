@@ -1,7 +1,7 @@
-import { createChainPort, hotkeyPair } from '../../lib/chain/index.js';
+import { createChainPort } from '../../lib/chain/index.js';
 import { createDynamoDocumentClient, createSecretsClient, createSqsClient } from '../../lib/clients/index.js';
 import { onceUntilFailure } from '../../lib/clients/once.js';
-import { readHotkeySecret, readWandbApiKey } from '../../lib/clients/secrets.js';
+import { readWandbApiKey } from '../../lib/clients/secrets.js';
 import { loadEnv, queryableOptionsFromEnv, SyncEnvSchema, wandbConfigFromEnv } from '../../lib/config/env.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
 import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../lib/store/index.js';
@@ -36,31 +36,14 @@ function wandbReader(keyArn: string | undefined): WandbStateService | undefined 
 }
 const external = wandbReader(env.WANDB_API_KEY_SECRET_ARN);
 
-async function preflightHotkey(
-  arn: string | undefined,
-): Promise<{ secret?: string; problem?: 'hotkey-secret-unreadable' }> {
-  if (arn === undefined) return {};
-  try {
-    const secret = await readHotkeySecret(createSecretsClient(), arn);
-    hotkeyPair(secret);
-    return { secret };
-  } catch (error) {
-    logger.error('hotkey secret unreadable', { error: error instanceof Error ? error.name : 'unknown' });
-    return { problem: 'hotkey-secret-unreadable' };
-  }
-}
-
 export const handler = buildSyncHandler({
-  getDeps: onceUntilFailure(async () => {
-    // the hotkey only feeds the operator preflight; an unreadable one is that preflight's first finding
-    const hotkey = await preflightHotkey(env.HOTKEY_SECRET_ARN);
-    return createChainPort({
+  getDeps: onceUntilFailure(() =>
+    createChainPort({
       endpoints: env.CHAIN_ENDPOINTS,
       timeoutMs: env.CHAIN_TIMEOUT_MS,
-      ...(hotkey.secret === undefined ? {} : { hotkeySecret: hotkey.secret }),
+      ...(env.VALIDATOR_HOTKEY === undefined ? {} : { validatorHotkey: env.VALIDATOR_HOTKEY }),
     }).then((chain) => ({
       chain,
-      ...(hotkey.problem === undefined ? {} : { hotkeyProblem: hotkey.problem }),
       sqs: createSqsClient(),
       queueUrl: env.CHALLENGE_QUEUE_URL,
       miners: new MinerStore(doc, env.TABLE_MINERS),
@@ -68,8 +51,8 @@ export const handler = buildSyncHandler({
       stats: new StatsStore(doc, env.TABLE_STATS),
       locks: new LockStore(doc, env.TABLE_LOCKS),
       ...(external ? { external } : {}),
-    }));
-  }),
+    })),
+  ),
   options: {
     netuid: env.NETUID,
     ...queryableOptionsFromEnv(env),

@@ -82,8 +82,8 @@ export const SyncEnvSchema = z
     ...FilterEnv,
     ...WandbEnv,
     CHALLENGE_QUEUE_URL: z.url(),
-    /** The hotkey, read only for the operator preflight (registered, permit, stake); absent → skipped. */
-    HOTKEY_SECRET_ARN: name.optional(),
+    /** Our hotkey's ss58 address, for the operator preflight before the fan-out; absent → skipped. */
+    VALIDATOR_HOTKEY: z.string().min(1).optional(),
     POG_INTERVAL_BLOCKS: int(1, 360),
     POG_MAX_JITTER_SECONDS: int(0, 900).refine((n) => n <= 900, 'SQS allows at most 900'),
     /** After this long an unfinished round stops blocking the next one. */
