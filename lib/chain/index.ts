@@ -42,6 +42,8 @@ export interface ChainPortOptions {
   readonly endpoints: readonly string[];
   /** The hotkey as a mnemonic, hex seed or URI, read from Secrets Manager; needed only to submit. */
   readonly hotkeySecret?: string;
+  /** Our hotkey's address, for `standing()` on a port without the secret (the sync's preflight). */
+  readonly validatorHotkey?: string;
   /** Deadline for every RPC call, in milliseconds. */
   readonly timeoutMs?: number;
   /** Deadline for a submission's inclusion in a block, in milliseconds (default 4 × timeoutMs). */

@@ -61,6 +61,8 @@ export interface SubtensorChainOptions {
   readonly preflight?: boolean;
   /** Called with a short, secret-free line per step (log hook). */
   readonly onEvent?: (message: string, detail?: Record<string, unknown>) => void;
+  /** Our hotkey's address for `standing()` when no secret is given (read-only ports). */
+  readonly validatorHotkey?: string;
 }
 
 /** Parses the hotkey secret; the error names the accepted forms, never the value. */
@@ -130,8 +132,9 @@ export class SubtensorChain implements ChainPort {
 
   /** The operator preflight: what keeps this hotkey from validating on the subnet. */
   async standing(netuid: number): Promise<ValidatorStanding | null> {
-    if (this.#pair === null) return null;
-    const { lastUpdate: _, ...standing } = await this.validatorStatus(netuid);
+    const hotkey = this.#pair?.address ?? this.#options.validatorHotkey;
+    if (hotkey === undefined) return null;
+    const { lastUpdate: _, ...standing } = await validatorStatus(this.#ctx, netuid, hotkey);
     return standing;
   }
 
