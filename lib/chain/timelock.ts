@@ -29,9 +29,9 @@ export interface RevealWindowInput {
 /** The epoch a commit at `block` lands in, and the blocks of the epoch the chain reveals it in. */
 export interface RevealWindow {
   readonly commitEpoch: number;
-  /** First block of epoch `commitEpoch + revealPeriodEpochs`, where the chain decrypts it. */
+  /** Block whose epoch step decrypts it (legacy grid: the block before epoch `commitEpoch + period`). */
   readonly firstBlock: number;
-  /** Last block of that epoch: after it, an unrevealed commit is dropped. */
+  /** Last block before the following epoch step: by then the chain has revealed it or never will. */
   readonly lastBlock: number;
 }
 
@@ -45,8 +45,14 @@ export function revealWindow(input: RevealWindowInput): RevealWindow {
     return { commitEpoch: clock.epochIndex, firstBlock, lastBlock: firstBlock + length - 1 };
   }
   const commitEpoch = Math.floor((block + netuid + 1) / length);
-  const firstBlock = (commitEpoch + revealPeriodEpochs) * length - (netuid + 1);
+  // the epoch step that reveals runs in the grid's last block before the reveal epoch (observed on spec 293)
+  const firstBlock = gridStart(commitEpoch + revealPeriodEpochs, tempo, netuid) - 1;
   return { commitEpoch, firstBlock, lastBlock: firstBlock + length - 1 };
+}
+
+/** First block of grid epoch `epoch` (bittensor-drand's "first reveal block"). */
+function gridStart(epoch: number, tempo: number, netuid: number): number {
+  return epoch * (tempo + 1) - (netuid + 1);
 }
 
 export interface RevealRoundInput extends RevealWindowInput {
@@ -63,8 +69,13 @@ export interface RevealRoundInput extends RevealWindowInput {
  */
 export function revealRound(input: RevealRoundInput): number {
   const blockTime = input.blockTimeSeconds ?? 12;
-  const { firstBlock } = revealWindow(input);
-  const targetSeconds = input.nowSeconds + (firstBlock + 3 - input.block) * blockTime;
+  const window = revealWindow(input);
+  // legacy: bittensor-drand's reference block, the grid's first block of the reveal epoch
+  const start =
+    (input.clock ?? { kind: 'legacy' }).kind === 'legacy'
+      ? gridStart(window.commitEpoch + input.revealPeriodEpochs, input.tempo, input.netuid)
+      : window.firstBlock;
+  const targetSeconds = input.nowSeconds + (start + 3 - input.block) * blockTime;
   return Math.max(1, Math.floor((targetSeconds - QUICKNET.genesisTime) / QUICKNET.periodSeconds));
 }
 
