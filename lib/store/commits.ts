@@ -17,18 +17,15 @@ export const CommitRowSchema = z.object({
 });
 export type CommitRow = z.infer<typeof CommitRowSchema>;
 
-/** Rows outlive any reveal window (at most 100 epochs of 360 blocks ≈ 5 days) and then expire. */
-const TTL_SECONDS = 7 * 24 * 3600;
-
 /**
  * DynamoDB home of pending v2 commits (table `commits`): the weight Lambda commits in one invocation and
- * reveals in a later one, so the salt must outlive the container. Structurally a lib/chain `CommitStore`.
+ * reveals in a later one, so the salt must outlive the container. Rows are deleted by the reveal step once
+ * the chain no longer holds their commit (revealed, expired). Structurally a lib/chain `CommitStore`.
  */
 export class CommitRowStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
   async put(commit: CommitRow): Promise<void> {
@@ -36,7 +33,7 @@ export class CommitRowStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: `${row.netuid}#${row.hotkey}`, ...row, expiresAt: this.nowSeconds() + TTL_SECONDS },
+        Item: { pk: `${row.netuid}#${row.hotkey}`, ...row },
       }),
     );
   }
@@ -54,7 +51,7 @@ export class CommitRowStore {
         }),
       );
       for (const item of out.Items ?? []) {
-        const { pk: _pk, expiresAt: _ttl, ...rest } = item;
+        const { pk: _pk, ...rest } = item;
         rows.push(parseWith(CommitRowSchema, rest, 'commit row'));
       }
       start = out.LastEvaluatedKey;
