@@ -19,7 +19,10 @@ export interface NeuronInfo {
   readonly coldkey: string;
   /** `null` when the neuron never served an axon. */
   readonly axon: AxonInfo | null;
-  /** Total stake in TAO (the reference compares it with `validator_permit_stake = 1e4`). */
+  /**
+   * The chain's stake weight in TAO: own and child-inherited alpha plus TaoWeight × root stake, as the SDK's
+   * metagraph `S` (the reference compares it with `validator_permit_stake = 1e4`).
+   */
   readonly stake: number;
   readonly validatorPermit: boolean;
   readonly active: boolean;
