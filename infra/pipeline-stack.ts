@@ -20,6 +20,7 @@ import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observabilit
 import { PROOF_JOB_ATTEMPTS } from '../lib/pipeline/proof-job.js';
 import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/tables.js';
+import { ChainAlarms } from './chain-alarms.js';
 import type { DeployConfig } from './config.js';
 import { GpuTables } from './gpu-tables.js';
 import { ProjectFunction } from './project-function.js';
@@ -153,6 +154,8 @@ export class PipelineStack extends Stack {
         ...wandbEnv,
         CHALLENGE_QUEUE_URL: this.queue.queueUrl,
         POG_INTERVAL_BLOCKS: String(cfg.pogIntervalBlocks),
+        // the public address only (the secret stays with the signers): the preflight before the fan-out
+        ...(cfg.validatorHotkey !== undefined ? { VALIDATOR_HOTKEY: cfg.validatorHotkey } : {}),
       },
     });
     syncFn.bindTable('TABLE_POG_RESULTS', this.tables.pogResults);
@@ -275,6 +278,7 @@ export class PipelineStack extends Stack {
     weightsFn.bindTable('TABLE_MINERS', this.tables.miners, 'r');
     weightsFn.bindTable('TABLE_AUDIT', this.tables.audit);
     weightsFn.bindTable('TABLE_LOCKS', this.tables.locks);
+    weightsFn.bindTable('TABLE_COMMITS', this.tables.commits);
     hotkeySecret.grantRead(weightsFn);
     // the weight run reads other validators' state and publishes ours
     wandbSecret.grantRead(weightsFn);
@@ -381,6 +385,7 @@ export class PipelineStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     ];
+    new ChainAlarms(this, 'ChainAlarms');
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${id}-pog-validator` });
     dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24 }),

@@ -1,3 +1,5 @@
+import { PogValidatorError } from './errors.js';
+
 /**
  * Ports between the domain modules. The pipeline (lib/store, lib/queue, functions/) depends only on
  * these shapes; lib/chain, lib/pog and lib/wandb implement them. Keep them small and stable: the
@@ -17,7 +19,10 @@ export interface NeuronInfo {
   readonly coldkey: string;
   /** `null` when the neuron never served an axon. */
   readonly axon: AxonInfo | null;
-  /** Total stake in TAO (the reference compares it with `validator_permit_stake = 1e4`). */
+  /**
+   * The chain's stake weight in TAO: own and child-inherited alpha plus TaoWeight × root stake, as the SDK's
+   * metagraph `S` (the reference compares it with `validator_permit_stake = 1e4`).
+   */
   readonly stake: number;
   readonly validatorPermit: boolean;
   readonly active: boolean;
@@ -53,6 +58,8 @@ export interface WeightSubmissionRequest extends WeightVector {
   readonly netuid: number;
   /** When absent, the chain's `WeightsVersionKey` is used. */
   readonly versionKey?: number;
+  /** The tick's hyperparameters (read once per tick); absent → the port reads them itself. */
+  readonly hyperparams?: SubnetHyperparams;
 }
 
 /** A confirmed submission (deviation D7): counted only once included in a block. */
@@ -67,6 +74,12 @@ export interface WeightSubmissionReceipt {
   readonly versionKey: number;
   /** Timelocked commits only: the drand round the vector is sealed to (revealed by the chain itself). */
   readonly revealRound?: number;
+  /** Timelocked commits only: the epoch it landed in and the blocks of the epoch that reveals it. */
+  readonly revealWindow?: {
+    readonly commitEpoch: number;
+    readonly firstBlock: number;
+    readonly lastBlock: number;
+  };
 }
 
 export interface ChainPort {
@@ -78,6 +91,72 @@ export interface ChainPort {
   /** Blocks until included (or a typed error); never submits twice for one call. */
   submitWeights(request: WeightSubmissionRequest): Promise<WeightSubmissionReceipt>;
   close(): Promise<void>;
+  /** The validator's own standing (operator preflight); `null` on a port without a hotkey. */
+  standing?(netuid: number): Promise<ValidatorStanding | null>;
+  /** Reveals stored v2 hash commits whose window is open (a no-op when none are stored). */
+  revealPending?(netuid: number): Promise<WeightSubmissionReceipt[]>;
+  /** Whether a timelocked commit's vector is on chain now (the chain reveals it itself). */
+  revealOutcome?(netuid: number, commit: TimelockedCommitRef): Promise<RevealOutcome>;
+}
+
+/** What the operator must fix before any weight can land or any miner will answer. */
+export type StandingProblem =
+  | 'hotkey-secret-unreadable'
+  | 'not-registered'
+  | 'no-validator-permit'
+  | 'stake-below-threshold';
+
+export interface ValidatorStanding {
+  readonly hotkey: string;
+  readonly uid: number | null;
+  readonly validatorPermit: boolean;
+  /** The chain's stake weight (own and inherited alpha plus TaoWeight × root stake), in TAO. */
+  readonly stake: number;
+  /** `StakeThreshold` in TAO (0 when the runtime has none). */
+  readonly stakeThreshold: number;
+  readonly isOwner: boolean;
+  readonly problems: readonly StandingProblem[];
+}
+
+/** Confirmed timelocked commits of one commit epoch, as the audit rows keep them. */
+export interface TimelockedCommitRef {
+  readonly commitEpoch: number;
+  readonly firstBlock: number;
+  readonly lastBlock: number;
+  /** Inclusion block of the batch's newest commit: from there on every one of them is queued. */
+  readonly lastCommitBlock: number;
+  /** How many of our commits landed in that epoch (the chain reveals them in one batch). */
+  readonly count: number;
+}
+
+/**
+ * `pending`: not processed yet; otherwise how many of the batch the chain revealed (its reveal event).
+ * The events carry no hash, so within one batch the count is exact and the attribution follows commit order.
+ */
+export type RevealOutcome =
+  | { readonly status: 'pending' }
+  | { readonly status: 'done'; readonly revealed: number };
+
+/**
+ * The rate limit, one rule for the pipeline and the chain port: a new set or commit is sent only when
+ * `LastUpdate == 0` or more than `rateLimit` blocks have passed (the SDK's strict `>`, one block safer
+ * than the runtime's `>=`, so the extrinsic still passes when it lands a block later).
+ */
+export function nextWeightsBlock(lastUpdate: number, rateLimit: number): number {
+  return lastUpdate === 0 ? 0 : lastUpdate + rateLimit + 1;
+}
+
+/** Weights were set or committed too recently: by our rule (`preflight`) or the chain's own check. */
+export class RateLimitedError extends PogValidatorError {
+  constructor(
+    message: string,
+    /** First block at which a new submission may go out (0 when unknown). */
+    readonly nextAllowedBlock: number,
+    readonly source: 'preflight' | 'chain',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /** One PoG challenge: the SQS message body and the Batch job's input. */

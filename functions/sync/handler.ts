@@ -5,6 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { asError } from '../../lib/errors.js';
 import { MetricName, MetricUnit } from '../../lib/observability/index.js';
+import { PREFLIGHT_MESSAGES } from '../../lib/pipeline/preflight.js';
 import { runSync, type SyncDeps, type SyncOptions, type SyncResult } from '../../lib/pipeline/sync.js';
 
 export interface SyncHandlerDeps {
@@ -25,6 +26,12 @@ export function buildSyncHandler(d: SyncHandlerDeps) {
         const result = await runSync(await d.getDeps(), d.options);
         if (result.versionFilterSkipped)
           d.metrics.addMetric(MetricName.VersionFilterSkipped, MetricUnit.Count, 1);
+        if (result.round.status === 'blocked') {
+          for (const problem of result.round.problems) {
+            d.metrics.addMetric(MetricName.PreflightProblems, MetricUnit.Count, 1);
+            d.logger.error(`validator preflight: ${PREFLIGHT_MESSAGES[problem]}`, { problem });
+          }
+        }
         if (result.round.status === 'started') {
           d.metrics.addMetric(MetricName.ChallengesEnqueued, MetricUnit.Count, result.round.challenges);
         }

@@ -38,7 +38,11 @@ const external = wandbReader(env.WANDB_API_KEY_SECRET_ARN);
 
 export const handler = buildSyncHandler({
   getDeps: onceUntilFailure(() =>
-    createChainPort({ endpoints: env.CHAIN_ENDPOINTS, timeoutMs: env.CHAIN_TIMEOUT_MS }).then((chain) => ({
+    createChainPort({
+      endpoints: env.CHAIN_ENDPOINTS,
+      timeoutMs: env.CHAIN_TIMEOUT_MS,
+      ...(env.VALIDATOR_HOTKEY === undefined ? {} : { validatorHotkey: env.VALIDATOR_HOTKEY }),
+    }).then((chain) => ({
       chain,
       sqs: createSqsClient(),
       queueUrl: env.CHALLENGE_QUEUE_URL,

@@ -3,9 +3,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { WeightLimitsError } from '../../lib/chain/errors.js';
 import { asError } from '../../lib/errors.js';
 import { MetricName, MetricUnit } from '../../lib/observability/index.js';
-import { runWeights, type WeightsDeps, type WeightsOptions } from '../../lib/pipeline/weights.js';
+import { HotkeySecretUnreadableError, PREFLIGHT_MESSAGES } from '../../lib/pipeline/preflight.js';
+import {
+  type RevealReport,
+  runWeights,
+  type WeightsDeps,
+  type WeightsOptions,
+} from '../../lib/pipeline/weights.js';
+import type { StandingProblem } from '../../lib/ports.js';
 
 export interface WeightsHandlerDeps {
   /** Resolved on first use and reused while the container lives (chain connection, hotkey). */
@@ -16,13 +24,28 @@ export interface WeightsHandlerDeps {
 }
 
 export interface WeightsSummary {
-  readonly status: 'locked' | 'rate-limited' | 'submitted';
+  readonly status: 'locked' | 'rate-limited' | 'submitted' | 'blocked';
   readonly block?: number;
   readonly nextAllowedBlock?: number;
   readonly blockHash?: string;
   readonly uids?: number;
   /** W&B read status (`complete`, `partial`, `unavailable`, `disabled`) and our run's publication. */
   readonly wandb?: { readonly read?: string; readonly publish?: string };
+  /** `blocked`: what the operator must fix. */
+  readonly problems?: readonly StandingProblem[];
+  readonly reveals?: RevealReport;
+}
+
+function reportReveals(d: WeightsHandlerDeps, reveals: RevealReport | undefined): void {
+  if (reveals === undefined) return;
+  if (reveals.confirmed > 0)
+    d.metrics.addMetric(MetricName.WeightsRevealed, MetricUnit.Count, reveals.confirmed);
+  // emitted as 0 too, so the "committed, never revealed" alarm sees data on every tick
+  d.metrics.addMetric(MetricName.WeightsNeverRevealed, MetricUnit.Count, reveals.neverRevealed);
+  if (reveals.neverRevealed > 0) {
+    d.logger.error('timelocked weights committed but never revealed by the chain', { ...reveals });
+  }
+  if (reveals.error !== undefined) d.logger.warn('reveal step failed', { error: reveals.error });
 }
 
 /** The scheduled weight Lambda: a no-op unless the chain's rate limit allows a new set (§3.5). */
@@ -32,11 +55,27 @@ export function buildWeightsHandler(d: WeightsHandlerDeps) {
     .use(logMetrics(d.metrics))
     .handler(async () => {
       try {
-        const result = await runWeights(await d.getDeps(), d.options);
+        const deps = await d.getDeps().catch((error: unknown) => {
+          if (error instanceof HotkeySecretUnreadableError) return null;
+          throw error;
+        });
+        const result =
+          deps === null
+            ? { status: 'blocked' as const, problems: ['hotkey-secret-unreadable' as const] }
+            : await runWeights(deps, d.options);
+        if (result.status === 'blocked') {
+          for (const problem of result.problems) {
+            d.metrics.addMetric(MetricName.PreflightProblems, MetricUnit.Count, 1);
+            d.logger.error(`validator preflight: ${PREFLIGHT_MESSAGES[problem]}`, { problem });
+          }
+          return result;
+        }
         if (result.status !== 'submitted') {
+          if (result.status === 'rate-limited') reportReveals(d, result.reveals);
           d.logger.info('weights skipped', { ...result });
           return result;
         }
+        reportReveals(d, result.reveals);
         d.metrics.addMetric(MetricName.WeightSubmissions, MetricUnit.Count, 1);
         const { receipt } = result;
         const wandb = {
@@ -57,8 +96,12 @@ export function buildWeightsHandler(d: WeightsHandlerDeps) {
           blockHash: receipt.blockHash,
           uids: receipt.uids.length,
           ...(Object.keys(wandb).length > 0 ? { wandb } : {}),
+          ...(result.reveals === undefined ? {} : { reveals: result.reveals }),
         };
       } catch (error) {
+        if (error instanceof WeightLimitsError) {
+          d.metrics.addMetric(MetricName.WeightLimitRefusals, MetricUnit.Count, 1);
+        }
         d.logger.error('weights failed', asError(error));
         throw error;
       }

@@ -1,4 +1,4 @@
-import { createChainPort } from '../../lib/chain/index.js';
+import { createChainPort, hotkeyPair } from '../../lib/chain/index.js';
 import { createDynamoDocumentClient, createSecretsClient } from '../../lib/clients/index.js';
 import { onceUntilFailure } from '../../lib/clients/once.js';
 import { readHotkeySecret, readWandbApiKey } from '../../lib/clients/secrets.js';
@@ -10,10 +10,12 @@ import {
 } from '../../lib/config/env.js';
 import { performanceSourceFromEnv } from '../../lib/config/live-performance.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
+import { HotkeySecretUnreadableError } from '../../lib/pipeline/preflight.js';
 import { createOwnRunPublisher } from '../../lib/pipeline/publish-run.js';
 import type { WeightsDeps } from '../../lib/pipeline/weights.js';
 import {
   AuditStore,
+  CommitRowStore,
   LockStore,
   MinerStore,
   PogResultStore,
@@ -32,11 +34,19 @@ const gpuTables = performanceSourceFromEnv({ logger, metrics });
 
 async function connect(): Promise<Omit<WeightsDeps, 'performance'>> {
   const secrets = createSecretsClient();
-  const hotkeySecret = await readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN);
+  const hotkeySecret = await readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN)
+    .then((secret) => {
+      hotkeyPair(secret);
+      return secret;
+    })
+    .catch((error: unknown) => {
+      throw new HotkeySecretUnreadableError('the hotkey secret cannot be read or parsed', { cause: error });
+    });
   const chain = await createChainPort({
     endpoints: env.CHAIN_ENDPOINTS,
     hotkeySecret,
     timeoutMs: env.CHAIN_TIMEOUT_MS,
+    ...(env.TABLE_COMMITS === undefined ? {} : { commitStore: new CommitRowStore(doc, env.TABLE_COMMITS) }),
   });
   const base = {
     chain,

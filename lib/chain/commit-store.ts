@@ -14,8 +14,8 @@ export interface PendingCommit {
 }
 
 /**
- * Where pending commits live between runs. The weight Lambda backs it with DynamoDB; tests and the
- * local cycle use {@link InMemoryCommitStore}.
+ * Where pending commits live between runs. The weight Lambda passes lib/store's `CommitRowStore`
+ * (DynamoDB table `commits`); tests and the local cycle use {@link InMemoryCommitStore}.
  */
 export interface CommitStore {
   put(commit: PendingCommit): Promise<void>;

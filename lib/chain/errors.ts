@@ -25,15 +25,11 @@ export class NoValidatorPermitError extends ChainError {}
 /** The validator's stake is below `StakeThreshold` (pre-flight). */
 export class InsufficientStakeError extends ChainError {}
 
-/** Weights were set or committed too recently (`WeightsSetRateLimit` against `LastUpdate`). */
-export class RateLimitedError extends ChainError {
-  constructor(
-    message: string,
-    readonly blocksToWait: number,
-  ) {
-    super(message);
-  }
-}
+/**
+ * Weights were set or committed too recently, by our rule or the chain's own check (the class is the
+ * chain port's contract, so it lives beside the port in lib/ports.ts).
+ */
+export { RateLimitedError } from '../ports.js';
 
 /** Another submission for the same hotkey is still in flight in this process. */
 export class SubmissionInProgressError extends ChainError {}
@@ -41,8 +37,26 @@ export class SubmissionInProgressError extends ChainError {}
 /** The weight vector itself is unusable (lengths, duplicates, ranges). */
 export class InvalidWeightsError extends ChainError {}
 
+/**
+ * A vector the chain would reject for `MinAllowedWeights` or `MaxWeightsLimit`, refused before
+ * signing (under commit-reveal the reveal would fail silently, hours later).
+ */
+export class WeightLimitsError extends InvalidWeightsError {}
+
 /** The runtime lacks what the chosen path needs (e.g. commit-reveal on, no usable commit call). */
 export class UnsupportedRuntimeError extends ChainError {}
+
+/** The runtime asks for a `CommitRevealWeightsVersion` whose payload this port does not build. */
+export class CommitRevealVersionError extends UnsupportedRuntimeError {
+  constructor(
+    readonly chainVersion: number,
+    readonly supportedVersion: number,
+  ) {
+    super(
+      `the chain's CommitRevealWeightsVersion is ${chainVersion}; this validator implements version ${supportedVersion} only, so a commit would never decrypt`,
+    );
+  }
+}
 
 /** The extrinsic was included but failed; `errorName` is the pallet error decoded through metadata. */
 export class DispatchError extends ChainError {

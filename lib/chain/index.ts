@@ -1,23 +1,25 @@
 import type { ChainPort } from '../ports.js';
+import type { TimelockEncryptor } from './commit-reveal.js';
 import type { CommitStore } from './commit-store.js';
 import { connectApi } from './connection.js';
-import { SubtensorChain, type TimelockEncryptor } from './port.js';
+import { SubtensorChain } from './port.js';
 
 export { buildWeightCall, type WeightCall, type WeightPlan, weightPath } from './calls.js';
+export {
+  COMMIT_REVEAL_VERSION,
+  checkCommitRevealVersion,
+  commitHashV2,
+  type TimelockEncryptor,
+} from './commit-reveal.js';
 export * from './commit-store.js';
 export { connectApi, DEFAULT_TIMEOUT_MS, redactEndpoint, withDeadline } from './connection.js';
+export { asChainRateLimit, parsePoolRejection } from './error-map.js';
 export * from './errors.js';
-export {
-  commitHashV2,
-  hotkeyPair,
-  parsePoolRejection,
-  renderIp,
-  SubtensorChain,
-  type SubtensorChainOptions,
-  type TimelockEncryptor,
-  type ValidatorStatus,
-} from './port.js';
-export { QUICKNET, revealRound, timelockPayload } from './timelock.js';
+export { renderIp } from './metagraph.js';
+export { hotkeyPair, SubtensorChain, type SubtensorChainOptions } from './port.js';
+export { assertChainLimits } from './preflight.js';
+export type { ValidatorStatus } from './state.js';
+export { type EpochClock, QUICKNET, revealRound, revealWindow, timelockPayload } from './timelock.js';
 export {
   DrandTimelock,
   parseTle,
@@ -32,7 +34,7 @@ export {
   tleEncrypt,
   verifyBeacon,
 } from './tle.js';
-export { assertWeightVector, chainMaxUpscale, convertWeightsForEmit, roundHalfEven } from './weights.js';
+export { assertWeightVector, chainMaxUpscale } from './weights.js';
 
 /** Options of the production chain port. The chain issue (#4) may add optional fields, never required ones. */
 export interface ChainPortOptions {
@@ -40,13 +42,15 @@ export interface ChainPortOptions {
   readonly endpoints: readonly string[];
   /** The hotkey as a mnemonic, hex seed or URI, read from Secrets Manager; needed only to submit. */
   readonly hotkeySecret?: string;
+  /** Our hotkey's address, for `standing()` on a port without the secret (the sync's preflight). */
+  readonly validatorHotkey?: string;
   /** Deadline for every RPC call, in milliseconds. */
   readonly timeoutMs?: number;
   /** Deadline for a submission's inclusion in a block, in milliseconds (default 4 × timeoutMs). */
   readonly inclusionTimeoutMs?: number;
   /** Version key to submit with, instead of the chain's `WeightsVersionKey`. */
   readonly versionKey?: number;
-  /** Where pending v2 commits are kept between runs (default: in memory). */
+  /** Where pending v2 commits are kept between runs; absent → v2 commits are refused (see port.ts). */
   readonly commitStore?: CommitStore;
   /**
    * Timelocked-commit encryptor for commit-reveal subnets (default: drand quicknet); `false` forces

@@ -8,11 +8,54 @@ export const QUICKNET = {
   chainHash: '52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971',
 } as const;
 
-export interface RevealRoundInput {
+/**
+ * Where the chain stands in its epoch count. `legacy`: the fixed grid every runtime up to about spec 423
+ * uses (spec 293 included): `epoch = floor((block + netuid + 1) / (tempo + 1))`. `stateful`: newer
+ * runtimes count epochs in `SubnetEpochIndex` and announce the next start
+ * (`get_next_epoch_start_block`), so the grid no longer predicts the reveal epoch.
+ */
+export type EpochClock =
+  | { readonly kind: 'legacy' }
+  | { readonly kind: 'stateful'; readonly epochIndex: number; readonly nextEpochStartBlock: number };
+
+export interface RevealWindowInput {
   readonly block: number;
   readonly netuid: number;
   readonly tempo: number;
   readonly revealPeriodEpochs: number;
+  readonly clock?: EpochClock;
+}
+
+/** The epoch a commit at `block` lands in, and the blocks of the epoch the chain reveals it in. */
+export interface RevealWindow {
+  readonly commitEpoch: number;
+  /** Block whose epoch step decrypts it (legacy grid: the block before epoch `commitEpoch + period`). */
+  readonly firstBlock: number;
+  /** Last block before the following epoch step: by then the chain has revealed it or never will. */
+  readonly lastBlock: number;
+}
+
+export function revealWindow(input: RevealWindowInput): RevealWindow {
+  const { block, netuid, tempo, revealPeriodEpochs } = input;
+  const clock = input.clock ?? { kind: 'legacy' };
+  const length = tempo + 1;
+  if (clock.kind === 'stateful') {
+    // epochs after the next one are assumed to last tempo + 1 blocks (an estimate: the runtime may defer one)
+    const firstBlock = clock.nextEpochStartBlock + (revealPeriodEpochs - 1) * length;
+    return { commitEpoch: clock.epochIndex, firstBlock, lastBlock: firstBlock + length - 1 };
+  }
+  const commitEpoch = Math.floor((block + netuid + 1) / length);
+  // the epoch step that reveals runs in the grid's last block before the reveal epoch (observed on spec 293)
+  const firstBlock = gridStart(commitEpoch + revealPeriodEpochs, tempo, netuid) - 1;
+  return { commitEpoch, firstBlock, lastBlock: firstBlock + length - 1 };
+}
+
+/** First block of grid epoch `epoch` (bittensor-drand's "first reveal block"). */
+function gridStart(epoch: number, tempo: number, netuid: number): number {
+  return epoch * (tempo + 1) - (netuid + 1);
+}
+
+export interface RevealRoundInput extends RevealWindowInput {
   /** Wall-clock now, in seconds since the epoch. */
   readonly nowSeconds: number;
   /** Seconds per block (12 on finney). */
@@ -20,16 +63,19 @@ export interface RevealRoundInput {
 }
 
 /**
- * The drand round a timelocked commit is sealed to, with bittensor-drand's legacy epoch arithmetic
- * (chain.md §A.2): the first block of epoch `e + reveal_period`, plus 3 blocks of margin, in drand
- * rounds. What matters on chain is only that the pulse exists when the reveal epoch starts.
+ * The drand round a timelocked commit is sealed to: the first block of the reveal epoch (computed as the
+ * runtime in use counts epochs, {@link revealWindow}), plus 3 blocks of margin, in drand rounds
+ * (bittensor-drand's arithmetic, chain.md §A.2). The pulse must exist on chain when the reveal epoch starts.
  */
 export function revealRound(input: RevealRoundInput): number {
   const blockTime = input.blockTimeSeconds ?? 12;
-  const { block, netuid, tempo, revealPeriodEpochs } = input;
-  const epoch = Math.floor((block + netuid + 1) / (tempo + 1));
-  const firstRevealBlock = (epoch + revealPeriodEpochs) * (tempo + 1) - (netuid + 1);
-  const targetSeconds = input.nowSeconds + (firstRevealBlock + 3 - block) * blockTime;
+  const window = revealWindow(input);
+  // legacy: bittensor-drand's reference block, the grid's first block of the reveal epoch
+  const start =
+    (input.clock ?? { kind: 'legacy' }).kind === 'legacy'
+      ? gridStart(window.commitEpoch + input.revealPeriodEpochs, input.tempo, input.netuid)
+      : window.firstBlock;
+  const targetSeconds = input.nowSeconds + (start + 3 - input.block) * blockTime;
   return Math.max(1, Math.floor((targetSeconds - QUICKNET.genesisTime) / QUICKNET.periodSeconds));
 }
 

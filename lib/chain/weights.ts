@@ -25,9 +25,6 @@ export function chainMaxUpscale(values: readonly number[]): number[] {
   return xs.map((v) => Number(roundFixed((v * BigInt(U16_MAX) * ONE) / max)));
 }
 
-// The SDK's float → u16 conversion is the scoring core's (one implementation for both layers).
-export { convertWeightsForEmit, roundHalfEven } from '../scoring/weights.js';
-
 /**
  * Checks a u16 vector before it is signed: equal lengths, u16 range, no duplicate uid, uids below the
  * subnet size when known. Catching these here saves a failed extrinsic and its rate-limit slot.

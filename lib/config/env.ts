@@ -83,6 +83,8 @@ export const SyncEnvSchema = z
     ...FilterEnv,
     ...WandbEnv,
     CHALLENGE_QUEUE_URL: z.url(),
+    /** Our hotkey's ss58 address, for the operator preflight before the fan-out; absent → skipped. */
+    VALIDATOR_HOTKEY: z.string().min(1).optional(),
     POG_INTERVAL_BLOCKS: int(1, 360),
     POG_MAX_JITTER_SECONDS: int(0, 900).refine((n) => n <= 900, 'SQS allows at most 900'),
     /** After this long an unfinished round stops blocking the next one. */
@@ -121,6 +123,8 @@ export const WeightsEnvSchema = z
     ...WandbEnv,
     ...PerformanceEnv,
     HOTKEY_SECRET_ARN: name,
+    /** Pending v2 hash commits (DynamoDB); absent → v2 commits are refused (timelocked ones need none). */
+    TABLE_COMMITS: name.optional(),
     /** D8. */
     WEIGHT_MODE: z.enum(['scores', 'burn']).default('scores'),
     /** Our hotkey's ss58 address: its LastUpdate drives the rate limit (§3.5). */

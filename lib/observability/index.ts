@@ -26,6 +26,13 @@ export const MetricName = {
   ProofJobFailures: 'ProofJobFailures',
   ProofJobResults: 'ProofJobResults',
   WeightSubmissions: 'WeightSubmissions',
+  /** One per problem the operator preflight found (sync and weight ticks). */
+  PreflightProblems: 'PreflightProblems',
+  /** Timelocked commits the chain revealed / never revealed, confirmed by a later weight tick. */
+  WeightsRevealed: 'WeightsRevealed',
+  WeightsNeverRevealed: 'WeightsNeverRevealed',
+  /** A vector refused before signing because it cannot satisfy MinAllowedWeights / MaxWeightsLimit. */
+  WeightLimitRefusals: 'WeightLimitRefusals',
 } as const;
 
 export { MetricUnit };

@@ -1,10 +1,11 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { ChainPort, ExternalStatePort, PogChallenge } from '../ports.js';
+import type { ChainPort, ExternalStatePort, PogChallenge, StandingProblem } from '../ports.js';
 import { enqueueChallenges } from '../queue/fan-out.js';
 import type { LockStore, RoundState } from '../store/locks.js';
 import type { MinerStore } from '../store/miners.js';
 import type { PogResultStore } from '../store/pog-results.js';
 import type { StatsStore } from '../store/stats.js';
+import { validatorPreflight } from './preflight.js';
 import { filterQueryable, type QueryableOptions } from './queryable.js';
 
 export interface SyncDeps {
@@ -20,6 +21,8 @@ export interface SyncDeps {
   /** Uniform [0, 1), injectable for tests. */
   readonly random?: () => number;
   readonly nowSeconds?: () => number;
+  /** Set when the hotkey secret could not be read: the preflight names it instead of a fan-out. */
+  readonly hotkeyProblem?: 'hotkey-secret-unreadable';
 }
 
 export interface SyncOptions extends QueryableOptions {
@@ -45,7 +48,9 @@ export interface SyncResult {
       }
     | { readonly status: 'running'; readonly roundId: string }
     | { readonly status: 'not-due'; readonly nextRoundBlock: number }
-    | { readonly status: 'lost-race' };
+    | { readonly status: 'lost-race' }
+    /** The operator preflight found problems: no challenge is sent (miners would not answer). */
+    | { readonly status: 'blocked'; readonly problems: readonly StandingProblem[] };
 }
 
 /** True while a round has results outstanding and is not past its deadline (no overlap, §4.1). */
@@ -63,7 +68,10 @@ export function roundRunning(state: RoundState | null, nowSeconds: number): bool
 export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<SyncResult> {
   const nowSeconds = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const random = deps.random ?? Math.random;
-  const metagraph = await deps.chain.metagraph(options.netuid);
+  const [metagraph, preflight] = await Promise.all([
+    deps.chain.metagraph(options.netuid),
+    validatorPreflight(deps.chain, options.netuid, deps.hotkeyProblem),
+  ]);
 
   const stored = await deps.miners.readAll();
   const purgedUids: number[] = [];
@@ -101,6 +109,9 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     purgedUids,
   };
 
+  if (preflight !== null && preflight.problems.length > 0) {
+    return { ...base, round: { status: 'blocked', problems: preflight.problems } };
+  }
   const state = await deps.locks.round(options.netuid);
   const now = nowSeconds();
   if (roundRunning(state, now) && state !== null)

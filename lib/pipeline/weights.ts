@@ -1,21 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { RateLimitedError } from '../chain/errors.js';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
 import { PogValidatorError } from '../errors.js';
-import type {
-  ChainPort,
-  ExternalState,
-  ExternalStateMeta,
-  ExternalStatePort,
-  WeightSubmissionReceipt,
+import {
+  type ChainPort,
+  type ExternalState,
+  type ExternalStateMeta,
+  type ExternalStatePort,
+  nextWeightsBlock,
+  RateLimitedError,
+  type StandingProblem,
+  type WeightSubmissionReceipt,
 } from '../ports.js';
 import { type ScoringDecision, ScoringSnapshotSchema, scoreSnapshot } from '../scoring/index.js';
-import type { AuditStore } from '../store/audit.js';
+import type { AuditRow, AuditStore } from '../store/audit.js';
 import type { LockStore } from '../store/locks.js';
 import type { PogResultStore } from '../store/pog-results.js';
 import type { StatsStore } from '../store/stats.js';
 import { parseWith } from '../validation.js';
 import type { PublishRunResult } from '../wandb/publish.js';
+import { validatorPreflight } from './preflight.js';
 import type { OwnRunPublisher } from './publish-run.js';
 import { filterQueryable, type QueryableOptions } from './queryable.js';
 
@@ -45,9 +48,26 @@ export interface WeightsOptions extends QueryableOptions {
   readonly lockSeconds: number;
 }
 
+/** What this tick learnt about earlier commits: v2 reveals sent, timelocked reveals confirmed. */
+export interface RevealReport {
+  /** v2 hash commits revealed by this tick. */
+  readonly revealedV2: number;
+  /** Timelocked commits the chain revealed / never revealed (confirmed this tick). */
+  readonly confirmed: number;
+  readonly neverRevealed: number;
+  /** A reveal step that failed (the tick still goes on). */
+  readonly error?: string;
+}
+
 export type WeightsResult =
   | { readonly status: 'locked' }
-  | { readonly status: 'rate-limited'; readonly block: number; readonly nextAllowedBlock: number }
+  | { readonly status: 'blocked'; readonly problems: readonly StandingProblem[] }
+  | {
+      readonly status: 'rate-limited';
+      readonly block: number;
+      readonly nextAllowedBlock: number;
+      readonly reveals?: RevealReport;
+    }
   | {
       readonly status: 'submitted';
       readonly receipt: WeightSubmissionReceipt;
@@ -57,29 +77,86 @@ export type WeightsResult =
       readonly external?: ExternalStateMeta;
       /** Our run's publication (absent: no publisher). */
       readonly published?: PublishRunResult;
+      readonly reveals?: RevealReport;
     };
 
 const EMPTY_EXTERNAL: ExternalState = { allocatedHotkeys: [], penalizedHotkeys: [], statsAllocated: {} };
 
 /**
- * True when the chain accepts a new set: `LastUpdate == 0` or more than `rateLimit` blocks since it
- * (§3.5; the SDK's strict `>`, one block safer than the runtime's `>=`).
+ * True when the chain accepts a new set; the rule is the chain port's ({@link nextWeightsBlock}).
  */
 export function weightsAllowed(block: number, lastUpdate: number, rateLimit: number): boolean {
-  return lastUpdate === 0 || block - lastUpdate > rateLimit;
+  return block >= nextWeightsBlock(lastUpdate, rateLimit);
 }
 
 /**
- * One weight tick, single-flight per subnet (a DynamoDB lock): if the rate limit allows, build the
- * scoring snapshot (metagraph, queryable filter, newest successful PoG row per hotkey, external state,
- * previous stats, chain limits), run the scoring core, write the stats, delete the PoG rows of
- * non-queryable uids, submit through the chain port and record the confirmed receipt (D7).
+ * Confirms earlier timelocked commits, one batch per commit epoch: the chain reveals a batch itself, so
+ * its reveal events are the only proof that a commit counted. Rows are marked in commit order.
+ */
+async function confirmTimelocked(
+  deps: WeightsDeps,
+  netuid: number,
+): Promise<{ confirmed: number; neverRevealed: number }> {
+  const outcome = deps.chain.revealOutcome?.bind(deps.chain);
+  if (outcome === undefined) return { confirmed: 0, neverRevealed: 0 };
+  const rows = await deps.audit.unconfirmedCommits(netuid);
+  const batches = new Map<number, AuditRow[]>();
+  for (const row of rows)
+    batches.set(row.commitEpoch as number, [...(batches.get(row.commitEpoch as number) ?? []), row]);
+  let confirmed = 0;
+  let neverRevealed = 0;
+  for (const [commitEpoch, batch] of batches) {
+    const last = batch[batch.length - 1] as AuditRow;
+    const result = await outcome(netuid, {
+      commitEpoch,
+      firstBlock: last.revealFirstBlock as number,
+      lastBlock: last.revealLastBlock as number,
+      lastCommitBlock: last.blockNumber,
+      count: batch.length,
+    });
+    if (result.status === 'pending') continue;
+    const head = await deps.chain.currentBlock();
+    for (const [i, row] of batch.entries()) {
+      const revealed = i < result.revealed;
+      await deps.audit.recordReveal(netuid, row.sk, revealed, head);
+      if (revealed) confirmed += 1;
+      else neverRevealed += 1;
+    }
+  }
+  return { confirmed, neverRevealed };
+}
+
+/** The reveal step of a tick: v2 reveals whose window is open, then timelocked confirmations. */
+async function revealStep(deps: WeightsDeps, netuid: number): Promise<RevealReport | undefined> {
+  if (deps.chain.revealPending === undefined && deps.chain.revealOutcome === undefined) return undefined;
+  let revealedV2 = 0;
+  try {
+    revealedV2 = (await deps.chain.revealPending?.(netuid))?.length ?? 0;
+    const { confirmed, neverRevealed } = await confirmTimelocked(deps, netuid);
+    return { revealedV2, confirmed, neverRevealed };
+  } catch (error) {
+    return { revealedV2, confirmed: 0, neverRevealed: 0, error: String(error).slice(0, 300) };
+  }
+}
+
+/**
+ * One weight tick, single-flight per subnet (a DynamoDB lock): the operator preflight (registered,
+ * permit, stake weight), the reveal step (v2 reveals, timelocked confirmations), then, if the rate limit
+ * allows, the scoring snapshot (metagraph, queryable filter, newest successful PoG row per hotkey,
+ * external state, previous stats, the chain's weight limits read once and passed on), the stats, the
+ * deletion of PoG rows of non-queryable uids, the submission and its audit row (D7).
  */
 export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Promise<WeightsResult> {
   const owner = deps.owner ?? randomUUID();
   const lockName = `weights#${options.netuid}`;
   if (!(await deps.locks.acquire(lockName, owner, options.lockSeconds))) return { status: 'locked' };
   try {
+    const preflight = await validatorPreflight(deps.chain, options.netuid);
+    if (preflight !== null && preflight.problems.length > 0) {
+      return { status: 'blocked', problems: preflight.problems };
+    }
+    const reveals = await revealStep(deps, options.netuid);
+    const withReveals = reveals === undefined ? {} : { reveals };
     const [metagraph, params] = await Promise.all([
       deps.chain.metagraph(options.netuid),
       deps.chain.hyperparams(options.netuid),
@@ -93,7 +170,8 @@ export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Pr
       return {
         status: 'rate-limited',
         block: metagraph.block,
-        nextAllowedBlock: lastUpdate + params.weightsRateLimit + 1,
+        nextAllowedBlock: nextWeightsBlock(lastUpdate, params.weightsRateLimit),
+        ...withReveals,
       };
     }
 
@@ -125,6 +203,7 @@ export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Pr
         previousStats: Object.fromEntries(
           Object.entries(previous).map(([uid, row]) => [uid, { reliability_score: row.reliability_score }]),
         ),
+        // bittensor's process_weights, in scores and burn mode alike (lib/scoring applies it)
         chainLimits: { minAllowedWeights: params.minAllowedWeights, maxWeightsLimit: params.maxWeightsLimit },
       },
       'scoring snapshot',
@@ -142,14 +221,20 @@ export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Pr
         netuid: options.netuid,
         uids: decision.weights.uids,
         weights: decision.weights.weights,
+        hyperparams: params,
       });
       await deps.audit.append(options.netuid, options.mode, receipt);
     } catch (error) {
-      // The chain's own pre-check saw a newer LastUpdate than our metagraph read (a set that landed while
-      // its confirmation was lost): the same outcome as our check, not a failure.
+      // Our preflight or the chain itself (SettingWeightsTooFast, pool Custom(6)) saw a newer LastUpdate
+      // than our metagraph read (a set that landed while its confirmation was lost): not a failure.
       if (error instanceof RateLimitedError) {
         const block = await deps.chain.currentBlock();
-        return { status: 'rate-limited', block, nextAllowedBlock: block + Math.max(1, error.blocksToWait) };
+        return {
+          status: 'rate-limited',
+          block,
+          nextAllowedBlock: Math.max(error.nextAllowedBlock, block + 1),
+          ...withReveals,
+        };
       }
       throw error;
     } finally {
@@ -164,6 +249,7 @@ export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Pr
       pogRowsDeleted,
       ...(external.meta === undefined ? {} : { external: external.meta }),
       ...(published === undefined ? {} : { published }),
+      ...withReveals,
     };
   } finally {
     await deps.locks.release(lockName, owner);

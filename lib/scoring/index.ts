@@ -40,8 +40,17 @@ export function scoreSnapshot(snapshot: ScoringSnapshot, performance: Performanc
   const scores = Array.from(Float32Array.from(decisions, (d) => d.score));
 
   let weights: EmittedWeights;
-  if (snapshot.mode === 'burn') {
-    weights = convertWeightsForEmit([snapshot.burnUid as number], l1NormalizeFloat32([1]));
+  const burnUid = snapshot.burnUid as number;
+  if (snapshot.mode === 'burn' && snapshot.chainLimits !== undefined && uids.includes(burnUid)) {
+    // process_weights over every uid, as for scores: pads with 1e-5 below MinAllowedWeights
+    const limited = applyChainLimits(
+      uids,
+      uids.map((u) => (u === burnUid ? 1 : 0)),
+      snapshot.chainLimits,
+    );
+    weights = convertWeightsForEmit(limited.uids, limited.weights);
+  } else if (snapshot.mode === 'burn') {
+    weights = convertWeightsForEmit([burnUid], l1NormalizeFloat32([1]));
   } else {
     const normalized = l1NormalizeFloat32(scores);
     if (snapshot.chainLimits !== undefined && uids.length > 0) {

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { WeightSubmissionReceipt } from '../ports.js';
 import { parseWith } from '../validation.js';
@@ -16,6 +16,14 @@ export const AuditRowSchema = z.object({
   weights: z.array(z.number().int()),
   versionKey: z.number().int(),
   submittedAt: z.string(),
+  /** Timelocked commits: the drand round and the epoch window the chain reveals it in. */
+  revealRound: z.number().int().optional(),
+  commitEpoch: z.number().int().optional(),
+  revealFirstBlock: z.number().int().optional(),
+  revealLastBlock: z.number().int().optional(),
+  /** Timelocked commits, set by a later tick: whether the chain revealed it (its reveal event). */
+  revealed: z.boolean().optional(),
+  revealCheckedAtBlock: z.number().int().optional(),
 });
 export type AuditRow = z.infer<typeof AuditRowSchema>;
 
@@ -43,6 +51,14 @@ export class AuditStore {
       weights: [...receipt.weights],
       versionKey: receipt.versionKey,
       submittedAt,
+      ...(receipt.revealRound === undefined ? {} : { revealRound: receipt.revealRound }),
+      ...(receipt.revealWindow === undefined
+        ? {}
+        : {
+            commitEpoch: receipt.revealWindow.commitEpoch,
+            revealFirstBlock: receipt.revealWindow.firstBlock,
+            revealLastBlock: receipt.revealWindow.lastBlock,
+          }),
     };
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: row }));
     return row;
@@ -61,5 +77,38 @@ export class AuditStore {
     );
     const item = out.Items?.[0];
     return item === undefined ? null : parseWith(AuditRowSchema, item, 'audit row');
+  }
+
+  /**
+   * Timelocked commits whose reveal is not confirmed yet, oldest first, among the newest `scan` rows
+   * (older unconfirmed rows stay as they are: a tick only confirms what is recent).
+   */
+  async unconfirmedCommits(netuid: number, scan = 50): Promise<AuditRow[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'netuid = :n',
+        ExpressionAttributeValues: { ':n': netuid },
+        ScanIndexForward: false,
+        Limit: scan,
+      }),
+    );
+    return (out.Items ?? [])
+      .map((item) => parseWith(AuditRowSchema, item, 'audit row'))
+      .filter((row) => row.commitEpoch !== undefined && row.revealed === undefined)
+      .reverse();
+  }
+
+  /** Records whether the chain revealed a timelocked commit. */
+  async recordReveal(netuid: number, sk: string, revealed: boolean, checkedAtBlock: number): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { netuid, sk },
+        UpdateExpression: 'SET revealed = :r, revealCheckedAtBlock = :b',
+        ConditionExpression: 'attribute_exists(sk)',
+        ExpressionAttributeValues: { ':r': revealed, ':b': checkedAtBlock },
+      }),
+    );
   }
 }

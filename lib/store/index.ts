@@ -1,5 +1,6 @@
 export { type AuditRow, AuditStore } from './audit.js';
 export { batchWriteAll, StoreError } from './batch-write.js';
+export { type CommitRow, CommitRowStore } from './commits.js';
 export { type ClaimResult, LockStore, type RoundState } from './locks.js';
 export { type MinerRow, MinerStore } from './miners.js';
 export { type GpuSpecs, newestSpecs, POG_ROWS_KEPT, PogResultStore, type PogRow } from './pog-results.js';

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 /** Logical tables of the pipeline. Physical names come from config (CDK generates them). */
-export type TableKey = 'pogResults' | 'stats' | 'miners' | 'audit' | 'locks';
+export type TableKey = 'pogResults' | 'stats' | 'miners' | 'audit' | 'locks' | 'commits';
 
 export type TableNames = Readonly<Record<TableKey, string>>;
 
@@ -32,6 +32,8 @@ export interface TableDefinition {
  * - miners: uid → hotkey as last seen, plus the local allocation flag (D9 purge, §4.1 skip).
  * - audit: every confirmed weight submission (D7), newest last.
  * - locks: single-flight locks, round state and worker idempotency keys, with TTL.
+ * - commits: v2 hash commits awaiting their reveal (`pk` = `<netuid>#<hotkey>`, `commitHash`); the reveal
+ *   step deletes each row once the chain no longer holds its commit.
  */
 export const TABLE_DEFINITIONS: Readonly<Record<TableKey, TableDefinition>> = {
   pogResults: { partitionKey: { name: 'hotkey', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
@@ -39,6 +41,7 @@ export const TABLE_DEFINITIONS: Readonly<Record<TableKey, TableDefinition>> = {
   miners: { partitionKey: { name: 'uid', type: 'N' } },
   audit: { partitionKey: { name: 'netuid', type: 'N' }, sortKey: { name: 'sk', type: 'S' } },
   locks: { partitionKey: { name: 'pk', type: 'S' }, timeToLiveAttribute: 'expiresAt' },
+  commits: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'commitHash', type: 'S' } },
 };
 
 export const TABLE_KEYS = Object.keys(TABLE_DEFINITIONS) as TableKey[];
@@ -84,5 +87,6 @@ export function tableNamesWithPrefix(prefix: string): TableNames {
     miners: `${prefix}-miners`,
     audit: `${prefix}-audit`,
     locks: `${prefix}-locks`,
+    commits: `${prefix}-commits`,
   };
 }

@@ -32,6 +32,8 @@ import {
   roundIdentity,
   SubmissionInProgressError,
   type SubtensorChain,
+  UnsupportedRuntimeError,
+  WeightLimitsError,
 } from '../../../lib/chain/index.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
@@ -95,7 +97,11 @@ async function countSetWeights(signer: string, fromBlock: number): Promise<numbe
 }
 
 async function resetLastUpdate(): Promise<void> {
-  await setDevnetStorage(admin, [{ item: 'LastUpdate', args: [NETUID], value: Array(N).fill(0) }]);
+  // permits too: the short-tempo tests let the chain's epoch re-rank them
+  await setDevnetStorage(admin, [
+    { item: 'LastUpdate', args: [NETUID], value: Array(N).fill(0) },
+    { item: 'ValidatorPermit', args: [NETUID], value: neurons().map((n) => n.validatorPermit ?? false) },
+  ]);
 }
 
 beforeAll(async () => {
@@ -209,9 +215,15 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       .submitWeights({ netuid: NETUID, uids: [1, 2], weights: [1, 2] })
       .catch((e: unknown) => e);
 
-    // Assess
+    // Assess: ours says preflight; the chain's own SettingWeightsTooFast is the same rate-limited outcome
     expect(pre).toBeInstanceOf(RateLimitedError);
-    expect(onChain).toMatchObject({ errorName: 'SettingWeightsTooFast' });
+    expect(pre).toMatchObject({ source: 'preflight' });
+    expect(onChain).toBeInstanceOf(RateLimitedError);
+    expect(onChain).toMatchObject({ source: 'chain' });
+    expect((onChain as Error).cause).toMatchObject({ errorName: 'SettingWeightsTooFast' });
+    expect((onChain as RateLimitedError).nextAllowedBlock).toBe(
+      ((await readLastUpdate(admin, NETUID))[0] as number) + 6,
+    );
     expect(await readWeights(admin, NETUID, 0)).toEqual({ uids: [1, 2], weights: [32768, 65535] });
   });
 
@@ -403,15 +415,67 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
         stored = await readWeights(admin, NETUID, 0);
       }
 
+      const window = receipt.revealWindow;
+      const ref = {
+        commitEpoch: window?.commitEpoch ?? -1,
+        firstBlock: window?.firstBlock ?? 0,
+        lastBlock: window?.lastBlock ?? 0,
+        lastCommitBlock: receipt.blockNumber,
+        count: 1,
+      };
+      const outcome = await chain.revealOutcome(NETUID, ref);
+
       // Assess
       expect(receipt).toMatchObject({ kind: 'timelocked-commit', call: 'commit_crv3_weights', uids: [8, 9] });
       expect(round).toBeGreaterThan(0);
       expect(stored).toEqual({ uids: [8, 9], weights: chainMaxUpscale([100, 400]) });
+      // the grid of the runtime in use: tempo 3 → epochs of 4 blocks, revealed two epochs on
+      expect(window?.commitEpoch).toBe(Math.floor((receipt.blockNumber + NETUID + 1) / 4));
+      expect(window?.firstBlock).toBe((ref.commitEpoch + 2) * 4 - (NETUID + 1) - 1);
+      expect(outcome).toEqual({ status: 'done', revealed: 1 });
     } finally {
       await setDevnetStorage(admin, [
         { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
         { item: 'Tempo', args: [NETUID], value: 360 },
         { item: 'RevealPeriodEpochs', args: [NETUID], value: 1 },
+      ]);
+    }
+  });
+
+  it('timelocked commit whose pulse never comes: pending inside its reveal epoch, then counted as never revealed', async () => {
+    // Prepare
+    const sk = bls12_381.fields.Fr.create(0x2468ace0n);
+    const beaconKey = Buffer.from(bls12_381.G2.Point.BASE.multiply(sk).toBytes(true)).toString('hex');
+    await setDevnetStorage(admin, [
+      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
+      { item: 'Tempo', args: [NETUID], value: 3 },
+      { item: 'Weights', args: [NETUID, 0], value: [] },
+    ]);
+    const chain = await port('//Alice', { timelock: new DrandTimelock({ publicKey: beaconKey }) });
+    try {
+      // Act
+      const receipt = await chain.submitWeights({ netuid: NETUID, uids: [10, 11], weights: [1, 2] });
+      const w = receipt.revealWindow;
+      const ref = {
+        commitEpoch: w?.commitEpoch ?? -1,
+        firstBlock: w?.firstBlock ?? 0,
+        lastBlock: w?.lastBlock ?? 0,
+        lastCommitBlock: receipt.blockNumber,
+        count: 1,
+      };
+      const early = await chain.revealOutcome(NETUID, ref);
+      const head = await chain.currentBlock();
+      await newBlocks(admin, ref.lastBlock + 1 - head);
+      const late = await chain.revealOutcome(NETUID, ref);
+
+      // Assess
+      expect(early).toEqual({ status: 'pending' });
+      expect(late).toEqual({ status: 'done', revealed: 0 });
+      expect(await readWeights(admin, NETUID, 0)).toEqual({ uids: [], weights: [] });
+    } finally {
+      await setDevnetStorage(admin, [
+        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
+        { item: 'Tempo', args: [NETUID], value: 360 },
       ]);
     }
   });
@@ -429,6 +493,135 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       expect(receipt).toMatchObject({ kind: 'timelocked-commit', call: 'commit_crv3_weights' });
       expect(receipt.revealRound).toBeGreaterThan(nowRound);
       expect(receipt.revealRound).toBeLessThan(nowRound + (2 * 361 * 12) / 3 + 10);
+    } finally {
+      await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false }]);
+    }
+  });
+
+  it('counts stake inherited through a child key as the chain does: the preflight and the chain both accept', async () => {
+    // Prepare: Charlie has no own alpha; Alice (1000 TAO) gives it all her stake as its parent
+    const alice = toAddress('//Alice');
+    const charlie = toAddress('//Charlie');
+    const all = 18_446_744_073_709_551_615n;
+    await setDevnetStorage(admin, [
+      { item: 'StakeThreshold', args: [], value: 1_000_000_000n },
+      { item: 'ParentKeys', args: [charlie, NETUID], value: [[all, alice]] },
+      { item: 'ChildKeys', args: [alice, NETUID], value: [[all, charlie]] },
+    ]);
+    const chain = await port('//Charlie');
+    try {
+      // Act
+      const status = await chain.validatorStatus(NETUID);
+      const receipt = await chain.submitWeights({ netuid: NETUID, uids: [0, 1], weights: [1, 1] });
+      const graph = await chain.metagraph(NETUID);
+
+      // Assess
+      expect(status.stake).toBe(1000);
+      expect(status.problems).toEqual([]);
+      expect(receipt.kind).toBe('set');
+      expect(await readWeights(admin, NETUID, 2)).toEqual({ uids: [0, 1], weights: [65535, 65535] });
+      expect(graph.neurons[2]?.stake).toBe(1000);
+      expect(graph.neurons[0]?.stake).toBe(0);
+    } finally {
+      await setDevnetStorage(admin, [
+        { item: 'StakeThreshold', args: [], value: 0n },
+        { item: 'ParentKeys', args: [charlie, NETUID], value: [] },
+        { item: 'ChildKeys', args: [alice, NETUID], value: [] },
+      ]);
+    }
+  });
+
+  it('refuses a vector below MinAllowedWeights or above MaxWeightsLimit before signing, as the chain would', async () => {
+    // Prepare
+    const chain = await port('//Alice');
+    const blind = await port('//Alice', { preflight: false });
+    await setDevnetStorage(admin, [{ item: 'MinAllowedWeights', args: [NETUID], value: 3 }]);
+    try {
+      // Act
+      const short = await chain
+        .submitWeights({ netuid: NETUID, uids: [1, 2], weights: [1, 1] })
+        .catch((e: unknown) => e);
+      const shortOnChain = await blind
+        .submitWeights({ netuid: NETUID, uids: [1, 2], weights: [1, 1] })
+        .catch((e: unknown) => e);
+      await setDevnetStorage(admin, [
+        { item: 'MinAllowedWeights', args: [NETUID], value: 1 },
+        { item: 'MaxWeightsLimit', args: [NETUID], value: 30000 },
+      ]);
+      const capped = await chain
+        .submitWeights({ netuid: NETUID, uids: [1, 2], weights: [1, 1] })
+        .catch((e: unknown) => e);
+      const cappedOnChain = await blind
+        .submitWeights({ netuid: NETUID, uids: [1, 2], weights: [1, 1] })
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(short).toBeInstanceOf(WeightLimitsError);
+      expect(String(short)).toMatch(/MinAllowedWeights asks for 3/);
+      expect(shortOnChain).toMatchObject({ errorName: 'WeightVecLengthIsLow' });
+      expect(capped).toBeInstanceOf(WeightLimitsError);
+      expect(String(capped)).toMatch(/MaxWeightsLimit/);
+      expect(cappedOnChain).toMatchObject({ errorName: 'MaxWeightExceeded' });
+    } finally {
+      await setDevnetStorage(admin, [
+        { item: 'MinAllowedWeights', args: [NETUID], value: 1 },
+        { item: 'MaxWeightsLimit', args: [NETUID], value: 65535 },
+      ]);
+    }
+  });
+
+  it('names the operator problem: not registered, no validator permit, stake weight below the threshold', async () => {
+    // Prepare
+    await setDevnetStorage(admin, [{ item: 'StakeThreshold', args: [], value: 10_000_000_000n }]);
+    const dave = await port('//Dave');
+    const bob = await port('//Bob');
+    const alice = await port('//Alice');
+    const readOnly = await createChainPort({
+      endpoints: [devnet.endpoint],
+      validatorHotkey: toAddress('//Dave'),
+    });
+    ports.push(readOnly);
+    try {
+      // Act
+      const [d, b, a, r] = await Promise.all([
+        dave.standing(NETUID),
+        bob.standing(NETUID),
+        alice.standing(NETUID),
+        readOnly.standing(NETUID),
+      ]);
+
+      // Assess
+      expect(d?.problems).toEqual(['not-registered']);
+      expect(b?.problems).toEqual(['no-validator-permit', 'stake-below-threshold']);
+      expect(a).toMatchObject({
+        uid: 0,
+        validatorPermit: true,
+        stake: 1000,
+        stakeThreshold: 10,
+        problems: [],
+      });
+      expect(r?.problems).toEqual(['not-registered']);
+    } finally {
+      await setDevnetStorage(admin, [{ item: 'StakeThreshold', args: [], value: 0n }]);
+    }
+  });
+
+  it('commit-reveal on, no durable commit store: refuses the v2 hash commit instead of committing an unrevealable hash', async () => {
+    // Prepare
+    await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true }]);
+    const chain = await port('//Alice', { timelock: false });
+    try {
+      // Act
+      const result = await chain
+        .submitWeights({ netuid: NETUID, uids: [1], weights: [1] })
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(result).toBeInstanceOf(UnsupportedRuntimeError);
+      expect(String(result)).toMatch(/no durable commit store/);
+      expect(
+        (await admin.query.subtensorModule?.weightCommits?.(NETUID, toAddress('//Alice')))?.toJSON(),
+      ).toBeNull();
     } finally {
       await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false }]);
     }

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildWeightsHandler } from '../../../functions/weights/handler.js';
-import { RateLimitedError } from '../../../lib/chain/errors.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
 import type { ExternalStatePort } from '../../../lib/ports.js';
+import { RateLimitedError } from '../../../lib/ports.js';
 import {
   AuditStore,
   LockStore,
@@ -128,7 +128,7 @@ describe('Weight handler end to end on moto, with the scoring core', () => {
     // Prepare: our metagraph read still shows LastUpdate 0, the chain already knows better
     const chain = new StubChain(metagraph(5, 6_000));
     chain.submitWeights = async () => {
-      throw new RateLimitedError('weights were set 3 blocks ago', 97);
+      throw new RateLimitedError('weights were set 3 blocks ago', 6_097, 'chain');
     };
     const t = await makeTables(c.ddb, uniquePrefix('weights-rl'));
     // Act

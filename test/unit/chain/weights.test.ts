@@ -1,12 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  assertWeightVector,
-  chainMaxUpscale,
-  convertWeightsForEmit,
-  roundHalfEven,
-} from '../../../lib/chain/index.js';
+import { assertWeightVector, chainMaxUpscale } from '../../../lib/chain/index.js';
 import { ValidationError } from '../../../lib/errors.js';
+// the conversion lives in lib/scoring; lib/chain no longer re-exports it (imports point down)
+import { convertWeightsForEmit, roundHalfEven } from '../../../lib/scoring/weights.js';
 
 describe('chainMaxUpscale (the chain’s stored values)', () => {
   it.each([

@@ -1,0 +1,284 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import type { ApiPromise } from '@polkadot/api';
+import { u8aToHex } from '@polkadot/util';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildWeightsHandler } from '../../../functions/weights/handler.js';
+import {
+  connectDevnet,
+  type Devnet,
+  newBlocks,
+  readLastUpdate,
+  readWeights,
+  type SeedNeuron,
+  seedSubnet,
+  setDevnetStorage,
+  startDevnet,
+  toAddress,
+} from '../../../harness/chain/devnet.js';
+import {
+  type ChainPortOptions,
+  chainMaxUpscale,
+  createChainPort,
+  DrandTimelock,
+  roundIdentity,
+  type SubtensorChain,
+} from '../../../lib/chain/index.js';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
+import { runSync } from '../../../lib/pipeline/sync.js';
+import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
+import {
+  AuditStore,
+  CommitRowStore,
+  LockStore,
+  MinerStore,
+  PogResultStore,
+  StatsStore,
+  type TableNames,
+} from '../../../lib/store/index.js';
+import {
+  clients,
+  lambdaContext,
+  makeQueues,
+  makeTables,
+  QUERYABLE_OPTIONS,
+  SYNC_OPTIONS,
+  uniquePrefix,
+} from './fixtures.js';
+import { quietObservability } from './helpers.js';
+
+// The weight tick against the real spec-293 runtime (chopsticks) and real DynamoDB (moto): what the
+// chain itself accepts, rejects and reveals, not what a stub says it would.
+const NETUID = 1;
+const OWNER = '//Ferdie';
+const NEURONS: SeedNeuron[] = [
+  { hotkeyUri: '//Alice', stake: 1000, validatorPermit: true },
+  { hotkeyUri: '//Bob', stake: 5, axon: { ip: '10.0.0.2', port: 8091, version: 190 } },
+  { hotkeyUri: '//Charlie', stake: 3, axon: { ip: '10.0.0.3', port: 8091, version: 190 } },
+  { hotkeyUri: OWNER, stake: 1 },
+];
+const OPTIONS: WeightsOptions = { netuid: NETUID, mode: 'scores', lockSeconds: 60, ...QUERYABLE_OPTIONS };
+
+describe('weight tick on the spec-293 runtime and moto', () => {
+  const c = clients(inject('motoEndpoint'));
+  const { logger, metrics } = quietObservability();
+  let devnet: Devnet;
+  let admin: ApiPromise;
+  let tables: TableNames;
+  const ports: SubtensorChain[] = [];
+
+  async function port(
+    secret: string,
+    extra: Partial<ChainPortOptions> & { preflight?: boolean } = {},
+  ): Promise<SubtensorChain> {
+    const p = await createChainPort({
+      endpoints: [devnet.endpoint],
+      hotkeySecret: secret,
+      timeoutMs: 20_000,
+      ...extra,
+    });
+    ports.push(p);
+    return p;
+  }
+
+  const tick = (chain: SubtensorChain, options: WeightsOptions = OPTIONS) =>
+    buildWeightsHandler({
+      getDeps: async () => ({
+        chain,
+        pogResults: new PogResultStore(c.doc, tables.pogResults),
+        stats: new StatsStore(c.doc, tables.stats),
+        locks: new LockStore(c.doc, tables.locks),
+        audit: new AuditStore(c.doc, tables.audit),
+        performance: DEFAULT_PERFORMANCE_CONFIG,
+      }),
+      options,
+      logger,
+      metrics,
+    })({}, lambdaContext);
+
+  beforeAll(async () => {
+    tables = await makeTables(c.ddb, uniquePrefix('weights-chain'));
+    devnet = await startDevnet();
+    admin = await connectDevnet(devnet.endpoint);
+    await seedSubnet(admin, {
+      netuid: NETUID,
+      neurons: NEURONS,
+      ownerHotkey: OWNER,
+      hyperparams: { weightsVersionKey: 7, weightsRateLimit: 5, minAllowedWeights: 1, tempo: 360 },
+    });
+  });
+
+  afterEach(async () => {
+    tables = await makeTables(c.ddb, uniquePrefix('weights-chain'));
+    await setDevnetStorage(admin, [
+      { item: 'LastUpdate', args: [NETUID], value: NEURONS.map(() => 0) },
+      { item: 'ValidatorPermit', args: [NETUID], value: NEURONS.map((n) => n.validatorPermit ?? false) },
+      { item: 'Weights', args: [NETUID, 0], value: [] },
+    ]);
+  });
+
+  afterAll(async () => {
+    for (const p of ports) await p.close();
+    await admin?.disconnect();
+    await devnet?.stop();
+  });
+
+  it("turns the chain's own SettingWeightsTooFast into a rate-limited tick, not a failure", async () => {
+    // Prepare: a set lands whose confirmation we never recorded; our pre-check is off so the chain decides
+    const first = await port('//Alice');
+    await first.submitWeights({ netuid: NETUID, uids: [1], weights: [1] });
+    const landed = (await readLastUpdate(admin, NETUID))[0] as number;
+    const blind = await port('//Alice', { preflight: false });
+
+    // Act
+    const summary = await tick(blind);
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'rate-limited', nextAllowedBlock: landed + 6 });
+    expect(await new AuditStore(c.doc, tables.audit).latest(NETUID)).toBeNull();
+    expect(await readWeights(admin, NETUID, 0)).toEqual({ uids: [1], weights: [65535] });
+  });
+
+  it('burn mode with MinAllowedWeights 3: the vector is padded as process_weights does and the chain takes it', async () => {
+    // Prepare
+    await setDevnetStorage(admin, [{ item: 'MinAllowedWeights', args: [NETUID], value: 3 }]);
+    const chain = await port('//Alice');
+    try {
+      // Act
+      const summary = await tick(chain, { ...OPTIONS, mode: 'burn' });
+      const stored = await readWeights(admin, NETUID, 0);
+
+      // Assess: every uid carries weight, the owner's (uid 3) all but a trace
+      expect(summary).toMatchObject({ status: 'submitted', uids: 4 });
+      expect(stored.uids).toEqual([0, 1, 2, 3]);
+      expect(stored.weights[3]).toBe(65535);
+      expect(Math.max(...stored.weights.slice(0, 3))).toBeLessThanOrEqual(2);
+      expect(Math.min(...stored.weights)).toBeGreaterThan(0);
+    } finally {
+      await setDevnetStorage(admin, [{ item: 'MinAllowedWeights', args: [NETUID], value: 1 }]);
+    }
+  });
+
+  it('v2 hash commit: the salt waits in DynamoDB, and a later tick reveals it', async () => {
+    // Prepare
+    await setDevnetStorage(admin, [
+      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
+      { item: 'Tempo', args: [NETUID], value: 3 },
+    ]);
+    const store = new CommitRowStore(c.doc, tables.commits);
+    const chain = await port('//Alice', { timelock: false, commitStore: store });
+    try {
+      // Act
+      const committed = await tick(chain);
+      const pending = await store.list(NETUID, toAddress('//Alice'));
+      const queue = (
+        await admin.query.subtensorModule?.weightCommits?.(NETUID, toAddress('//Alice'))
+      )?.toJSON() as [string, number, number, number][] | null;
+      const firstReveal = queue?.[0]?.[2] ?? 0;
+      const now = await chain.currentBlock();
+      if (firstReveal > now + 1) await newBlocks(admin, firstReveal - now - 1);
+      const revealing = await tick(chain);
+
+      // Assess
+      expect(committed).toMatchObject({ status: 'submitted' });
+      expect(pending).toHaveLength(1);
+      expect(pending[0]?.commitHash).toBe(queue?.[0]?.[0]);
+      expect(revealing.reveals).toMatchObject({ revealedV2: 1 });
+      expect(await store.list(NETUID, toAddress('//Alice'))).toEqual([]);
+      const stored = await readWeights(admin, NETUID, 0);
+      expect(stored.uids).toEqual(pending[0]?.uids);
+      expect(stored.weights).toEqual(chainMaxUpscale(pending[0]?.weights ?? []));
+    } finally {
+      await setDevnetStorage(admin, [
+        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
+        { item: 'Tempo', args: [NETUID], value: 360 },
+      ]);
+    }
+  });
+
+  it('timelocked commit: the next tick confirms the chain revealed it and records revealed in the audit row', async () => {
+    // Prepare: a test beacon key; the runtime reads the pulse we write and decrypts our ciphertext itself
+    const sk = bls12_381.fields.Fr.create(0x13579bdfn);
+    const beaconKey = Buffer.from(bls12_381.G2.Point.BASE.multiply(sk).toBytes(true)).toString('hex');
+    await setDevnetStorage(admin, [
+      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
+      { item: 'Tempo', args: [NETUID], value: 3 },
+      { item: 'RevealPeriodEpochs', args: [NETUID], value: 2 },
+    ]);
+    const chain = await port('//Alice', { timelock: new DrandTimelock({ publicKey: beaconKey }) });
+    const audit = new AuditStore(c.doc, tables.audit);
+    try {
+      // Act
+      const committed = await tick(chain);
+      const row = await audit.latest(NETUID);
+      const round = row?.revealRound ?? 0;
+      const pulse = admin.query.drand?.pulses;
+      if (pulse === undefined) throw new Error('runtime has no Drand.Pulses');
+      const pulseType = admin.registry.createLookupType(pulse.creator.meta.type.asMap.value);
+      const value = admin.createType(pulseType, {
+        round,
+        randomness: `0x${'02'.repeat(32)}`,
+        signature: u8aToHex(roundIdentity(round).multiply(sk).toBytes(true)),
+      });
+      await admin.rpc('dev_setStorage' as never, [[pulse.key(round), u8aToHex(value.toU8a())]] as never);
+      const head = await chain.currentBlock();
+      await newBlocks(admin, Math.max(1, (row?.revealFirstBlock ?? head) - head + 1));
+      const confirming = await tick(chain);
+      const after = await audit.unconfirmedCommits(NETUID);
+      const confirmedRow = (
+        await c.doc.send(new GetCommand({ TableName: tables.audit, Key: { netuid: NETUID, sk: row?.sk } }))
+      ).Item;
+
+      // Assess
+      expect(committed).toMatchObject({ status: 'submitted' });
+      expect(row?.kind).toBe('timelocked-commit');
+      expect(row?.revealed).toBeUndefined();
+      expect(confirming.reveals).toMatchObject({ confirmed: 1, neverRevealed: 0 });
+      // the confirming tick committed again; only that new commit waits for its reveal
+      expect(after.map((r) => r.sk)).not.toContain(row?.sk);
+      expect(confirmedRow).toMatchObject({ revealed: true });
+      expect((await readWeights(admin, NETUID, 0)).uids).toEqual(row?.uids);
+    } finally {
+      await setDevnetStorage(admin, [
+        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
+        { item: 'Tempo', args: [NETUID], value: 360 },
+        { item: 'RevealPeriodEpochs', args: [NETUID], value: 1 },
+      ]);
+    }
+  });
+
+  it('an unregistered validator hotkey: the weight tick and the sync name it once and send nothing', async () => {
+    // Prepare
+    const dave = await port('//Dave');
+    const readOnly = await createChainPort({
+      endpoints: [devnet.endpoint],
+      validatorHotkey: toAddress('//Dave'),
+    });
+    ports.push(readOnly);
+    const { queueUrl } = await makeQueues(c.sqs, uniquePrefix('weights-chain-q'));
+
+    // Act
+    const weights = await tick(dave);
+    const sync = await runSync(
+      {
+        chain: readOnly,
+        sqs: c.sqs,
+        queueUrl,
+        miners: new MinerStore(c.doc, tables.miners),
+        pogResults: new PogResultStore(c.doc, tables.pogResults),
+        stats: new StatsStore(c.doc, tables.stats),
+        locks: new LockStore(c.doc, tables.locks),
+      },
+      { ...SYNC_OPTIONS, netuid: NETUID },
+    );
+    const attrs = await c.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+
+    // Assess
+    expect(weights).toEqual({ status: 'blocked', problems: ['not-registered'] });
+    expect(sync.round).toEqual({ status: 'blocked', problems: ['not-registered'] });
+    expect(attrs.Attributes?.ApproximateNumberOfMessages).toBe('0');
+  });
+});
