@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { parseWandbConfig } from '../lib/wandb/config.js';
+import { parseWandbConfig } from '../lib/config/wandb.js';
 import { consensusStats } from '../lib/wandb/consensus.js';
 import { signRunId, verifyRunSignature } from '../lib/wandb/signature.js';
 import { createWandbState } from '../lib/wandb/state.js';

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { ConfigError } from '../errors.js';
 import type { QueryableOptions } from '../pipeline/queryable.js';
 import { formatIssues } from '../validation.js';
-import { type WandbConfig, WandbConfigSchema } from '../wandb/config.js';
+import { type WandbConfig, WandbConfigSchema } from './wandb.js';
 
 const list = z
   .string()

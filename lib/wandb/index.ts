@@ -1,4 +1,12 @@
 /** Other validators' state via W&B (reference §6): read, verify, reach consensus, publish ours. */
+
+export {
+  NI_PENALTY_VALIDATOR,
+  parseWandbConfig,
+  type WandbConfig,
+  type WandbConfigInput,
+  WandbConfigSchema,
+} from '../config/wandb.js';
 export {
   type AssembleInput,
   type AssembleResult,
@@ -6,13 +14,6 @@ export {
   type RejectReason,
 } from './assemble.js';
 export { type ListRunsRequest, type RunsPage, WandbClient, type WandbClientOptions } from './client.js';
-export {
-  NI_PENALTY_VALIDATOR,
-  parseWandbConfig,
-  type WandbConfig,
-  type WandbConfigInput,
-  WandbConfigSchema,
-} from './config.js';
 export {
   collectPenalties,
   consensusStats,

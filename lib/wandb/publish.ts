@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import * as z from 'zod';
+import type { WandbConfig } from '../config/wandb.js';
 import { formatIssues } from '../validation.js';
 import type { WandbClient } from './client.js';
-import type { WandbConfig } from './config.js';
 import { canonicalUid, LIMITS } from './consensus.js';
 import { WANDB_METRICS, type WandbLogger, type WandbMetrics } from './observability.js';
 import { errorText, redactSecrets } from './redact.js';

@@ -1,8 +1,8 @@
+import type { WandbConfig } from '../config/wandb.js';
 import { ConfigError } from '../errors.js';
 import type { ExternalState, ExternalStateMeta, ExternalStatePort, Metagraph } from '../ports.js';
 import { assembleExternalState } from './assemble.js';
 import { WandbClient } from './client.js';
-import type { WandbConfig } from './config.js';
 import { validValidatorHotkeys } from './consensus.js';
 import {
   noMetrics,

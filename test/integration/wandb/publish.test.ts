@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { signatureVerify } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseWandbConfig, type WandbConfigInput } from '../../../lib/wandb/config.js';
+import { parseWandbConfig, type WandbConfigInput } from '../../../lib/config/wandb.js';
 import type { PublishedStat, PublishRunInput } from '../../../lib/wandb/publish.js';
 import { verifyRunSignature } from '../../../lib/wandb/signature.js';
 import { createWandbState } from '../../../lib/wandb/state.js';

@@ -1,6 +1,6 @@
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseWandbConfig, type WandbConfigInput } from '../../../lib/wandb/config.js';
+import { parseWandbConfig, type WandbConfigInput } from '../../../lib/config/wandb.js';
 import { createWandbState } from '../../../lib/wandb/state.js';
 import { startWandbServer, type WandbServer } from '../../helpers/wandb-server.js';
 import { makeKeys, metagraphOf, recorders, statEntry, validatorConfig } from './fixtures.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnv, SyncEnvSchema, WeightsEnvSchema, wandbConfigFromEnv } from '../../../lib/config/env.js';
+import { NI_PENALTY_VALIDATOR } from '../../../lib/config/wandb.js';
 import { ConfigError } from '../../../lib/errors.js';
-import { NI_PENALTY_VALIDATOR } from '../../../lib/wandb/config.js';
 
 const TABLES = {
   TABLE_POG_RESULTS: 'p',

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { NI_PENALTY_VALIDATOR, parseWandbConfig } from '../../../lib/config/wandb.js';
 import { ConfigError } from '../../../lib/errors.js';
-import { NI_PENALTY_VALIDATOR, parseWandbConfig } from '../../../lib/wandb/config.js';
 import type { WandbLogger, WandbMetrics } from '../../../lib/wandb/observability.js';
 import { createWandbState } from '../../../lib/wandb/state.js';
 
