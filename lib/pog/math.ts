@@ -190,8 +190,17 @@ export function challengeExpectedEntry(aRow: Float64Array, seedB: bigint, j: num
  * probability ≈ 1.3 %, and a checked wrong entry rarely survives the several entries checked per GPU.
  */
 export function entryTolerance(n: number, magnitude: number): number {
-  const u = 2 ** -24;
-  return 1e-5 + (8 * Math.sqrt(n) + 4) * u * Math.abs(magnitude);
+  const { atol, rtol } = entryToleranceParams(n);
+  return atol + rtol * Math.abs(magnitude);
+}
+
+/**
+ * The parameters of {@link entryTolerance} for size n: a value passes when |claimed − exact| ≤
+ * atol + rtol·|exact|. The proof bundle's header carries them to the row checker
+ * (lib/pog/payload/row_check.py), so the formula lives here only.
+ */
+export function entryToleranceParams(n: number): { atol: number; rtol: number } {
+  return { atol: 1e-5, rtol: (8 * Math.sqrt(n) + 4) * 2 ** -24 };
 }
 
 /** True when the miner's value is finite and within {@link entryTolerance} of the exact value. */

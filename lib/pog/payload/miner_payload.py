@@ -63,34 +63,57 @@ def mix_np(x):
     return x
 
 
+def _check_block(n, rows, col_start, col_count):
+    if not 1 <= n <= MAX_N:
+        raise ValueError('matrix size out of range')
+    if not 0 <= col_start <= col_start + col_count <= n:
+        raise ValueError('column block out of range')
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    if rows.size and (int(rows.min()) < 0 or int(rows.max()) >= n):
+        raise ValueError('row index out of range')
+    return rows
+
+
+def challenge_block_np(seed, n, rows, col_start, col_count):
+    """Entries (i, j), i in rows, col_start <= j < col_start + col_count, of the n x n challenge matrix
+    of seed (float32), generated in chunks of whole rows of the block: a verifier regenerates the
+    challenged rows of A and B column block by column block without holding an n x n matrix."""
+    rows = _check_block(n, rows, col_start, col_count)
+    out = np.empty((rows.size, col_count), dtype=np.float32)
+    # uint32 arithmetic wraps, which is the mod 2^32 of the counter
+    cols = np.arange(col_count, dtype=np.uint32) + np.uint32((seed + col_start) & MASK)
+    step = max(1, CHUNK // max(1, col_count))
+    for r0 in range(0, rows.size, step):
+        starts = ((rows[r0:r0 + step].astype(np.uint64) * np.uint64(n)) & np.uint64(MASK)).astype(np.uint32)
+        x = starts[:, None] + cols[None, :]
+        out[r0:r0 + step] = (mix_np(x).astype(np.float64) / float(MASK)).astype(np.float32)
+    return out
+
+
 def challenge_np(seed, n):
     """The n x n challenge matrix of seed (float32, row-major counter), generated in bounded chunks."""
-    if not 1 <= n <= MAX_N:
-        raise ValueError('matrix size out of range')
-    out = np.empty(n * n, dtype=np.float32)
-    base = seed & MASK
-    for start in range(0, n * n, CHUNK):
-        count = min(CHUNK, n * n - start)
-        x = ((base + start + np.arange(count, dtype=np.uint64)) & np.uint64(MASK)).astype(np.uint32)
-        out[start:start + count] = (mix_np(x).astype(np.float64) / float(MASK)).astype(np.float32)
-    return out.reshape(n, n)
+    return challenge_block_np(seed, n, np.arange(n), 0, n)
 
 
-def challenge_torch(seed, n, device):
-    """challenge_np on the GPU in int64 arithmetic; the float64 division makes the values identical."""
-    if not 1 <= n <= MAX_N:
-        raise ValueError('matrix size out of range')
-    out = torch.empty(n * n, dtype=torch.float32, device=device)
-    base = seed & MASK
-    for start in range(0, n * n, CHUNK):
-        count = min(CHUNK, n * n - start)
-        x = (torch.arange(count, dtype=torch.int64, device=device) + (base + start)) & MASK
+def challenge_block_torch(seed, n, rows, col_start, col_count, device):
+    """challenge_block_np on a torch device in int64 arithmetic; the float64 division makes the values identical."""
+    rows = torch.as_tensor(_check_block(n, rows, col_start, col_count).tolist(), dtype=torch.int64, device=device)
+    out = torch.empty((rows.numel(), col_count), dtype=torch.float32, device=device)
+    cols = torch.arange(col_count, dtype=torch.int64, device=device) + ((seed + col_start) & MASK)
+    step = max(1, CHUNK // max(1, col_count))
+    for r0 in range(0, rows.numel(), step):
+        x = (rows[r0:r0 + step, None] * n + cols[None, :]) & MASK
         for _ in range(10):
             x ^= (x << 13) & MASK
             x ^= (x >> 17) & MASK
             x ^= (x << 5) & MASK
-        out[start:start + count] = (x.to(torch.float64) / float(MASK)).to(torch.float32)
-    return out.view(n, n)
+        out[r0:r0 + step] = (x.to(torch.float64) / float(MASK)).to(torch.float32)
+    return out
+
+
+def challenge_torch(seed, n, device):
+    """challenge_np on the GPU."""
+    return challenge_block_torch(seed, n, np.arange(n), 0, n, device)
 
 
 def matmul(a, b):

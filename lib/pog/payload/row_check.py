@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Row checker: every entry of every challenged row of a proof bundle, recomputed.
+
+  python3 row_check.py --bundle PATH [--device auto|cpu|cuda] [--block-cols K]
+
+The bundle layout and the output line are the contract in lib/pog/README.md ("Row checker"). For each GPU of
+the bundle, A's challenged rows and B (in blocks of K columns) are regenerated with the payload's own D10
+generator (miner_payload.py beside this file: one implementation, numpy on the CPU, torch on CUDA), the exact
+C[i, j0:j0+K] = A[i, :] . B[:, j0:j0+K] is computed in float64 from those float32 values (products of float32
+values are exact in float64; the float64 sum is ~1e-12 relative off), and every claimed float32 value must satisfy
+|claimed - exact| <= atol + rtol*|exact| with the header's tolerance; a non-finite claim is wrong.
+
+Memory: the claimed rows and A's rows of one GPU (r x n, r <= 1024) plus one column block of B (n x K, float32 and
+its float64 copy) and the generator's chunk; never an n x n matrix. Merkle paths are not checked here (the TS
+verifier checks them before it runs this).
+
+Exit status: 0 when the check ran (pass or fail is in the JSON line on stdout); 2 for an invalid or truncated
+bundle (one line on stderr, nothing on stdout); 1 for anything else (bad arguments, unreadable file, --device cuda
+without CUDA, a crash), so that only 2 can ever be held against the miner.
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import struct
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import miner_payload as payload  # noqa: E402 - the generator lives beside this file
+
+MAGIC = b'POGB'
+MAX_HEADER_BYTES = 1 << 20
+MAX_GPUS = 64
+MAX_ROWS_PER_GPU = 1024
+# float32 bytes of one B block by default (its float64 copy is twice that): n = 65 536 -> 1 024 columns
+DEFAULT_BLOCK_BYTES = 1 << 28
+SEED = re.compile(r'^(0|[1-9][0-9]{0,19})$')
+TINY = 1e-30
+
+
+class BundleError(Exception):
+    """The bundle is invalid or truncated (exit 2)."""
+
+
+class UsageError(Exception):
+    """Our own fault or the caller's: bad arguments, no CUDA (exit 1)."""
+
+
+def _int(value, lo, hi, what):
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise BundleError(f'{what} must be an integer in [{lo}, {hi}]')
+    return value
+
+
+def _number(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise BundleError(f'{what} must be a finite number >= 0')
+    return float(value)
+
+
+def _seed(value, what):
+    if not isinstance(value, str) or not SEED.match(value) or int(value) >= 1 << 64:
+        raise BundleError(f'{what} must be a decimal u64 string')
+    return int(value)
+
+
+def _reject_constant(name):
+    raise BundleError(f'header JSON holds {name}')
+
+
+def parse_header(raw):
+    """The fields the checker reads, validated; everything else in the header is ignored."""
+    try:
+        header = json.loads(raw.decode('utf-8'), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise BundleError(f'header is not UTF-8 JSON ({type(exc).__name__})') from None
+    if not isinstance(header, dict):
+        raise BundleError('header is not a JSON object')
+    if header.get('version') != 1 or isinstance(header.get('version'), bool):
+        raise BundleError('unsupported bundle version')
+    n = _int(header.get('n'), 1, payload.MAX_N, 'n')
+    tol = header.get('tolerance')
+    if not isinstance(tol, dict):
+        raise BundleError('tolerance must be an object')
+    atol, rtol = _number(tol.get('atol'), 'tolerance.atol'), _number(tol.get('rtol'), 'tolerance.rtol')
+    gpus = header.get('gpus')
+    if not isinstance(gpus, list) or not 1 <= len(gpus) <= MAX_GPUS:
+        raise BundleError(f'gpus must be a list of 1..{MAX_GPUS} entries')
+    parsed = []
+    for k, entry in enumerate(gpus):
+        if not isinstance(entry, dict):
+            raise BundleError(f'gpus[{k}] is not an object')
+        rows = entry.get('rows')
+        if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_ROWS_PER_GPU:
+            raise BundleError(f'gpus[{k}].rows must be a list of 1..{MAX_ROWS_PER_GPU} row indices')
+        parsed.append({
+            'gpu': _int(entry.get('gpu'), 0, 2**31 - 1, f'gpus[{k}].gpu'),
+            'seedA': _seed(entry.get('seedA'), f'gpus[{k}].seedA'),
+            'seedB': _seed(entry.get('seedB'), f'gpus[{k}].seedB'),
+            'rows': [_int(i, 0, n - 1, f'gpus[{k}].rows[]') for i in rows],
+        })
+    return n, atol, rtol, parsed
+
+
+def read_bundle_header(fh, size):
+    """Validates magic, header and the exact data length against the file size; returns the header fields."""
+    head = fh.read(8)
+    if len(head) < 8:
+        raise BundleError('truncated before the header length')
+    if head[:4] != MAGIC:
+        raise BundleError('not a proof bundle (bad magic)')
+    (length,) = struct.unpack('<I', head[4:])
+    if not 1 <= length <= MAX_HEADER_BYTES:
+        raise BundleError(f'header length {length} outside 1..{MAX_HEADER_BYTES}')
+    raw = fh.read(length)
+    if len(raw) < length:
+        raise BundleError('truncated inside the header')
+    n, atol, rtol, gpus = parse_header(raw)
+    expected = 8 + length + sum(len(g['rows']) for g in gpus) * n * 4
+    if size < expected:
+        raise BundleError(f'truncated row data ({size - 8 - length} of {expected - 8 - length} bytes)')
+    if size > expected:
+        raise BundleError(f'{size - expected} bytes after the row data')
+    return n, atol, rtol, gpus
+
+
+class Tally:
+    """Per-GPU verdict accumulated over column blocks (blocks arrive in increasing column order)."""
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.wrong_values = 0
+        self.first = [None] * len(rows)  # per row position: (col, expected, got) of its first wrong value
+        self.max_rel = 0.0
+
+    def add(self, c0, wrong_per_row, first_cols, pick):
+        """wrong_per_row[r] wrong values in this block; pick(r, k) -> (expected, got) of block column k."""
+        self.wrong_values += int(sum(wrong_per_row))
+        for r, count in enumerate(wrong_per_row):
+            if count and self.first[r] is None:
+                k = int(first_cols[r])
+                self.first[r] = (c0 + k, *pick(r, k))
+
+    def result(self, gpu, n):
+        first = next(((r, f) for r, f in enumerate(self.first) if f is not None), None)
+        return {
+            'gpu': gpu,
+            'rowsChecked': len(self.rows),
+            'entriesChecked': len(self.rows) * n,
+            'wrongValues': self.wrong_values,
+            'wrongRows': sum(f is not None for f in self.first),
+            'firstWrong': None if first is None else {
+                'row': self.rows[first[0]],
+                'col': first[1][0],
+                'expected': first[1][1],
+                'got': first[1][2] if math.isfinite(first[1][2]) else None,
+            },
+            'maxRelError': self.max_rel,
+        }
+
+
+def check_gpu_numpy(n, entry, claimed, atol, rtol, block):
+    rows = np.asarray(entry['rows'], dtype=np.int64)
+    a = payload.challenge_block_np(entry['seedA'], n, rows, 0, n).astype(np.float64)
+    all_rows = np.arange(n)
+    tally = Tally(entry['rows'])
+    for c0 in range(0, n, block):
+        k = min(block, n - c0)
+        exact = a @ payload.challenge_block_np(entry['seedB'], n, all_rows, c0, k).astype(np.float64)
+        got = claimed[:, c0:c0 + k].astype(np.float64)
+        finite = np.isfinite(got)
+        err = np.abs(np.where(finite, got, 0.0) - exact)
+        wrong = ~finite | (err > atol + rtol * np.abs(exact))
+        if finite.any():
+            rel = err / np.maximum(np.abs(exact), TINY)
+            tally.max_rel = max(tally.max_rel, float(rel[finite].max()))
+        per_row = wrong.sum(axis=1)
+        if per_row.any():
+            tally.add(c0, per_row.tolist(), wrong.argmax(axis=1),
+                      lambda r, j: (float(exact[r, j]), float(got[r, j])))
+    return tally
+
+
+def check_gpu_torch(n, entry, claimed, atol, rtol, block, device):
+    import torch  # only reached when miner_payload found torch with CUDA
+
+    rows = np.asarray(entry['rows'], dtype=np.int64)
+    a = payload.challenge_block_torch(entry['seedA'], n, rows, 0, n, device).to(torch.float64)
+    claimed_dev = torch.frombuffer(bytearray(claimed.tobytes()), dtype=torch.float32).view(len(rows), n).to(device)
+    all_rows = np.arange(n)
+    tally = Tally(entry['rows'])
+    for c0 in range(0, n, block):
+        k = min(block, n - c0)
+        b = payload.challenge_block_torch(entry['seedB'], n, all_rows, c0, k, device).to(torch.float64)
+        exact = a @ b
+        del b
+        got = claimed_dev[:, c0:c0 + k].to(torch.float64)
+        finite = torch.isfinite(got)
+        err = (torch.where(finite, got, torch.zeros_like(got)) - exact).abs()
+        wrong = ~finite | (err > atol + rtol * exact.abs())
+        rel = torch.where(finite, err / exact.abs().clamp_min(TINY), torch.zeros_like(err))
+        tally.max_rel = max(tally.max_rel, float(rel.max()))
+        per_row = wrong.sum(dim=1).cpu().tolist()
+        if any(per_row):
+            first_cols = wrong.to(torch.float32).argmax(dim=1).cpu().tolist()
+            tally.add(c0, per_row, first_cols, lambda r, j: (float(exact[r, j]), float(got[r, j])))
+    return tally
+
+
+def cpu_name():
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8', errors='replace') as fh:
+            for line in fh:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or 'cpu'
+
+
+def pick_device(requested):
+    if requested == 'cuda' and not payload.HAVE_CUDA:
+        raise UsageError('--device cuda: torch with CUDA is not available on this machine')
+    if requested == 'cpu' or not payload.HAVE_CUDA:
+        return 'cpu', cpu_name()
+    return 'cuda', payload.torch.cuda.get_device_name(0)
+
+
+def check(path, requested_device, block_cols):
+    device, device_name = pick_device(requested_device)
+    try:
+        fh = open(path, 'rb')  # noqa: SIM115 - closed below; an unreadable file is our fault (exit 1)
+    except OSError as exc:
+        raise UsageError(f'cannot open bundle: {exc.strerror}') from None
+    with fh:
+        n, atol, rtol, gpus = read_bundle_header(fh, os.fstat(fh.fileno()).st_size)
+        block = min(n, block_cols or max(1, DEFAULT_BLOCK_BYTES // (4 * n)))
+        start = time.time()
+        results = []
+        for entry in gpus:
+            count = len(entry['rows']) * n
+            claimed = np.fromfile(fh, dtype='<f4', count=count)
+            if claimed.size != count:  # the file shrank after the size check
+                raise BundleError('truncated row data')
+            claimed = claimed.reshape(len(entry['rows']), n)
+            if device == 'cuda':
+                tally = check_gpu_torch(n, entry, claimed, atol, rtol, block, 'cuda:0')
+            else:
+                tally = check_gpu_numpy(n, entry, claimed, atol, rtol, block)
+            results.append(tally.result(entry['gpu'], n))
+        if device == 'cuda':
+            payload.torch.cuda.synchronize()
+        seconds = time.time() - start
+    return {
+        'device': device,
+        'deviceName': device_name,
+        'seconds': seconds,
+        'entriesChecked': sum(r['entriesChecked'] for r in results),
+        'gpus': results,
+    }
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def main(argv):
+    parser = _Parser(prog='row_check.py', description='Recompute every entry of every challenged row.')
+    parser.add_argument('--bundle', required=True)
+    parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
+    parser.add_argument('--block-cols', type=int, default=0, help='columns of B per block (default: <= 256 MiB)')
+    try:
+        args = parser.parse_args(argv)
+        if args.block_cols < 0:
+            raise UsageError('--block-cols must be >= 1')
+        result = check(args.bundle, args.device, args.block_cols)
+        line = json.dumps(result, separators=(',', ':'), allow_nan=False)
+    except BundleError as exc:
+        print(f'invalid bundle: {exc}', file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f'row_check: {exc}', file=sys.stderr)
+        return 1
+    sys.stdout.write(line + '\n')
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
