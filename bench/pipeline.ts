@@ -91,11 +91,7 @@ async function cycle(figures: Record<string, string | number>): Promise<void> {
     counter.attach(c.sqs, 'SQS');
     counter.attach(c.batch, 'Batch');
     const prefix = `bench${Date.now().toString(36)}`;
-    const [tables, queues, batchRes] = await Promise.all([
-      makeTables(c.ddb, prefix),
-      makeQueues(c.sqs, prefix),
-      makeBatch(c.batch, moto.endpoint, prefix),
-    ]);
+    const [tables, queues] = await Promise.all([makeTables(c.ddb, prefix), makeQueues(c.sqs, prefix)]);
     const chain = new StubChain(metagraph(256, 10_000));
     const locks = new LockStore(c.doc, tables.locks);
     const pogResults = new PogResultStore(c.doc, tables.pogResults, {
