@@ -13,7 +13,6 @@ import type { PogChallenge } from '../lib/ports.js';
 import { AuditStore, LockStore, MinerStore, PogResultStore, StatsStore } from '../lib/store/index.js';
 import {
   clients,
-  makeBatch,
   makeQueues,
   makeTables,
   metagraph,
