@@ -1,5 +1,6 @@
 import { type Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { acknowledgeProofBundleFindings, type ProofBundles } from './proof-bundles.js';
 
 const FUNCTIONS = ['SyncFunction', 'WorkerFunction', 'WeightsFunction'];
 
@@ -52,7 +53,7 @@ export function acknowledgeNagFindings(stack: Stack): void {
   ack(
     worker,
     'Serverless-LambdaEventSourceMappingDestination',
-    'The challenge queue redrives failed messages to its DLQ (maxReceiveCount 3), which an alarm watches',
+    'The challenge queue redrives failed messages to its DLQ (after the miner attempts and a few infrastructure retries), which an alarm watches',
   );
   ack(
     child(stack, 'HotkeySecret'),
@@ -74,6 +75,7 @@ export function acknowledgeNagFindings(stack: Stack): void {
     'AwsSolutions-IAM5[Resource::*]',
     'Pulling the job image needs ecr:GetAuthorizationToken, which supports no resource-level permissions',
   );
+  acknowledgeProofBundleFindings(child(stack, 'ProofBundles') as ProofBundles, worker);
   for (const dlq of ['ChallengeDlq', 'ScheduleInvokeDlq']) {
     ack(child(stack, dlq), 'Serverless-SQSRedrivePolicy', 'This queue is itself a dead-letter queue');
   }

@@ -24,6 +24,7 @@ import { ChainAlarms } from './chain-alarms.js';
 import type { DeployConfig } from './config.js';
 import { GpuTables } from './gpu-tables.js';
 import { ProjectFunction } from './project-function.js';
+import { grantWorkerPogItems, ProofBundles } from './proof-bundles.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORKER_TIMEOUT = Duration.seconds(CHALLENGE_QUEUE.workerTimeoutSeconds);
@@ -47,6 +48,8 @@ export class PipelineStack extends Stack {
   readonly tables: Record<TableKey, dynamodb.Table>;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  /** Bundle bucket and verification queue (+DLQ) between the workers and the verifier job. */
+  readonly proofBundles: ProofBundles;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -97,6 +100,8 @@ export class PipelineStack extends Stack {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
     });
+
+    this.proofBundles = new ProofBundles(this, 'ProofBundles');
 
     // --- hotkey secret ------------------------------------------------------------------------
     const hotkeyKey = new kms.Key(this, 'HotkeyKey', {
@@ -239,22 +244,36 @@ export class PipelineStack extends Stack {
     this.tables.locks.grantReadWriteData(jobRole);
     hotkeySecret.grantRead(jobRole);
 
-    // --- worker -------------------------------------------------------------------------------
+    // --- worker: one PoG attempt per challenge, bundles to the verifier ------------------------
     const workerFn = new ProjectFunction(this, 'WorkerFunction', {
       entry: path.join(ROOT, 'functions/worker/index.ts'),
       component: 'worker',
       timeout: WORKER_TIMEOUT,
-      environment: { JOB_QUEUE: jobQueue.jobQueueArn, JOB_DEFINITION: jobDefinition.jobDefinitionArn },
+      // a bundle at n = 29 280 with 8 GPUs × 17 rows is ~16 MB, built once beside its rows
+      memorySize: 1024,
+      extraFiles: [{ source: 'lib/pog/payload/miner_payload.py', target: 'payload/miner_payload.py' }],
+      environment: {
+        NETUID: String(cfg.netuid),
+        TABLE_POG_RESULTS: this.tables.pogResults.tableName,
+        TABLE_LOCKS: this.tables.locks.tableName,
+        HOTKEY_SECRET_ARN: hotkeySecret.secretArn,
+        CHALLENGE_QUEUE_URL: this.queue.queueUrl,
+        VERIFICATION_QUEUE_URL: this.proofBundles.queue.queueUrl,
+        BUNDLE_BUCKET: this.proofBundles.bucket.bucketName,
+        VERIFIER_JOB_QUEUE: jobQueue.jobQueueArn,
+        VERIFIER_JOB_DEFINITION: jobDefinition.jobDefinitionArn,
+      },
     });
-    workerFn.bindTable('TABLE_LOCKS', this.tables.locks);
+    grantWorkerPogItems(workerFn, this.tables.pogResults, this.tables.locks);
+    hotkeySecret.grantRead(workerFn);
+    this.proofBundles.grantHandOver(workerFn);
     jobDefinition.grantSubmitJob(workerFn, jobQueue);
     workerFn.addEventSource(
       new SqsEventSource(this.queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(5),
+        // one attempt per invocation: no two sessions share an invocation's clock
+        batchSize: 1,
         reportBatchItemFailures: true,
-        // bounds the Batch SubmitJob rate (and DynamoDB claims) however deep the queue gets
-        maxConcurrency: 5,
+        maxConcurrency: cfg.workerConcurrency,
       }),
     );
 

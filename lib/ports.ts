@@ -159,14 +159,10 @@ export class RateLimitedError extends PogValidatorError {
   }
 }
 
-/** One PoG challenge: the SQS message body and the Batch job's input. */
-export interface PogChallenge {
-  readonly netuid: number;
-  readonly roundId: string;
-  readonly uid: number;
-  readonly hotkey: string;
-  readonly axon: AxonInfo;
-}
+/** One PoG challenge; its one home (schema, size bound, SQS encoding) is lib/queue/challenge.ts. */
+import type { PogChallenge } from './queue/challenge.js';
+
+export type { PogChallenge };
 
 /** The result of one PoG session. `gpuName`/`numGpus` are null for a failure row (§4.6). */
 export interface PogOutcome {
@@ -181,6 +177,7 @@ export interface PogOutcome {
   readonly durationMs: number;
 }
 
+/** One PoG attempt judged by its quick sampled check (lib/pog implements it). */
 export interface PogRunner {
   run(challenge: PogChallenge, signal?: AbortSignal): Promise<PogOutcome>;
 }

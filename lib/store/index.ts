@@ -3,7 +3,17 @@ export { batchWriteAll, StoreError } from './batch-write.js';
 export { type CommitRow, CommitRowStore } from './commits.js';
 export { type ClaimResult, LockStore, type RoundState } from './locks.js';
 export { type MinerRow, MinerStore } from './miners.js';
-export { type GpuSpecs, newestSpecs, POG_ROWS_KEPT, PogResultStore, type PogRow } from './pog-results.js';
+export {
+  ATTEMPT_KEY_PREFIX,
+  type AttemptState,
+  type FinalWrite,
+  type GpuSpecs,
+  newestSpecs,
+  POG_ROWS_KEPT,
+  PogOutcomeStore,
+  PogResultStore,
+  type PogRow,
+} from './pog-results.js';
 export { createPogResultSink } from './sink.js';
 export { type StatsEntry, type StatsRow, StatsStore } from './stats.js';
 export {
