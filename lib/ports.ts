@@ -80,14 +80,10 @@ export interface ChainPort {
   close(): Promise<void>;
 }
 
-/** One PoG challenge: the SQS message body and the Batch job's input. */
-export interface PogChallenge {
-  readonly netuid: number;
-  readonly roundId: string;
-  readonly uid: number;
-  readonly hotkey: string;
-  readonly axon: AxonInfo;
-}
+/** One PoG challenge; its one home (schema, size bound, SQS encoding) is lib/queue/challenge.ts. */
+import type { PogChallenge } from './queue/challenge.js';
+
+export type { PogChallenge };
 
 /** The result of one PoG session. `gpuName`/`numGpus` are null for a failure row (§4.6). */
 export interface PogOutcome {
@@ -102,6 +98,7 @@ export interface PogOutcome {
   readonly durationMs: number;
 }
 
+/** One PoG attempt judged by its quick sampled check (lib/pog implements it). */
 export interface PogRunner {
   run(challenge: PogChallenge, signal?: AbortSignal): Promise<PogOutcome>;
 }

@@ -88,6 +88,8 @@ export interface SimulatedMiners {
   readonly miners: readonly SimulatedMiner[];
   /** Engine settings a runner needs to talk to these miners (small n, their work directory). */
   readonly engine: PogEngineConfigInput;
+  /** The simulation's fixed n, for the runner's `matrixSize` option (production derives n from VRAM). */
+  readonly matrixSize: number;
   /** The private sshd's PID, so an owner can kill it even when it cannot await {@link stop}. */
   readonly pid: number;
   /** Stops the HTTP servers and the sshd (by PID) and removes the temp directory. */
@@ -343,7 +345,8 @@ export async function startSimulatedMiners(
     }
     return {
       miners,
-      engine: { simMatrixSize: options.matrixSize ?? 64, remoteBaseDir: workDir, timeToleranceS },
+      engine: { remoteBaseDir: workDir, timeToleranceS },
+      matrixSize: options.matrixSize ?? 64,
       pid: child.pid ?? -1,
       stop,
     };

@@ -12,9 +12,9 @@ export const PogEngineConfigSchema = z
     rowsPerGpu: z.number().int().min(1).max(64).default(17),
     /** Entries verified inside each challenged row (the validator picks them after the row arrives). */
     entriesPerRow: z.number().int().min(1).max(64).default(2),
-    /** Attempts per challenge (reference `pog_retry_limit`); null → the performance config's value. */
+    /** Attempts per challenge, counted durably by the worker (reference `pog_retry_limit`); null → the performance config's value. */
     retryLimit: z.number().int().min(1).max(100).nullable().default(null),
-    /** Seconds between attempts (reference `pog_retry_interval`); null → the performance config's value. */
+    /** Seconds before SQS redelivers a failed attempt (reference `pog_retry_interval`); null → the performance config's value. */
     retryIntervalS: z.number().min(0).max(3600).nullable().default(null),
     /** Seconds added to num_gpus·t32 for the compute deadline; null → `merkle_proof.time_tolerance`. */
     timeToleranceS: z.number().min(0).max(600).nullable().default(null),
@@ -54,8 +54,6 @@ export const PogEngineConfigSchema = z
     remotePython: z.string().min(1).default('/opt/conda/bin/python'),
     /** Where the session directory (payload + matrices) is created on the miner: /dev/shm as in the reference. */
     remoteBaseDir: z.string().startsWith('/').default('/dev/shm'),
-    /** Simulation only: fixes n instead of deriving it from the VRAM figure. Production leaves it null. */
-    simMatrixSize: z.number().int().min(2).max(65536).nullable().default(null),
     /** Sent as `bt_header_dendrite_ip`; miners do not check it. */
     dendriteIp: z.string().default('0.0.0.0'),
     dendriteVersion: z.number().int().default(9_000_000),

@@ -4,13 +4,15 @@ import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
-import type { PogChallenge, PogOutcome, PogRunner } from '../ports.js';
+import type { PogOutcome, PogRunner } from '../ports.js';
+import type { PogChallenge } from '../queue/challenge.js';
 import { type PogEngineConfigInput, parsePogEngineConfig } from './config.js';
 import { PogInfrastructureError, PogMinerError } from './errors.js';
-import { runSession } from './session.js';
+import { runSession, type SessionResult } from './session.js';
 
 export { type PogEngineConfig, type PogEngineConfigInput, parsePogEngineConfig } from './config.js';
 export { PogInfrastructureError, PogMinerError } from './errors.js';
+export type { AttemptTimings, GpuProof, SessionResult } from './session.js';
 
 /** The payload shipped next to this module (bundlers must copy `payload/miner_payload.py`). */
 export const DEFAULT_PAYLOAD_PATH = fileURLToPath(new URL('./payload/miner_payload.py', import.meta.url));
@@ -26,8 +28,13 @@ export interface PogRunnerOptions {
   readonly payloadPath?: string;
   /** Structured log sink (never given secrets). */
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
-  /** Injected for tests; defaults to a timer. */
+  /** Waits between deallocation tries; injected for tests, defaults to a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Simulation only (the local harness and tests): fixes n instead of deriving it from the
+   * identified GPU's VRAM. Not a deploy setting; production never passes it.
+   */
+  readonly matrixSize?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -39,18 +46,30 @@ function reasonOf(error: unknown): string {
   return `unexpected ${e.name}`.slice(0, 200);
 }
 
+/** The end of one attempt: the proof bundle's data, or the miner fault that ended it. */
+export type AttemptResult =
+  | { readonly kind: 'passed'; readonly proof: SessionResult; readonly durationMs: number }
+  | { readonly kind: 'miner-fault'; readonly reason: string; readonly durationMs: number };
+
+/** Runs ONE attempt per call; retries are the caller's (the worker's SQS redelivery). */
+export interface PogAttemptRunner extends PogRunner {
+  /**
+   * One attempt under the engine's attempt deadline. Resolves for every miner fault; rejects with
+   * {@link PogInfrastructureError} only for our own faults (payload unreadable, hotkey unusable,
+   * aborted before it started).
+   */
+  attempt(challenge: PogChallenge, signal?: AbortSignal): Promise<AttemptResult>;
+}
+
 /**
- * Builds the production PoG runner. `run` resolves with an outcome for every miner fault (a failure
- * row after the retries are spent) and rejects with {@link PogInfrastructureError} only for our own
- * faults (payload unreadable, hotkey unusable, aborted), so the Batch job can exit non-zero and be
- * retried. Engine settings are parsed here, so a bad value fails at construction (ConfigError).
+ * Builds the production PoG runner. Engine settings are parsed here, so a bad value fails at
+ * construction (ConfigError). There is no retry loop and no sleeping between attempts: one call is
+ * one attempt.
  */
-export function createPogRunner(options: PogRunnerOptions): PogRunner {
+export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
   const engine = parsePogEngineConfig(options.engine ?? {});
   const log = options.log ?? (() => undefined);
   const sleep = options.sleep ?? defaultSleep;
-  const retryLimit = engine.retryLimit ?? options.performance.merkle_proof.pog_retry_limit;
-  const retryIntervalS = engine.retryIntervalS ?? options.performance.merkle_proof.pog_retry_interval;
   let keypair: Promise<KeyringPair> | undefined;
   let payload: Buffer | undefined;
 
@@ -71,60 +90,59 @@ export function createPogRunner(options: PogRunnerOptions): PogRunner {
     }
   };
 
-  return {
-    async run(challenge: PogChallenge, signal?: AbortSignal): Promise<PogOutcome> {
-      const started = Date.now();
-      keypair ??= loadKeypair();
-      payload ??= loadPayload();
-      const ctx = { performance: options.performance, engine, keypair: await keypair, payload, log, sleep };
-      let lastReason = 'no attempt';
-      for (let attempt = 1; attempt <= retryLimit; attempt++) {
-        if (signal?.aborted) throw new PogInfrastructureError('PoG run aborted');
-        try {
-          const controller = new AbortController();
-          const result = await withDeadline(
-            runSession(challenge, ctx, controller.signal),
-            engine.attemptTimeoutS * 1000,
-            () => controller.abort(),
-          );
-          log('pog.attempt.passed', {
-            hotkey: challenge.hotkey,
-            attempt,
-            gpuName: result.gpuName,
-            numGpus: result.numGpus,
-          });
-          return outcome(challenge, started, attempt, result.gpuName, result.numGpus);
-        } catch (error) {
-          if (error instanceof PogInfrastructureError) throw error;
-          lastReason = reasonOf(error);
-          const detail =
-            error instanceof PogMinerError
-              ? undefined
-              : String((error as Error)?.stack ?? error).slice(0, 500);
-          log('pog.attempt.failed', { hotkey: challenge.hotkey, attempt, reason: lastReason, detail });
-        }
-        if (attempt < retryLimit) await sleep(retryIntervalS * 1000);
-      }
-      return { ...outcome(challenge, started, retryLimit, null, null), error: lastReason };
-    },
+  const attempt = async (challenge: PogChallenge, signal?: AbortSignal): Promise<AttemptResult> => {
+    const started = Date.now();
+    keypair ??= loadKeypair();
+    payload ??= loadPayload();
+    const ctx = {
+      performance: options.performance,
+      engine,
+      keypair: await keypair,
+      payload,
+      log,
+      sleep,
+      ...(options.matrixSize !== undefined ? { matrixSize: options.matrixSize } : {}),
+    };
+    if (signal?.aborted) throw new PogInfrastructureError('PoG run aborted');
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const proof = await withDeadline(
+        runSession(challenge, ctx, controller.signal),
+        engine.attemptTimeoutS * 1000,
+        () => controller.abort(),
+      );
+      log('pog.attempt.passed', { hotkey: challenge.hotkey, gpuName: proof.gpuName, numGpus: proof.numGpus });
+      return { kind: 'passed', proof, durationMs: Date.now() - started };
+    } catch (error) {
+      if (error instanceof PogInfrastructureError) throw error;
+      const reason = reasonOf(error);
+      const detail =
+        error instanceof PogMinerError ? undefined : String((error as Error)?.stack ?? error).slice(0, 500);
+      log('pog.attempt.failed', { hotkey: challenge.hotkey, reason, detail });
+      return { kind: 'miner-fault', reason, durationMs: Date.now() - started };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   };
-}
 
-function outcome(
-  c: PogChallenge,
-  started: number,
-  attempts: number,
-  gpuName: string | null,
-  numGpus: number | null,
-): PogOutcome {
   return {
-    hotkey: c.hotkey,
-    uid: c.uid,
-    roundId: c.roundId,
-    gpuName,
-    numGpus,
-    attempts,
-    durationMs: Date.now() - started,
+    attempt,
+    /** One attempt judged by the quick sampled check alone (kept for callers of {@link PogRunner}). */
+    async run(challenge: PogChallenge, signal?: AbortSignal): Promise<PogOutcome> {
+      const result = await attempt(challenge, signal);
+      const base = {
+        hotkey: challenge.hotkey,
+        uid: challenge.uid,
+        roundId: challenge.roundId,
+        attempts: 1,
+        durationMs: result.durationMs,
+      };
+      return result.kind === 'passed'
+        ? { ...base, gpuName: result.proof.gpuName, numGpus: result.proof.numGpus }
+        : { ...base, gpuName: null, numGpus: null, error: result.reason };
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
-import type { PogChallenge } from '../ports.js';
+import type { PogChallenge } from '../queue/challenge.js';
 import {
   type AllocateRequest,
   callAllocate,
@@ -17,10 +17,12 @@ import { identifyGpu, tflops } from './identify.js';
 import { challengeMatrixSize, proofLength, requiredPasses } from './math.js';
 import { MinerShell } from './ssh.js';
 import {
+  type Benchmark,
   BenchmarkSchema,
   ComputeSchema,
   type GpuChallenge,
   GpuInfoSchema,
+  type ProofOutput,
   ProofSchema,
   parseMinerJson,
   pickRows,
@@ -35,21 +37,57 @@ export interface SessionContext {
   readonly keypair: KeyringPair;
   readonly payload: Buffer;
   readonly log: (event: string, fields: Record<string, unknown>) => void;
+  /** Waits between deallocation tries (injected for tests). */
   readonly sleep: (ms: number) => Promise<void>;
+  /** Simulation only: fixes n instead of deriving it from the identified GPU's VRAM. */
+  readonly matrixSize?: number;
 }
 
+/** One GPU's part of a proof: its seeds, committed root and the challenged rows with their paths. */
+export interface GpuProof {
+  readonly gpu: number;
+  readonly seedA: bigint;
+  readonly seedB: bigint;
+  readonly root: string;
+  /** Challenged row indices, in the order asked. */
+  readonly rows: readonly number[];
+  /** One Merkle path (hex siblings, leaf to root) per challenged row. */
+  readonly paths: readonly (readonly string[])[];
+  /** The miner's values of each challenged row of C (n float32 each), in `rows` order. */
+  readonly values: readonly Float32Array[];
+}
+
+/** Our own clock around the commands (seconds). */
+export interface AttemptTimings {
+  readonly benchmarkS: number;
+  readonly computeS: number;
+  readonly proofS: number;
+  /** The miner's own figures, kept for the record (never trusted for a deadline by the verifier). */
+  readonly t32: number;
+  readonly n32: number;
+}
+
+/**
+ * What one passed attempt hands to the verifier: the data of a proof bundle. `sampled` is the
+ * quick in-session check ({@link verifyGpuProof}); the verifier checks every entry of every row.
+ */
 export interface SessionResult {
   readonly gpuName: string;
+  /** GPUs whose compute produced a root and timings (the count the miner is credited with). */
   readonly numGpus: number;
+  readonly n: number;
+  readonly gpus: readonly GpuProof[];
+  readonly timings: AttemptTimings;
+  readonly sampled: { readonly passed: number; readonly total: number; readonly required: number };
 }
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 /**
  * One PoG attempt against one miner (reference §4.2–§4.5): allocate, SSH in, upload and check the
- * payload, identify the GPU, run the timed compute, challenge rows and verify them. Resolves with
- * the identified GPU and count; throws {@link PogMinerError} for every miner fault. Deallocation
- * runs in `finally` with retries whatever happened.
+ * payload, identify the GPU, run the timed compute, challenge rows, take them with their Merkle
+ * paths and run the quick sampled check. Resolves with the proof bundle's data; throws
+ * {@link PogMinerError} for every miner fault. Deallocation runs in `finally` whatever happened.
  */
 export async function runSession(
   challenge: PogChallenge,
@@ -127,6 +165,53 @@ async function deallocate(
   }
 }
 
+/**
+ * The compute command's deadline (seconds on our clock). A separate call so the timing rules can be
+ * replaced in one place (issue 12: deadline from our own tables, not the miner's figures).
+ */
+export function computeDeadlineS(bench: Benchmark, numGpus: number, toleranceS: number): number {
+  return toleranceS + numGpus * bench.t32;
+}
+
+/** The timing check after `compute` (reference §4.5); throws {@link PogMinerError} when it fails. */
+export function checkComputeTiming(
+  elapsedS: number,
+  bench: Benchmark,
+  gpusWithTimings: number,
+  avgMultiplicationS: number,
+  toleranceS: number,
+): void {
+  if (!timingPassed(elapsedS, bench.t32, gpusWithTimings, avgMultiplicationS, toleranceS)) {
+    throw new PogMinerError('timing check failed');
+  }
+}
+
+/** Decodes one GPU's proof response into bundle rows; null when its shape is unusable. */
+function gpuProofOf(challenge: GpuChallenge, response: ProofOutput): GpuProof | null {
+  const n = challenge.n;
+  const values: Float32Array[] = [];
+  const paths: string[][] = [];
+  for (let r = 0; r < challenge.rows.length; r++) {
+    const item = response.rows[r];
+    if (item === undefined || item.i !== challenge.rows[r]) return null;
+    const bytes = Buffer.from(item.row, 'base64');
+    if (bytes.length !== 4 * n) return null;
+    const row = new Float32Array(n);
+    for (let j = 0; j < n; j++) row[j] = bytes.readFloatLE(4 * j);
+    values.push(row);
+    paths.push([...item.proof]);
+  }
+  return {
+    gpu: challenge.gpu,
+    seedA: challenge.seedA,
+    seedB: challenge.seedB,
+    root: challenge.root,
+    rows: [...challenge.rows],
+    paths,
+    values,
+  };
+}
+
 async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promise<SessionResult> {
   const { engine, performance: perf } = ctx;
   const limits = { maxStdoutBytes: engine.maxOutputBytes, maxStderrBytes: engine.maxStderrBytes };
@@ -148,6 +233,7 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
     if (result.code !== 0) throw new PogMinerError(`payload exited with status ${result.code ?? 'none'}`);
     return result.stdout;
   };
+  const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
   const expected = createHash('sha256').update(ctx.payload).digest('hex');
   const upload = await shell.exec(
@@ -160,11 +246,13 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
 
   const info = parseMinerJson(await run('--mode gpu_info', short.timeoutMs), GpuInfoSchema, 'gpu_info');
   if (info.num_gpus <= 0) throw new PogMinerError('gpu_info reports no GPU');
+  const benchStarted = performance.now();
   const bench = parseMinerJson(
     await run('--mode benchmark', engine.benchmarkTimeoutS * 1000),
     BenchmarkSchema,
     'benchmark',
   );
+  const benchmarkS = seconds(benchStarted);
   const numGpus = bench.num_gpus;
   if (numGpus < 1 || numGpus > engine.maxGpus) throw new PogMinerError(`benchmark reports ${numGpus} GPUs`);
   const figures = {
@@ -177,8 +265,7 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
   // n follows the identified GPU's reference VRAM, not the miner's own figure: a miner claiming a
   // tiny VRAM would otherwise shrink its work while still being identified by its TFLOPS figures.
   // Honest probes report exactly these values, and even n = 29 280 needs only ~10 GB for A, B, C.
-  const n =
-    engine.simMatrixSize ?? challengeMatrixSize(perf.gpu_performance.GPU_AVRAM[gpuName] ?? bench.vram);
+  const n = ctx.matrixSize ?? challengeMatrixSize(perf.gpu_performance.GPU_AVRAM[gpuName] ?? bench.vram);
   if (n < 2) throw new PogMinerError('VRAM figure too small');
 
   const seeds = Array.from({ length: numGpus }, (_, gpu) => ({
@@ -187,7 +274,7 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
     seedB: randomSeed(),
   }));
   const toleranceS = engine.timeToleranceS ?? perf.merkle_proof.time_tolerance;
-  const deadlineS = toleranceS + numGpus * bench.t32;
+  const deadlineS = computeDeadlineS(bench, numGpus, toleranceS);
   const runCompute = (args: string, timeoutMs: number) =>
     run(args, timeoutMs).catch((error: unknown) => {
       if (error instanceof PogMinerError && error.message === 'command timed out') {
@@ -201,7 +288,7 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
     // past the deadline the attempt fails anyway, so do not wait longer (bounded by the attempt timeout)
     Math.min(deadlineS, engine.attemptTimeoutS) * 1000 + 50,
   );
-  const elapsedS = (performance.now() - started) / 1000;
+  const computeS = seconds(started);
   const compute = parseMinerJson(computeOut, ComputeSchema, 'compute');
 
   const roots = new Map<number, string>();
@@ -220,9 +307,7 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
   }
   if (!timed.has(0)) throw new PogMinerError('compute: GPU 0 missing');
   const gpusWithTimings = timed.size;
-  if (!timingPassed(elapsedS, bench.t32, gpusWithTimings, multiplication / gpusWithTimings, toleranceS)) {
-    throw new PogMinerError('timing check failed');
-  }
+  checkComputeTiming(computeS, bench, gpusWithTimings, multiplication / gpusWithTimings, toleranceS);
 
   // exact size of an honest answer: base64 rows, hex proofs, JSON overhead
   const rowCount = Math.min(engine.rowsPerGpu, n);
@@ -234,29 +319,40 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
     challenges.push({ gpu, n, seedA, seedB, root, rows: pickRows(n, rowCount) });
   }
   const spec = challenges.map((c) => `${c.gpu}:${c.rows.join(',')}`).join(';');
+  const proofStarted = performance.now();
   const proofOut = await run(
     `--mode proof --state-dir ${shellQuote(dir)} --challenge ${shellQuote(spec)}`,
     short.timeoutMs,
     perGpu * challenges.length,
   );
+  const proofS = seconds(proofStarted);
   const lines = proofOut.split('\n').filter((line) => line.trim() !== '');
-  let passed = 0;
+  const gpus: GpuProof[] = [];
   const reasons: string[] = [];
   challenges.forEach((gpuChallenge, k) => {
     try {
       const response = parseMinerJson(lines[k] ?? '', ProofSchema, 'proof');
       const verdict = verifyGpuProof(gpuChallenge, response, engine.entriesPerRow);
-      if (verdict.passed) passed++;
+      const proof = verdict.passed ? gpuProofOf(gpuChallenge, response) : null;
+      if (proof !== null) gpus.push(proof);
       else reasons.push(verdict.reason ?? 'failed');
     } catch (error) {
       if (!(error instanceof PogMinerError)) throw error;
       reasons.push(error.message);
     }
   });
-  if (passed < requiredPasses(gpusWithTimings)) {
+  const required = requiredPasses(gpusWithTimings);
+  if (gpus.length < required) {
     throw new PogMinerError(
-      `verification failed: ${passed}/${gpusWithTimings} GPUs passed (${reasons[0] ?? 'no proof'})`,
+      `verification failed: ${gpus.length}/${gpusWithTimings} GPUs passed (${reasons[0] ?? 'no proof'})`,
     );
   }
-  return { gpuName, numGpus: gpusWithTimings };
+  return {
+    gpuName,
+    numGpus: gpusWithTimings,
+    n,
+    gpus,
+    timings: { benchmarkS, computeS, proofS, t32: bench.t32, n32: bench.n32 },
+    sampled: { passed: gpus.length, total: gpusWithTimings, required },
+  };
 }

@@ -1,5 +1,19 @@
 import * as z from 'zod';
-import type { PogChallenge } from '../ports.js';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../config/gpu-performance.js';
+import { ValidationError } from '../errors.js';
+import { parseWith } from '../validation.js';
+
+/**
+ * One PoG challenge: the challenge queue's message body. This module is its one home: the type, the
+ * schema, the size bound and the SQS encoding both ways (the sync encodes, the worker decodes).
+ */
+export interface PogChallenge {
+  readonly netuid: number;
+  readonly roundId: string;
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly axon: { readonly ip: string; readonly port: number; readonly version: number };
+}
 
 /** SQS bodies are untrusted: bounded sizes, integral ports and uids. */
 export const PogChallengeSchema = z.object({
@@ -17,13 +31,40 @@ export const PogChallengeSchema = z.object({
 /** Largest body we accept before even parsing JSON (a real challenge is ~200 bytes). */
 export const MAX_CHALLENGE_BODY_BYTES = 4096;
 
+/** The SQS message body of a challenge. */
+export function encodeChallenge(challenge: PogChallenge): string {
+  return JSON.stringify(challenge);
+}
+
+/** Parses an SQS body (size-bounded JSON, then zod); throws {@link ValidationError}. */
+export function decodeChallenge(body: string): PogChallenge {
+  if (Buffer.byteLength(body, 'utf8') > MAX_CHALLENGE_BODY_BYTES) {
+    throw new ValidationError(`challenge body exceeds ${MAX_CHALLENGE_BODY_BYTES} bytes`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new ValidationError('challenge body is not JSON');
+  }
+  return parseWith(PogChallengeSchema, json, 'challenge');
+}
+
+/** Redeliveries a challenge may take for our own faults (crash, throttling) on top of its miner attempts. */
+export const INFRASTRUCTURE_RETRIES = 5;
+
 /**
- * The challenge queue's settings: one source for the CDK stack and the local cycle. AWS asks for a
- * visibility timeout of at least 6× the consumer's timeout, so a slow batch is not redelivered mid-flight.
+ * The challenge queue's and the worker's settings: one source for the CDK stack and the local cycle.
+ * One delivery is one PoG attempt, so the worker's timeout covers one attempt's deadline (the
+ * engine's default `attemptTimeoutS`) plus deallocation (3 tries of 15 s, 5 s apart) and the S3,
+ * SQS and Batch calls after it; the visibility timeout exceeds it, so a running attempt is never
+ * delivered twice, yet a crashed invocation is retried within minutes.
  */
 export const CHALLENGE_QUEUE = {
-  workerTimeoutSeconds: 60,
-  visibilityTimeoutSeconds: 6 * 60,
-  maxReceiveCount: 3,
+  attemptDeadlineSeconds: 300,
+  workerTimeoutSeconds: 420,
+  visibilityTimeoutSeconds: 480,
+  /** Above the miner attempts (reference `pog_retry_limit`), so only our own repeated faults dead-letter. */
+  maxReceiveCount: DEFAULT_PERFORMANCE_CONFIG.merkle_proof.pog_retry_limit + INFRASTRUCTURE_RETRIES,
   dlqRetentionSeconds: 14 * 24 * 3600,
 } as const;

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PogValidatorError } from '../errors.js';
-import type { PogChallenge } from '../ports.js';
+import { encodeChallenge, type PogChallenge } from './challenge.js';
 
 /** SendMessageBatch takes at most 10 entries. */
 const SQS_BATCH_LIMIT = 10;
@@ -47,7 +47,7 @@ export async function enqueueChallenges(
           QueueUrl: queueUrl,
           Entries: pending.map(({ id, challenge }) => ({
             Id: id,
-            MessageBody: JSON.stringify(challenge),
+            MessageBody: encodeChallenge(challenge),
             ...(delay > 0 ? { DelaySeconds: delay } : {}),
           })),
         }),

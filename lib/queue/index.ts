@@ -1,4 +1,11 @@
-export { MAX_CHALLENGE_BODY_BYTES, PogChallengeSchema } from './challenge.js';
+export {
+  CHALLENGE_QUEUE,
+  decodeChallenge,
+  encodeChallenge,
+  MAX_CHALLENGE_BODY_BYTES,
+  type PogChallenge,
+  PogChallengeSchema,
+} from './challenge.js';
 export {
   enqueueChallenges,
   type FanOutOptions,

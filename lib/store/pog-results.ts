@@ -1,8 +1,17 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { PogOutcome, PogResultSink } from '../ports.js';
 import { parseWith } from '../validation.js';
-import { batchWriteAll } from './batch-write.js';
+import { batchWriteAll, StoreError } from './batch-write.js';
+import { LockStore } from './locks.js';
 
 /** The reference keeps the 4 newest rows per hotkey (§4.6: the SQL says LIMIT 4). */
 export const POG_ROWS_KEPT = 4;
@@ -18,6 +27,10 @@ export const PogRowSchema = z.object({
   attempts: z.number().int().nonnegative(),
   durationMs: z.number().nonnegative(),
   createdAt: z.string(),
+  /** Who settled the row: `gpu`/`cpu` (the row checker's device) or `worker` (failure after the retries). */
+  verifier: z.string().optional(),
+  rowsChecked: z.number().int().nonnegative().optional(),
+  entriesChecked: z.number().int().nonnegative().optional(),
 });
 export type PogRow = z.infer<typeof PogRowSchema>;
 
@@ -29,9 +42,13 @@ export interface GpuSpecs {
 /** Called after a row is stored, e.g. to count the round's progress. */
 export type RecordedHook = (outcome: PogOutcome) => Promise<void>;
 
-/** The newest row with a GPU name and count (the reference's `get_pog_specs`), else null. */
+/**
+ * The newest row with a GPU name and count among the hotkey's {@link POG_ROWS_KEPT} newest rows (the
+ * reference's `get_pog_specs` over its LIMIT 4), else null. The window is applied here, on read, so
+ * the rule holds even where a writer may not trim (the worker has no delete permission).
+ */
 export function newestSpecs(rowsNewestFirst: readonly PogRow[]): GpuSpecs | null {
-  for (const row of rowsNewestFirst) {
+  for (const row of rowsNewestFirst.slice(0, POG_ROWS_KEPT)) {
     if (row.gpuName !== null && row.numGpus !== null) return { gpu_name: row.gpuName, num_gpus: row.numGpus };
   }
   return null;
@@ -64,16 +81,20 @@ export class PogResultStore implements PogResultSink {
       createdAt,
     };
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: row }));
-    const keys = await this.keysNewestFirst(outcome.hotkey);
-    const stale = keys.slice(POG_ROWS_KEPT);
+    await this.trim(outcome.hotkey);
+    await this.options.onRecorded?.(outcome);
+  }
+
+  /** Deletes the hotkey's rows beyond its {@link POG_ROWS_KEPT} newest. */
+  async trim(hotkey: string): Promise<void> {
+    const stale = (await this.keysNewestFirst(hotkey)).slice(POG_ROWS_KEPT);
     if (stale.length > 0) {
       await batchWriteAll(
         this.doc,
         this.tableName,
-        stale.map((sk) => ({ DeleteRequest: { Key: { hotkey: outcome.hotkey, sk } } })),
+        stale.map((sk) => ({ DeleteRequest: { Key: { hotkey, sk } } })),
       );
     }
-    await this.options.onRecorded?.(outcome);
   }
 
   /** Rows of one hotkey, newest first. */
@@ -157,4 +178,233 @@ export class PogResultStore implements PogResultSink {
     } while (startKey !== undefined);
     return keys;
   }
+}
+
+/** Where one (round, hotkey) stands: attempts are counted here, not from SQS receive counts. */
+export const AttemptStateSchema = z.object({
+  attempts: z.number().int().nonnegative(),
+  /** `attempting`: sessions may run; `verifying`: a bundle awaits the verifier; `final`: its row exists. */
+  state: z.enum(['attempting', 'verifying', 'final']),
+  lastReason: z.string().optional(),
+  bundleKey: z.string().optional(),
+});
+export type AttemptState = z.infer<typeof AttemptStateSchema>;
+
+/** A final row's extra facts (the verifier's figures). */
+export interface FinalRowDetail {
+  readonly verifier?: string;
+  readonly rowsChecked?: number;
+  readonly entriesChecked?: number;
+}
+
+export type FinalWrite = 'recorded' | 'duplicate';
+
+/** Attempt state items live a while past the round, then expire (TTL). */
+const ATTEMPT_TTL_SECONDS = 3 * 24 * 3600;
+
+function attemptKey(roundId: string, hotkey: string): string {
+  return `${ATTEMPT_KEY_PREFIX}${roundId}#${hotkey}`;
+}
+
+/** Partition-key prefix of attempt state items on the locks table (the worker's IAM LeadingKeys). */
+export const ATTEMPT_KEY_PREFIX = 'pog#';
+
+/**
+ * The per-(round, hotkey) life of a challenge: durable attempt counts and state on the locks table,
+ * and exactly one final row in the results table. A final row is written in one transaction with
+ * the state item's `final` mark, conditional on it not being final yet, so a redelivery, a retried
+ * job or a second verifier never writes a second row. The round progress counts the one winner.
+ *
+ * The worker uses attempt state and {@link recordFailure}; the verifier uses {@link recordVerified}
+ * and {@link recordFailure}.
+ */
+export class PogOutcomeStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tables: { readonly pogResults: string; readonly locks: string },
+    private readonly netuid: number,
+    private readonly options: {
+      readonly now?: () => Date;
+      /** Trim the hotkey's rows beyond the newest 4 after a write (needs delete permission). */
+      readonly trim?: boolean;
+    } = {},
+  ) {}
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /** The state of (round, hotkey), or null before its first attempt. */
+  async attemptState(roundId: string, hotkey: string): Promise<AttemptState | null> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tables.locks,
+        Key: { pk: attemptKey(roundId, hotkey) },
+        ConsistentRead: true,
+      }),
+    );
+    if (out.Item === undefined) return null;
+    return parseWith(AttemptStateSchema, out.Item, 'attempt state');
+  }
+
+  /**
+   * Counts one more attempt before it runs (so an invocation that dies mid-session still counts);
+   * null when the limit is reached or the state is no longer `attempting`.
+   */
+  async beginAttempt(roundId: string, hotkey: string, limit: number): Promise<number | null> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.locks,
+          Key: { pk: attemptKey(roundId, hotkey) },
+          UpdateExpression: 'SET #s = if_not_exists(#s, :attempting), expiresAt = :exp ADD attempts :one',
+          ConditionExpression:
+            '(attribute_not_exists(attempts) OR attempts < :limit) AND (attribute_not_exists(#s) OR #s = :attempting)',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: {
+            ':attempting': 'attempting',
+            ':one': 1,
+            ':limit': limit,
+            ':exp': Math.floor(this.now().getTime() / 1000) + ATTEMPT_TTL_SECONDS,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(out.Attributes?.attempts);
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
+      throw error;
+    }
+  }
+
+  /** Gives back an attempt that our own fault ended before the miner was contacted. */
+  async refundAttempt(roundId: string, hotkey: string): Promise<void> {
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.tables.locks,
+          Key: { pk: attemptKey(roundId, hotkey) },
+          UpdateExpression: 'ADD attempts :minus',
+          ConditionExpression: 'attempts > :zero AND #s = :attempting',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':minus': -1, ':zero': 0, ':attempting': 'attempting' },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+  }
+
+  /** Keeps the last miner fault, for the failure row written when the attempts run out. */
+  async noteFault(roundId: string, hotkey: string, reason: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tables.locks,
+        Key: { pk: attemptKey(roundId, hotkey) },
+        UpdateExpression: 'SET lastReason = :r',
+        ExpressionAttributeValues: { ':r': reason.slice(0, 500) },
+      }),
+    );
+  }
+
+  /** A bundle was handed to the verifier; false when the pair is already final. */
+  async markVerifying(roundId: string, hotkey: string, bundleKey: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.locks,
+          Key: { pk: attemptKey(roundId, hotkey) },
+          UpdateExpression: 'SET #s = :verifying, bundleKey = :k',
+          ConditionExpression: 'attribute_exists(pk) AND #s <> :final',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':verifying': 'verifying', ':final': 'final', ':k': bundleKey },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The verifier's success row (every challenged row checked): the final result of (round, hotkey). */
+  async recordVerified(outcome: PogOutcome, detail: FinalRowDetail = {}): Promise<FinalWrite> {
+    if (outcome.gpuName === null || outcome.numGpus === null) {
+      throw new StoreError('recordVerified needs a GPU name and count; use recordFailure');
+    }
+    return this.recordFinal(outcome, detail);
+  }
+
+  /** A failure row (null specs, the reason kept) as the final result of (round, hotkey). */
+  async recordFailure(
+    outcome: Omit<PogOutcome, 'gpuName' | 'numGpus'> & { readonly error: string },
+    detail: FinalRowDetail = {},
+  ): Promise<FinalWrite> {
+    return this.recordFinal({ ...outcome, gpuName: null, numGpus: null }, detail);
+  }
+
+  private async recordFinal(outcome: PogOutcome, detail: FinalRowDetail): Promise<FinalWrite> {
+    const createdAt = this.now().toISOString();
+    const row: PogRow = {
+      hotkey: outcome.hotkey,
+      sk: `${createdAt}#${outcome.roundId}`,
+      uid: outcome.uid,
+      roundId: outcome.roundId,
+      gpuName: outcome.gpuName,
+      numGpus: outcome.numGpus,
+      ...(outcome.error !== undefined ? { error: outcome.error.slice(0, 500) } : {}),
+      attempts: outcome.attempts,
+      durationMs: outcome.durationMs,
+      createdAt,
+      ...(detail.verifier !== undefined ? { verifier: detail.verifier } : {}),
+      ...(detail.rowsChecked !== undefined ? { rowsChecked: detail.rowsChecked } : {}),
+      ...(detail.entriesChecked !== undefined ? { entriesChecked: detail.entriesChecked } : {}),
+    };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tables.locks,
+                Key: { pk: attemptKey(outcome.roundId, outcome.hotkey) },
+                UpdateExpression: 'SET #s = :final, expiresAt = :exp',
+                ConditionExpression: 'attribute_not_exists(#s) OR #s <> :final',
+                ExpressionAttributeNames: { '#s': 'state' },
+                ExpressionAttributeValues: {
+                  ':final': 'final',
+                  ':exp': Math.floor(this.now().getTime() / 1000) + ATTEMPT_TTL_SECONDS,
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tables.pogResults,
+                Item: row,
+                ConditionExpression: 'attribute_not_exists(sk)',
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (isTransactionConditionFailure(error)) return 'duplicate';
+      throw error;
+    }
+    if (this.options.trim === true) {
+      await new PogResultStore(this.doc, this.tables.pogResults).trim(outcome.hotkey);
+    }
+    await new LockStore(this.doc, this.tables.locks).markRoundProgress(this.netuid, outcome.roundId);
+    return 'recorded';
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+function isTransactionConditionFailure(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
 }
