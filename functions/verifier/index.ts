@@ -6,8 +6,8 @@ import { drainVerificationQueue } from '../../lib/pipeline/verifier.js';
 import { runRowCheck } from '../../lib/pog/row-check.js';
 import { createSqsVerificationQueue } from '../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../lib/store/bundles.js';
-import { ClaimedFinalResults } from '../../lib/store/final-results.js';
-import { createPogResultSink, LockStore } from '../../lib/store/index.js';
+import { finalResultsOf } from '../../lib/store/final-results.js';
+import { PogOutcomeStore } from '../../lib/store/pog-results.js';
 
 /**
  * The AWS Batch verifier (not a Lambda): drains the verification queue, then exits 0. Exit 1 only for
@@ -18,10 +18,8 @@ async function main(): Promise<number> {
   const logger = createLogger('verifier');
   const doc = createDynamoDocumentClient();
   const tables = { pogResults: env.TABLE_POG_RESULTS, locks: env.TABLE_LOCKS };
-  const results = new ClaimedFinalResults(
-    new LockStore(doc, env.TABLE_LOCKS),
-    createPogResultSink(doc, tables, env.NETUID),
-  );
+  // no trim: the role cannot delete rows; the newest-4 window is applied on read
+  const results = finalResultsOf(new PogOutcomeStore(doc, tables, env.NETUID));
   const override = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const s3 = new S3Client(override !== undefined ? { forcePathStyle: true } : {});
   const stop = new AbortController();

@@ -1,6 +1,5 @@
-import { PogValidatorError } from '../errors.js';
-import type { PogOutcome, PogResultSink } from '../ports.js';
-import type { LockStore } from './locks.js';
+import type { PogOutcome } from '../ports.js';
+import type { PogOutcomeStore } from './pog-results.js';
 
 /** A final (verified) PoG result. */
 export interface VerifiedOutcome extends PogOutcome {
@@ -15,38 +14,29 @@ export interface FinalResultStore {
   recordFinal(outcome: VerifiedOutcome): Promise<'recorded' | 'duplicate'>;
 }
 
-/** Another delivery is recording the same result right now; the message is retried later. */
-export class ResultBusyError extends PogValidatorError {}
-
-const CLAIM_TTL_SECONDS = 24 * 3600;
-/** A verifier killed between claim and row leaves an unfinished claim; after this long it is a crash's. */
-const CLAIM_STALE_SECONDS = 120;
-
 /**
- * Final results through a conditional claim per (roundId, hotkey) on the locks table, then the
- * result row: a second delivery of the same bundle, or a later bundle of the same miner and round,
- * finds the claim done and records nothing. A failure between claim and row drops the claim, so the
- * redelivery records it.
+ * The verifier's side of {@link PogOutcomeStore}: its conditional transaction makes the row final
+ * once per (round, hotkey), so a redelivered message or a second verifier records nothing more.
  */
-export class ClaimedFinalResults implements FinalResultStore {
-  constructor(
-    private readonly locks: LockStore,
-    private readonly sink: PogResultSink,
-  ) {}
-
-  async recordFinal(outcome: VerifiedOutcome): Promise<'recorded' | 'duplicate'> {
-    const key = `final#${outcome.roundId}#${outcome.hotkey}`;
-    const claim = await this.locks.claim(key, CLAIM_TTL_SECONDS, CLAIM_STALE_SECONDS);
-    if (claim === 'duplicate') return 'duplicate';
-    if (claim === 'busy')
-      throw new ResultBusyError(`final result ${key} is being recorded by another delivery`);
-    try {
-      await this.sink.record(outcome);
-    } catch (error) {
-      await this.locks.abandon(key);
-      throw error;
-    }
-    await this.locks.complete(key, outcome.bundleKey);
-    return 'recorded';
-  }
+export function finalResultsOf(store: PogOutcomeStore): FinalResultStore {
+  return {
+    recordFinal(outcome) {
+      const detail = {
+        verifier: outcome.verifier,
+        rowsChecked: outcome.rowsChecked,
+        entriesChecked: outcome.entriesChecked,
+      };
+      const base = {
+        hotkey: outcome.hotkey,
+        uid: outcome.uid,
+        roundId: outcome.roundId,
+        attempts: outcome.attempts,
+        durationMs: outcome.durationMs,
+      };
+      if (outcome.gpuName !== null && outcome.numGpus !== null && outcome.error === undefined) {
+        return store.recordVerified({ ...base, gpuName: outcome.gpuName, numGpus: outcome.numGpus }, detail);
+      }
+      return store.recordFailure({ ...base, error: outcome.error ?? 'verification failed' }, detail);
+    },
+  };
 }

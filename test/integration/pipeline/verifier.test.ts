@@ -16,8 +16,9 @@ import { bundleDigest, bundleKey } from '../../../lib/pog/bundle.js';
 import { runRowCheck } from '../../../lib/pog/row-check.js';
 import { createSqsVerificationQueue } from '../../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../../lib/store/bundles.js';
-import { ClaimedFinalResults } from '../../../lib/store/final-results.js';
-import { createPogResultSink, LockStore, PogResultStore } from '../../../lib/store/index.js';
+import { finalResultsOf } from '../../../lib/store/final-results.js';
+import { PogResultStore } from '../../../lib/store/index.js';
+import { PogOutcomeStore } from '../../../lib/store/pog-results.js';
 import { lowPrecision, makeTestBundle, oneWrongEntryPerRow } from '../../helpers/bundles.js';
 import { clients, makeTables, uniquePrefix } from './fixtures.js';
 
@@ -77,10 +78,7 @@ describe('verifier on the emulator', () => {
         bundles: createS3BundleSource(s3, bucket),
         rowCheck: (file: string) =>
           runRowCheck(file, { python: 'python3', device: 'cpu', timeoutMs: 60_000 }),
-        results: new ClaimedFinalResults(
-          new LockStore(doc, tables.locks),
-          createPogResultSink(doc, tables, 27),
-        ),
+        results: finalResultsOf(new PogOutcomeStore(doc, tables, 27)),
         mode,
         log: (message: string, fields: Record<string, unknown>) => logs.push({ message, fields }),
       },
