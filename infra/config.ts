@@ -28,6 +28,15 @@ export const DeployConfigSchema = z.object({
   weightsRateLimitBlocks: z.coerce.number().int().positive().default(100),
   pogIntervalBlocks: z.coerce.number().int().positive().default(360),
   proofJobTimeoutMinutes: z.coerce.number().int().positive().default(30),
+  /**
+   * The verifier's row check: `report` logs and counts discrepancies while the sampled verdict stands;
+   * `enforce` fails them. `report` until a device run shows honest GPU proofs at n ≥ 29 280 pass (README).
+   */
+  rowCheck: z.enum(['enforce', 'report']).default('report'),
+  /** Instance types of the verifier's compute environments (Spot, then on-demand): the cheapest GPU that fits. */
+  verifierInstanceTypes: csv.default(['g4dn.xlarge']),
+  verifierMaxvCpus: z.coerce.number().int().positive().default(4),
+  verifierTimeoutMinutes: z.coerce.number().int().positive().default(60),
   /** Alarm when more than this share of proof jobs fails within an hour. */
   proofJobFailureRatePercent: z.coerce.number().min(0).max(100).default(50),
   /** Other validators' state on W&B (§6); off until the operator has set the API key secret. */

@@ -26,6 +26,10 @@ export const MetricName = {
   ProofJobFailures: 'ProofJobFailures',
   ProofJobResults: 'ProofJobResults',
   WeightSubmissions: 'WeightSubmissions',
+  VerifierResults: 'VerifierResults',
+  VerifierFailures: 'VerifierFailures',
+  RowCheckDiscrepancies: 'RowCheckDiscrepancies',
+  PoisonBundles: 'PoisonBundles',
 } as const;
 
 export { MetricUnit };
