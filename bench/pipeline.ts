@@ -9,7 +9,6 @@ import { DEFAULT_PERFORMANCE_CONFIG } from '../lib/config/gpu-performance.js';
 import { runProofJob } from '../lib/pipeline/proof-job.js';
 import { runSync } from '../lib/pipeline/sync.js';
 import { runWeights } from '../lib/pipeline/weights.js';
-import { processChallengeRecords } from '../lib/pipeline/worker.js';
 import type { PogChallenge } from '../lib/ports.js';
 import { AuditStore, LockStore, MinerStore, PogResultStore, StatsStore } from '../lib/store/index.js';
 import {
@@ -129,7 +128,7 @@ async function cycle(figures: Record<string, string | number>): Promise<void> {
     figures['sync (first, 256 new miners): DynamoDB requests'] = delta(before, 'DynamoDB');
     figures['sync: SQS requests'] = delta(before, 'SQS');
 
-    // the worker, one 10-message batch at a time, as the event source would call it
+    // the worker now runs a PoG session per challenge (test/integration/pipeline/worker.test.ts)
     const challenges: PogChallenge[] = chain.metagraphValue.neurons.map((n) => ({
       netuid: 27,
       roundId: sync.round.status === 'started' ? sync.round.roundId : 'x',
@@ -137,18 +136,6 @@ async function cycle(figures: Record<string, string | number>): Promise<void> {
       hotkey: n.hotkey,
       axon: n.axon ?? { ip: '0.0.0.0', port: 1, version: 0 },
     }));
-    before = snapshot();
-    const tw = performance.now();
-    for (let i = 0; i < challenges.length; i += 10) {
-      await processChallengeRecords(
-        { batch: c.batch, locks, jobQueue: batchRes.jobQueue, jobDefinition: batchRes.jobDefinition },
-        challenges.slice(i, i + 10).map((ch, j) => ({ messageId: `m${i + j}`, body: JSON.stringify(ch) })),
-        5,
-      );
-    }
-    figures['worker 256 submits ms'] = Math.round(performance.now() - tw);
-    figures['worker: DynamoDB requests per challenge'] = delta(before, 'DynamoDB') / 256;
-    figures['worker: Batch requests per challenge'] = delta(before, 'Batch') / 256;
 
     before = snapshot();
     for (const ch of challenges) {

@@ -27,6 +27,11 @@ export const DeployConfigSchema = z.object({
   /** The subnet's WeightsSetRateLimit in blocks (12 s each); the no-submission alarm waits 2×. */
   weightsRateLimitBlocks: z.coerce.number().int().positive().default(100),
   pogIntervalBlocks: z.coerce.number().int().positive().default(360),
+  /**
+   * Worker Lambdas running PoG sessions at once (the SQS event source's maximum concurrency, which
+   * AWS allows from 2 to 1000); the reference's worker pool is 64.
+   */
+  workerConcurrency: z.coerce.number().int().min(2).max(1000).default(64),
   proofJobTimeoutMinutes: z.coerce.number().int().positive().default(30),
   /**
    * The verifier's row check: `report` logs and counts discrepancies while the sampled verdict stands;

@@ -1,5 +1,6 @@
 import { type Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { acknowledgeProofBundleFindings, type ProofBundles } from './proof-bundles.js';
 
 const FUNCTIONS = ['SyncFunction', 'WorkerFunction', 'WeightsFunction'];
 
@@ -52,7 +53,7 @@ export function acknowledgeNagFindings(stack: Stack): void {
   ack(
     worker,
     'Serverless-LambdaEventSourceMappingDestination',
-    'The challenge queue redrives failed messages to its DLQ (maxReceiveCount 3), which an alarm watches',
+    'The challenge queue redrives failed messages to its DLQ (after the miner attempts and a few infrastructure retries), which an alarm watches',
   );
   ack(
     child(stack, 'HotkeySecret'),
@@ -79,15 +80,11 @@ export function acknowledgeNagFindings(stack: Stack): void {
   );
   ack(
     child(verifier as Stack, 'JobRole'),
-    'AwsSolutions-IAM5[Resource::<BundleBucket1F629586.Arn>/bundles/*]',
+    'AwsSolutions-IAM5[Resource::<ProofBundlesBucketC5E0A68B.Arn>/bundles/*]',
     'The verifier reads any bundle of the bundles/ prefix (one key per round, hotkey and attempt); GetObject only',
   );
-  ack(
-    child(stack, 'BundleBucket'),
-    'AwsSolutions-S1',
-    'Proof bundles live two days and are read by one role; access logs would cost more than the bundles',
-  );
-  for (const dlq of ['ChallengeDlq', 'ScheduleInvokeDlq', 'VerificationDlq']) {
+  acknowledgeProofBundleFindings(child(stack, 'ProofBundles') as ProofBundles, worker);
+  for (const dlq of ['ChallengeDlq', 'ScheduleInvokeDlq']) {
     ack(child(stack, dlq), 'Serverless-SQSRedrivePolicy', 'This queue is itself a dead-letter queue');
   }
 }

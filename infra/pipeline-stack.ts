@@ -9,7 +9,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -18,6 +17,7 @@ import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/tables.js';
 import type { DeployConfig } from './config.js';
 import { ProjectFunction } from './project-function.js';
+import { grantWorkerPogItems, ProofBundles } from './proof-bundles.js';
 import { VERIFIER_JOB, VerifierJob } from './verifier.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,9 +42,8 @@ export class PipelineStack extends Stack {
   readonly tables: Record<TableKey, dynamodb.Table>;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
-  readonly bundleBucket: s3.Bucket;
-  readonly verificationQueue: sqs.Queue;
-  readonly verificationDlq: sqs.Queue;
+  /** Bundle bucket and verification queue (+DLQ) between the workers and the verifier job. */
+  readonly proofBundles: ProofBundles;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -95,6 +94,8 @@ export class PipelineStack extends Stack {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
     });
+
+    this.proofBundles = new ProofBundles(this, 'ProofBundles');
 
     // --- hotkey secret ------------------------------------------------------------------------
     const hotkeyKey = new kms.Key(this, 'HotkeyKey', {
@@ -175,38 +176,13 @@ export class PipelineStack extends Stack {
       flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
     });
 
-    // --- proof bundles and the verification queue ----------------------------------------------
-    this.bundleBucket = new s3.Bucket(this, 'BundleBucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      // a bundle is read once, within the round; two days covers a verifier that ran late
-      lifecycleRules: [
-        { expiration: Duration.days(2), abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: false,
-    });
-    this.verificationDlq = new sqs.Queue(this, 'VerificationDlq', {
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-    });
-    this.verificationQueue = new sqs.Queue(this, 'VerificationQueue', {
-      // one bundle per receive, bounded by the row check's deadline, plus margin
-      visibilityTimeout: Duration.seconds(VERIFIER_JOB.batchSize * VERIFIER_JOB.rowCheckTimeoutSeconds + 300),
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      deadLetterQueue: { queue: this.verificationDlq, maxReceiveCount: 5 },
-    });
-
     // --- verifier (GPU Batch job) ----------------------------------------------------------------
     const verifier = new VerifierJob(this, 'Verifier', {
       config: cfg,
       vpc,
-      bundleBucket: this.bundleBucket,
-      queue: this.verificationQueue,
-      deadLetterQueue: this.verificationDlq,
+      bundleBucket: this.proofBundles.bucket,
+      queue: this.proofBundles.queue,
+      deadLetterQueue: this.proofBundles.deadLetterQueue,
       pogResults: this.tables.pogResults,
       locks: this.tables.locks,
       ...(props.jobImage !== undefined ? { image: props.jobImage } : {}),
@@ -214,22 +190,36 @@ export class PipelineStack extends Stack {
     const jobQueue = verifier.jobQueue;
     const jobDefinition = verifier.jobDefinition;
 
-    // --- worker -------------------------------------------------------------------------------
+    // --- worker: one PoG attempt per challenge, bundles to the verifier ------------------------
     const workerFn = new ProjectFunction(this, 'WorkerFunction', {
       entry: path.join(ROOT, 'functions/worker/index.ts'),
       component: 'worker',
       timeout: WORKER_TIMEOUT,
-      environment: { JOB_QUEUE: jobQueue.jobQueueArn, JOB_DEFINITION: jobDefinition.jobDefinitionArn },
+      // a bundle at n = 29 280 with 8 GPUs × 17 rows is ~16 MB, built once beside its rows
+      memorySize: 1024,
+      extraFiles: [{ source: 'lib/pog/payload/miner_payload.py', target: 'payload/miner_payload.py' }],
+      environment: {
+        NETUID: String(cfg.netuid),
+        TABLE_POG_RESULTS: this.tables.pogResults.tableName,
+        TABLE_LOCKS: this.tables.locks.tableName,
+        HOTKEY_SECRET_ARN: hotkeySecret.secretArn,
+        CHALLENGE_QUEUE_URL: this.queue.queueUrl,
+        VERIFICATION_QUEUE_URL: this.proofBundles.queue.queueUrl,
+        BUNDLE_BUCKET: this.proofBundles.bucket.bucketName,
+        VERIFIER_JOB_QUEUE: jobQueue.jobQueueArn,
+        VERIFIER_JOB_DEFINITION: jobDefinition.jobDefinitionArn,
+      },
     });
-    workerFn.bindTable('TABLE_LOCKS', this.tables.locks);
+    grantWorkerPogItems(workerFn, this.tables.pogResults, this.tables.locks);
+    hotkeySecret.grantRead(workerFn);
+    this.proofBundles.grantHandOver(workerFn);
     jobDefinition.grantSubmitJob(workerFn, jobQueue);
     workerFn.addEventSource(
       new SqsEventSource(this.queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(5),
+        // one attempt per invocation: no two sessions share an invocation's clock
+        batchSize: 1,
         reportBatchItemFailures: true,
-        // bounds the Batch SubmitJob rate (and DynamoDB claims) however deep the queue gets
-        maxConcurrency: 5,
+        maxConcurrency: cfg.workerConcurrency,
       }),
     );
 
@@ -302,7 +292,7 @@ export class PipelineStack extends Stack {
       }),
       new cloudwatch.Alarm(this, 'VerificationDlqNotEmpty', {
         alarmDescription: 'Poison proof bundles or unverifiable messages were dead-lettered: inspect the DLQ',
-        metric: this.verificationDlq.metricApproximateNumberOfMessagesVisible({
+        metric: this.proofBundles.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period: Duration.minutes(5),
         }),
         threshold: 0,
@@ -366,7 +356,7 @@ export class PipelineStack extends Stack {
         right: [
           jobMetric(MetricName.RowCheckDiscrepancies),
           jobMetric(MetricName.PoisonBundles),
-          this.verificationQueue.metricApproximateNumberOfMessagesVisible(),
+          this.proofBundles.queue.metricApproximateNumberOfMessagesVisible(),
         ],
       }),
       new cloudwatch.GraphWidget({

@@ -20,6 +20,8 @@ export interface ProjectFunctionProps {
   readonly environment?: Record<string, string>;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Repository files copied into the bundle (e.g. the miner payload beside lib/pog). */
+  readonly extraFiles?: readonly { readonly source: string; readonly target: string }[];
   /** Dead-letter queue for failed asynchronous invocations (schedules invoke asynchronously). */
   readonly deadLetterQueue?: sqs.IQueue;
 }
@@ -65,6 +67,19 @@ export class ProjectFunction extends NodejsFunction {
         target: 'node22',
         externalModules: [...RUNTIME_SDK_EXTERNALS, ...NATIVE_EXTERNALS],
         banner: ESM_REQUIRE_BANNER,
+        ...(props.extraFiles !== undefined && props.extraFiles.length > 0
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  (props.extraFiles ?? []).map(
+                    (f) =>
+                      `mkdir -p "$(dirname "${outputDir}/${f.target}")" && cp "${inputDir}/${f.source}" "${outputDir}/${f.target}"`,
+                  ),
+              },
+            }
+          : {}),
       },
     });
     Tags.of(this).add('component', props.component);

@@ -1,36 +1,50 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MetricName, MetricUnit } from '../../lib/observability/index.js';
-import { processChallengeRecords, type WorkerDeps } from '../../lib/pipeline/worker.js';
+import { processChallenge, RetryLaterError, type WorkerDeps } from '../../lib/pipeline/worker.js';
 
 export interface WorkerHandlerDeps {
   readonly deps: WorkerDeps;
-  readonly concurrency: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
 
-/** SQS → Batch: one job per valid challenge; bad records are reported alone (ReportBatchItemFailures). */
+/**
+ * SQS → one PoG attempt per record (the event source's batch size is 1). A record is reported as
+ * failed when the attempt is to be retried (its visibility already set to the retry interval) or
+ * on our own fault (redelivered after the visibility timeout, dead-lettered after maxReceiveCount).
+ */
 export function buildWorkerHandler(d: WorkerHandlerDeps) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const record = async (r: SQSRecord): Promise<void> => {
+    const delivery = { messageId: r.messageId, body: r.body, receiptHandle: r.receiptHandle };
+    const result = await processChallenge(d.deps, delivery).catch((error: unknown) => {
+      d.logger.warn('challenge not processed', { messageId: r.messageId, error: String(error) });
+      throw error;
+    });
+    d.logger.info('challenge processed', {
+      status: result.status,
+      roundId: result.challenge.roundId,
+      uid: result.challenge.uid,
+    });
+    if (result.status === 'verifying') d.metrics.addMetric(MetricName.BundlesQueued, MetricUnit.Count, 1);
+    if (result.status === 'verifying' && result.verifierJobId !== null) {
+      d.metrics.addMetric(MetricName.JobsSubmitted, MetricUnit.Count, 1);
+    }
+    if (result.status === 'retry') {
+      throw new RetryLaterError(`attempt ${result.attempt} failed: ${result.reason}`);
+    }
+  };
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(d.logger))
     .use(logMetrics(d.metrics))
-    .handler(async (event) => {
-      const records = (event.Records ?? []).map((r) => ({ messageId: r.messageId, body: r.body }));
-      const { results, failures } = await processChallengeRecords(d.deps, records, d.concurrency);
-      const submitted = results.filter((r) => r.status === 'submitted').length;
-      d.metrics.addMetric(MetricName.JobsSubmitted, MetricUnit.Count, submitted);
-      for (const f of failures)
-        d.logger.warn('challenge not submitted', { messageId: f.messageId, reason: f.reason });
-      d.logger.info('batch done', {
-        submitted,
-        duplicates: results.length - submitted,
-        failed: failures.length,
-      });
-      return { batchItemFailures: failures.map((f) => ({ itemIdentifier: f.messageId })) };
-    });
+    .handler(async (event, context) =>
+      // with batch size 1 every failure is a full-batch failure: report it, do not throw
+      processPartialResponse(event, record, processor, { context, throwOnFullBatchFailure: false }),
+    );
 }

@@ -1,19 +1,53 @@
-import { createBatchClient, createDynamoDocumentClient } from '../../lib/clients/index.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  createBatchClient,
+  createDynamoDocumentClient,
+  createSecretsClient,
+  createSqsClient,
+} from '../../lib/clients/index.js';
+import { readHotkeySecret } from '../../lib/clients/secrets.js';
 import { loadEnv, WorkerEnvSchema } from '../../lib/config/env.js';
+import { loadPerformanceConfig } from '../../lib/config/gpu-performance.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
-import { LockStore } from '../../lib/store/locks.js';
+import { createPogRunner } from '../../lib/pog/index.js';
+import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
+import { LockStore, PogOutcomeStore } from '../../lib/store/index.js';
 import { buildWorkerHandler } from './handler.js';
 
 const env = loadEnv(WorkerEnvSchema);
+const doc = createDynamoDocumentClient();
+const performance = loadPerformanceConfig(env.POG_PERFORMANCE_CONFIG);
+const logger = createLogger('worker');
+const secrets = createSecretsClient();
 
 export const handler = buildWorkerHandler({
   deps: {
+    runner: createPogRunner({
+      performance,
+      hotkeySecret: () => readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN),
+      // the Lambda timeout is sized for this deadline (lib/queue/challenge.ts)
+      engine: { attemptTimeoutS: CHALLENGE_QUEUE.attemptDeadlineSeconds },
+      log: (event, fields) => logger.info(event, fields),
+    }),
+    // no trim: the worker may not delete rows; the read side applies the newest-4 window
+    outcomes: new PogOutcomeStore(
+      doc,
+      { pogResults: env.TABLE_POG_RESULTS, locks: env.TABLE_LOCKS },
+      env.NETUID,
+    ),
+    locks: new LockStore(doc, env.TABLE_LOCKS),
+    s3: new S3Client({}),
+    sqs: createSqsClient(),
     batch: createBatchClient(),
-    locks: new LockStore(createDynamoDocumentClient(), env.TABLE_LOCKS),
-    jobQueue: env.JOB_QUEUE,
-    jobDefinition: env.JOB_DEFINITION,
+    bundleBucket: env.BUNDLE_BUCKET,
+    challengeQueueUrl: env.CHALLENGE_QUEUE_URL,
+    verificationQueueUrl: env.VERIFICATION_QUEUE_URL,
+    verifierJobQueue: env.VERIFIER_JOB_QUEUE,
+    verifierJobDefinition: env.VERIFIER_JOB_DEFINITION,
+    retryLimit: performance.merkle_proof.pog_retry_limit,
+    retryIntervalS: performance.merkle_proof.pog_retry_interval,
+    log: (message, fields) => logger.info(message, fields),
   },
-  concurrency: env.WORKER_CONCURRENCY,
-  logger: createLogger('worker'),
+  logger,
   metrics: createMetrics('worker'),
 });

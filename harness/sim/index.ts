@@ -26,6 +26,8 @@ export const SIM_BEHAVIOURS = [
   'too-slow',
   'disconnect',
   'refuse-allocation',
+  'one-wrong-entry-per-row',
+  'low-precision',
 ] as const;
 export type SimBehaviour = (typeof SIM_BEHAVIOURS)[number];
 

@@ -89,18 +89,24 @@ export const SyncEnvSchema = z
   })
   .refine(requireWandbKey, WANDB_KEY_ISSUE);
 
-export const WorkerEnvSchema = z.object({
-  TABLE_LOCKS: name,
-  JOB_QUEUE: name,
-  JOB_DEFINITION: name,
-  /** Parallel SubmitJob calls within one SQS batch. */
-  WORKER_CONCURRENCY: int(1, 5),
-});
-
 /** GPU tables and PoG settings: a JSON file with the reference config.yaml keys; absent → reference v1.9.0. */
 const PerformanceEnv = {
   POG_PERFORMANCE_CONFIG: z.string().min(1).optional(),
 };
+
+/** The worker runs one PoG attempt per challenge and hands passed attempts to the verifier. */
+export const WorkerEnvSchema = z.object({
+  TABLE_POG_RESULTS: name,
+  TABLE_LOCKS: name,
+  NETUID: int(0, 27),
+  HOTKEY_SECRET_ARN: name,
+  CHALLENGE_QUEUE_URL: z.url(),
+  VERIFICATION_QUEUE_URL: z.url(),
+  BUNDLE_BUCKET: name,
+  VERIFIER_JOB_QUEUE: name,
+  VERIFIER_JOB_DEFINITION: name,
+  ...PerformanceEnv,
+});
 
 export const ProofJobEnvSchema = z.object({
   TABLE_POG_RESULTS: name,

@@ -23,6 +23,7 @@ export const MetricName = {
   VersionFilterSkipped: 'VersionFilterSkipped',
   ChallengesEnqueued: 'ChallengesEnqueued',
   JobsSubmitted: 'JobsSubmitted',
+  BundlesQueued: 'BundlesQueued',
   ProofJobFailures: 'ProofJobFailures',
   ProofJobResults: 'ProofJobResults',
   WeightSubmissions: 'WeightSubmissions',

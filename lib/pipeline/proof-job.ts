@@ -1,6 +1,6 @@
 import { asError } from '../errors.js';
 import type { PogOutcome, PogResultSink, PogRunner } from '../ports.js';
-import { parseChallengeBody } from './worker.js';
+import { decodeChallenge as parseChallengeBody } from '../queue/challenge.js';
 
 export interface ProofJobDeps {
   readonly runner: PogRunner;

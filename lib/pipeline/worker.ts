@@ -1,77 +1,278 @@
 import { type BatchClient, DescribeJobsCommand, SubmitJobCommand } from '@aws-sdk/client-batch';
-import { PogValidatorError, ValidationError } from '../errors.js';
-import type { PogChallenge } from '../ports.js';
-import { MAX_CHALLENGE_BODY_BYTES, PogChallengeSchema } from '../queue/challenge.js';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { PogValidatorError } from '../errors.js';
+import {
+  bundleDigest,
+  bundleKey,
+  bundleTolerance,
+  encodeBundle,
+  type ProofBundle,
+  type VerificationMessage,
+} from '../pog/bundle.js';
+import type { AttemptResult, PogAttemptRunner, SessionResult } from '../pog/index.js';
+import { decodeChallenge, type PogChallenge } from '../queue/challenge.js';
 import type { LockStore } from '../store/locks.js';
-import { parseWith } from '../validation.js';
+import type { PogOutcomeStore } from '../store/pog-results.js';
 
-/** Another delivery of the same challenge holds the claim right now; retry the message later. */
-export class ChallengeBusyError extends PogValidatorError {}
+/** The attempt failed for the miner and SQS redelivers it after the retry interval. */
+export class RetryLaterError extends PogValidatorError {}
 
 export interface WorkerDeps {
-  readonly batch: BatchClient;
+  readonly runner: PogAttemptRunner;
+  readonly outcomes: PogOutcomeStore;
   readonly locks: LockStore;
-  readonly jobQueue: string;
-  readonly jobDefinition: string;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly batch: BatchClient;
+  readonly bundleBucket: string;
+  readonly challengeQueueUrl: string;
+  readonly verificationQueueUrl: string;
+  readonly verifierJobQueue: string;
+  readonly verifierJobDefinition: string;
+  /** Attempts per (round, hotkey) (reference `pog_retry_limit`). */
+  readonly retryLimit: number;
+  /** Seconds before a failed attempt is redelivered (reference `pog_retry_interval`). */
+  readonly retryIntervalS: number;
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly now?: () => Date;
 }
+
+/** One delivery of a challenge message. */
+export interface ChallengeDelivery {
+  readonly messageId: string;
+  readonly body: string;
+  readonly receiptHandle: string;
+}
+
+export type ChallengeResult =
+  /** A final row exists (or a bundle awaits the verifier): no second session. */
+  | { readonly status: 'duplicate'; readonly challenge: PogChallenge; readonly state: 'final' | 'verifying' }
+  /** The attempt passed the quick check; its bundle is in S3 and on the verification queue. */
+  | {
+      readonly status: 'verifying';
+      readonly challenge: PogChallenge;
+      readonly attempt: number;
+      readonly bundleKey: string;
+      readonly verifierJobId: string | null;
+    }
+  /** A miner fault with attempts left: the message comes back after the retry interval. */
+  | {
+      readonly status: 'retry';
+      readonly challenge: PogChallenge;
+      readonly attempt: number;
+      readonly reason: string;
+    }
+  /** Attempts exhausted: one failure row with the last reason. */
+  | {
+      readonly status: 'failed';
+      readonly challenge: PogChallenge;
+      readonly attempt: number;
+      readonly reason: string;
+      readonly recorded: boolean;
+    };
 
 /** Claims live a day (TTL); an unfinished claim older than this is a crashed worker's. */
 const CLAIM_TTL_SECONDS = 24 * 3600;
 const CLAIM_STALE_SECONDS = 120;
 
-export interface SubmitResult {
-  readonly status: 'submitted' | 'duplicate';
-  readonly jobId: string | null;
-  readonly challenge: PogChallenge;
-}
-
-/** Parses an SQS body (size-bounded JSON, then zod); throws {@link ValidationError}. */
-export function parseChallengeBody(body: string): PogChallenge {
-  if (Buffer.byteLength(body, 'utf8') > MAX_CHALLENGE_BODY_BYTES) {
-    throw new ValidationError(`challenge body exceeds ${MAX_CHALLENGE_BODY_BYTES} bytes`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new ValidationError('challenge body is not JSON');
-  }
-  return parseWith(PogChallengeSchema, json, 'challenge');
+/** The per-round claim that guards starting the verifier job (the verifier may release it on exit). */
+export function verifierClaimKey(roundId: string): string {
+  return `verifier#${roundId}`;
 }
 
 /** Batch job names allow letters, digits, hyphens and underscores, up to 128 characters. */
-function jobName(c: PogChallenge): string {
-  return `pog-${c.roundId}-${c.uid}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128);
+function verifierJobName(roundId: string): string {
+  return `pog-verify-${roundId}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128);
 }
 
 /**
- * Submits one AWS Batch job for a challenge, exactly once per (roundId, hotkey) even when SQS
- * delivers the message twice: a conditional claim precedes SubmitJob, and the job id completes it.
- * A failed submit drops the claim and rethrows, so the message is retried (then dead-lettered).
+ * Starts the round's verifier job at most once: a conditional claim precedes SubmitJob and the job
+ * id completes it. Only a failed SubmitJob drops the claim (and rethrows, so the delivery is
+ * retried); a failure after a successful submit keeps it, so a redelivery never submits twice.
+ * Returns the job id when this call submitted, null when another delivery did or is doing it.
  */
-export async function submitChallenge(deps: WorkerDeps, challenge: PogChallenge): Promise<SubmitResult> {
-  const key = `${challenge.roundId}#${challenge.hotkey}`;
+export async function startVerifier(deps: WorkerDeps, roundId: string): Promise<string | null> {
+  const key = verifierClaimKey(roundId);
   const claim = await deps.locks.claim(key, CLAIM_TTL_SECONDS, CLAIM_STALE_SECONDS);
-  if (claim === 'duplicate') return { status: 'duplicate', jobId: await deps.locks.claimRef(key), challenge };
-  if (claim === 'busy')
-    throw new ChallengeBusyError(`challenge ${key} is being submitted by another delivery`);
+  if (claim !== 'claimed') return null;
+  let jobId: string;
   try {
     const out = await deps.batch.send(
       new SubmitJobCommand({
-        jobName: jobName(challenge),
-        jobQueue: deps.jobQueue,
-        jobDefinition: deps.jobDefinition,
-        containerOverrides: { environment: [{ name: 'POG_CHALLENGE', value: JSON.stringify(challenge) }] },
-        tags: { roundId: challenge.roundId, uid: String(challenge.uid) },
+        jobName: verifierJobName(roundId),
+        jobQueue: deps.verifierJobQueue,
+        jobDefinition: deps.verifierJobDefinition,
+        tags: { roundId },
       }),
     );
-    const jobId = out.jobId ?? '';
-    await deps.locks.complete(key, jobId);
-    return { status: 'submitted', jobId, challenge };
+    jobId = out.jobId ?? '';
   } catch (error) {
     await deps.locks.abandon(key);
     throw error;
   }
+  await deps.locks.complete(key, jobId);
+  return jobId;
+}
+
+/** The bundle of a passed attempt (the format is lib/pog/bundle.ts's). */
+export function bundleOf(
+  challenge: PogChallenge,
+  attempt: number,
+  proof: SessionResult,
+  createdAt: Date,
+): ProofBundle {
+  return {
+    header: {
+      version: 1,
+      n: proof.n,
+      tolerance: bundleTolerance(proof.n),
+      gpus: proof.gpus.map((g) => ({
+        gpu: g.gpu,
+        seedA: g.seedA.toString(),
+        seedB: g.seedB.toString(),
+        rows: [...g.rows],
+        root: g.root,
+        paths: g.paths.map((p) => [...p]),
+      })),
+      netuid: challenge.netuid,
+      roundId: challenge.roundId,
+      hotkey: challenge.hotkey,
+      uid: challenge.uid,
+      attempt,
+      gpuName: proof.gpuName,
+      numGpus: proof.numGpus,
+      sampled: { passed: true, gpusPassed: proof.sampled.passed, reason: null },
+      timings: {
+        benchmark: proof.timings.benchmarkS,
+        compute: proof.timings.computeS,
+        proof: proof.timings.proofS,
+      },
+      createdAt: createdAt.toISOString(),
+    },
+    rows: proof.gpus.map((g) => g.values.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))),
+  };
+}
+
+/** Puts the bundle (size-bounded by the encoder) and enqueues its one verification message. */
+async function handOver(
+  deps: WorkerDeps,
+  challenge: PogChallenge,
+  attempt: number,
+  proof: SessionResult,
+): Promise<string> {
+  const bytes = encodeBundle(bundleOf(challenge, attempt, proof, deps.now?.() ?? new Date()));
+  const key = bundleKey(challenge.roundId, challenge.hotkey, attempt);
+  await deps.s3.send(
+    new PutObjectCommand({
+      Bucket: deps.bundleBucket,
+      Key: key,
+      Body: bytes,
+      ContentType: 'application/octet-stream',
+    }),
+  );
+  const message: VerificationMessage = {
+    version: 1,
+    netuid: challenge.netuid,
+    roundId: challenge.roundId,
+    hotkey: challenge.hotkey,
+    uid: challenge.uid,
+    attempt,
+    bundleKey: key,
+    bundleBytes: bytes.length,
+    bundleSha256: bundleDigest(bytes),
+  };
+  await deps.sqs.send(
+    new SendMessageCommand({ QueueUrl: deps.verificationQueueUrl, MessageBody: JSON.stringify(message) }),
+  );
+  return key;
+}
+
+/**
+ * One delivery of a challenge = at most one PoG attempt. Skips pairs that already have a final row
+ * (or a bundle at the verifier), counts the attempt durably before it runs, and then: a passed
+ * attempt goes to S3 and the verification queue and the round's verifier is started; a miner fault
+ * is retried by SQS redelivery after the retry interval (this message's visibility), or, once the
+ * attempts are spent, ends in one failure row with the last reason. Throws for invalid bodies and
+ * our own faults, so SQS retries them (and dead-letters them after maxReceiveCount).
+ */
+export async function processChallenge(
+  deps: WorkerDeps,
+  delivery: ChallengeDelivery,
+  signal?: AbortSignal,
+): Promise<ChallengeResult> {
+  const challenge = decodeChallenge(delivery.body);
+  const { roundId, hotkey } = challenge;
+  const state = await deps.outcomes.attemptState(roundId, hotkey);
+  if (state?.state === 'final') return { status: 'duplicate', challenge, state: 'final' };
+  if (state?.state === 'verifying') {
+    // a crash or a failed SubmitJob after the hand-over: only the verifier start may be missing
+    await startVerifier(deps, roundId);
+    return { status: 'duplicate', challenge, state: 'verifying' };
+  }
+
+  const attempt = await deps.outcomes.beginAttempt(roundId, hotkey, deps.retryLimit);
+  if (attempt === null) {
+    // the limit was reached by an invocation that died before writing the failure row
+    const reason = state?.lastReason ?? 'attempt limit reached';
+    return exhausted(deps, challenge, state?.attempts ?? deps.retryLimit, reason, 0);
+  }
+
+  let result: AttemptResult;
+  try {
+    result = await deps.runner.attempt(challenge, signal);
+  } catch (error) {
+    // our own fault (hotkey, payload, abort before start): not the miner's attempt
+    await deps.outcomes.refundAttempt(roundId, hotkey);
+    throw error;
+  }
+
+  if (result.kind === 'passed') {
+    const key = await handOver(deps, challenge, attempt, result.proof);
+    await deps.outcomes.markVerifying(roundId, hotkey, key);
+    const verifierJobId = await startVerifier(deps, roundId);
+    deps.log?.('bundle queued', { roundId, hotkey, attempt, bundleKey: key, verifierJobId });
+    return { status: 'verifying', challenge, attempt, bundleKey: key, verifierJobId };
+  }
+
+  await deps.outcomes.noteFault(roundId, hotkey, result.reason);
+  if (attempt < deps.retryLimit) {
+    await deps.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: deps.challengeQueueUrl,
+        ReceiptHandle: delivery.receiptHandle,
+        VisibilityTimeout: Math.round(deps.retryIntervalS),
+      }),
+    );
+    deps.log?.('attempt failed, retry later', { roundId, hotkey, attempt, reason: result.reason });
+    return { status: 'retry', challenge, attempt, reason: result.reason };
+  }
+  return exhausted(deps, challenge, attempt, result.reason, result.durationMs);
+}
+
+async function exhausted(
+  deps: WorkerDeps,
+  challenge: PogChallenge,
+  attempts: number,
+  reason: string,
+  durationMs: number,
+): Promise<ChallengeResult> {
+  const written = await deps.outcomes.recordFailure({
+    hotkey: challenge.hotkey,
+    uid: challenge.uid,
+    roundId: challenge.roundId,
+    attempts,
+    durationMs,
+    error: reason,
+  });
+  deps.log?.('attempts exhausted', {
+    roundId: challenge.roundId,
+    hotkey: challenge.hotkey,
+    attempts,
+    reason,
+    row: written,
+  });
+  return { status: 'failed', challenge, attempt: attempts, reason, recorded: written === 'recorded' };
 }
 
 export type JobStatus =
@@ -83,7 +284,7 @@ export type JobStatus =
   | 'SUCCEEDED'
   | 'FAILED';
 
-/** Status of submitted proof jobs, by job id (DescribeJobs takes 100 ids per call). */
+/** Status of submitted Batch jobs, by job id (DescribeJobs takes 100 ids per call). */
 export async function describeProofJobs(
   batch: BatchClient,
   jobIds: readonly string[],
@@ -96,45 +297,4 @@ export async function describeProofJobs(
     }
   }
   return statuses;
-}
-
-export interface ChallengeRecord {
-  readonly messageId: string;
-  readonly body: string;
-}
-
-export interface RecordFailure {
-  readonly messageId: string;
-  readonly reason: string;
-}
-
-/**
- * Handles one SQS batch with at most `concurrency` submissions in flight. Each bad record (invalid
- * body, failed submit) is reported alone, so SQS retries only it and dead-letters it after
- * maxReceiveCount while the others complete.
- */
-export async function processChallengeRecords(
-  deps: WorkerDeps,
-  records: readonly ChallengeRecord[],
-  concurrency: number,
-): Promise<{ results: SubmitResult[]; failures: RecordFailure[] }> {
-  const results: SubmitResult[] = [];
-  const failures: RecordFailure[] = [];
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, records.length)) }, async () => {
-    while (next < records.length) {
-      const record = records[next++];
-      if (record === undefined) continue;
-      try {
-        results.push(await submitChallenge(deps, parseChallengeBody(record.body)));
-      } catch (error) {
-        failures.push({
-          messageId: record.messageId,
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      }
-    }
-  });
-  await Promise.all(lanes);
-  return { results, failures };
 }

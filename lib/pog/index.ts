@@ -20,8 +20,11 @@ export const DEFAULT_PAYLOAD_PATH = fileURLToPath(new URL('./payload/miner_paylo
 /** Options of the production PoG runner. The PoG issue (#5) may add optional fields, never required ones. */
 export interface PogRunnerOptions {
   readonly performance: PerformanceConfig;
-  /** The validator hotkey (mnemonic, hex seed or URI): signs the dendrite requests. */
-  readonly hotkeySecret: string;
+  /**
+   * The validator hotkey (mnemonic, hex seed or URI): signs the dendrite requests. A function is
+   * called at the first attempt (e.g. a Secrets Manager read), and again after it failed.
+   */
+  readonly hotkeySecret: string | (() => Promise<string>);
   /** Engine settings (strength, timeouts, limits); defaults in lib/pog/config.ts. */
   readonly engine?: PogEngineConfigInput;
   /** Path of the miner payload; defaults to {@link DEFAULT_PAYLOAD_PATH}. */
@@ -75,8 +78,15 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
 
   const loadKeypair = async (): Promise<KeyringPair> => {
     await cryptoWaitReady();
+    let secret: string;
     try {
-      return new Keyring({ type: 'sr25519' }).addFromUri(options.hotkeySecret);
+      secret =
+        typeof options.hotkeySecret === 'function' ? await options.hotkeySecret() : options.hotkeySecret;
+    } catch (error) {
+      throw new PogInfrastructureError('the validator hotkey secret could not be read', { cause: error });
+    }
+    try {
+      return new Keyring({ type: 'sr25519' }).addFromUri(secret);
     } catch {
       throw new PogInfrastructureError('the validator hotkey secret is unusable');
     }
@@ -92,7 +102,10 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
 
   const attempt = async (challenge: PogChallenge, signal?: AbortSignal): Promise<AttemptResult> => {
     const started = Date.now();
-    keypair ??= loadKeypair();
+    keypair ??= loadKeypair().catch((error: unknown) => {
+      keypair = undefined;
+      throw error;
+    });
     payload ??= loadPayload();
     const ctx = {
       performance: options.performance,

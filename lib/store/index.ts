@@ -2,7 +2,17 @@ export { type AuditRow, AuditStore } from './audit.js';
 export { batchWriteAll, StoreError } from './batch-write.js';
 export { type ClaimResult, LockStore, type RoundState } from './locks.js';
 export { type MinerRow, MinerStore } from './miners.js';
-export { type GpuSpecs, newestSpecs, POG_ROWS_KEPT, PogResultStore, type PogRow } from './pog-results.js';
+export {
+  ATTEMPT_KEY_PREFIX,
+  type AttemptState,
+  type FinalWrite,
+  type GpuSpecs,
+  newestSpecs,
+  POG_ROWS_KEPT,
+  PogOutcomeStore,
+  PogResultStore,
+  type PogRow,
+} from './pog-results.js';
 export { createPogResultSink } from './sink.js';
 export { type StatsEntry, type StatsRow, StatsStore } from './stats.js';
 export {

@@ -142,6 +142,25 @@ export class LockStore {
       });
   }
 
+  /**
+   * Drops a finished claim if it still records `doneRef`: the verifier job releases its round's
+   * claim when it exits, so a bundle enqueued later starts a new verifier.
+   */
+  async releaseDone(key: string, doneRef: string): Promise<void> {
+    await this.doc
+      .send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `claim#${key}` },
+          ConditionExpression: 'doneRef = :r',
+          ExpressionAttributeValues: { ':r': doneRef },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+  }
+
   async round(netuid: number): Promise<RoundState | null> {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: `round#${netuid}` }, ConsistentRead: true }),

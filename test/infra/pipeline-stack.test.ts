@@ -7,6 +7,8 @@ import { parseDeployConfig } from '../../infra/config.js';
 import { acknowledgeNagFindings } from '../../infra/nag.js';
 import { PipelineStack } from '../../infra/pipeline-stack.js';
 import { ProjectFunction } from '../../infra/project-function.js';
+import { DEFAULT_PERFORMANCE_CONFIG } from '../../lib/config/gpu-performance.js';
+import { INFRASTRUCTURE_RETRIES } from '../../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS } from '../../lib/store/tables.js';
 
 // skip esbuild bundling and use a registry image: the template is what these tests assert on
@@ -63,7 +65,7 @@ describe('PipelineStack', () => {
     expect(reports.flatMap((r) => r.violations.map((v) => v.ruleName))).toEqual([]);
   });
 
-  it('wires the worker to the queue with partial batch failures and bounded concurrency', () => {
+  it('wires the worker to the queue one record at a time, with partial batch failures and bounded concurrency', () => {
     // Prepare
     const { template } = built;
     const queueId = logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeQueue');
@@ -71,12 +73,12 @@ describe('PipelineStack', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 5 },
-      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 64 },
+      BatchSize: 1,
     });
   });
 
-  it('dead-letters after 3 receives, allows redrive, and keeps visibility at least 6x the worker timeout', () => {
+  it('dead-letters only after the miner attempts plus infrastructure retries, allows redrive, and keeps visibility above the worker timeout', () => {
     // Prepare
     const { template } = built;
     const dlqId = logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeDlq');
@@ -84,7 +86,7 @@ describe('PipelineStack', () => {
       template.findResources('AWS::SQS::Queue')[logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeQueue')];
     const worker = Object.values(
       template.findResources('AWS::Lambda::Function', {
-        Properties: { Environment: { Variables: { JOB_QUEUE: Match.anyValue() } } },
+        Properties: { Environment: { Variables: { VERIFIER_JOB_QUEUE: Match.anyValue() } } },
       }),
     )[0];
     // Act
@@ -93,9 +95,9 @@ describe('PipelineStack', () => {
     // Assess
     expect(queue?.Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
-      maxReceiveCount: 3,
+      maxReceiveCount: DEFAULT_PERFORMANCE_CONFIG.merkle_proof.pog_retry_limit + INFRASTRUCTURE_RETRIES,
     });
-    expect(visibility).toBeGreaterThanOrEqual(6 * workerTimeout);
+    expect(visibility).toBeGreaterThan(workerTimeout);
     template.hasResourceProperties('AWS::SQS::Queue', {
       RedriveAllowPolicy: { redrivePermission: 'allowAll' },
     });
@@ -119,15 +121,17 @@ describe('PipelineStack', () => {
     });
   });
 
-  it('lets only the signing principals read the hotkey secret (not the verifier)', () => {
+  it('lets only the signing principals (weights Lambda, worker sessions) read the hotkey secret, not the verifier', () => {
     // Prepare
     const { template } = built;
     const secretId = logicalIdOf(template, 'AWS::SecretsManager::Secret', 'HotkeySecret');
     // Act
     const readers = secretReaders(template, secretId);
     // Assess
-    expect(readers).not.toContainEqual(expect.stringMatching(/^Verifier/));
-    expect(readers).toContainEqual(expect.stringMatching(/^WeightsFunction/));
+    expect(readers).toEqual([
+      expect.stringMatching(/^WeightsFunction/),
+      expect.stringMatching(/^WorkerFunction/),
+    ]);
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::KMS::Key', 'HotkeyKey'), 'Arn'] },
     });

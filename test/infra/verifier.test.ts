@@ -150,18 +150,4 @@ describe('VerifierJob', () => {
       Finished: 'verifier finished',
     });
   });
-
-  it('keeps bundles private, encrypted, SSL-only and expires them within 2 days', () => {
-    // Act / Assess
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-      BucketEncryption: Match.anyValue(),
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 2 })]) },
-    });
-  });
 });

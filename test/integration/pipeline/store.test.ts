@@ -6,6 +6,7 @@ import {
   createPogResultSink,
   LockStore,
   MinerStore,
+  PogOutcomeStore,
   PogResultStore,
   StatsStore,
   type TableNames,
@@ -212,5 +213,55 @@ describe('DynamoDB stores on moto', () => {
     const aAfterRelease = await locks.acquire('w', 'A', 60);
     // Assess
     expect([a, b, bAfterExpiry, aAgain, aAfterRelease]).toEqual([true, false, true, false, true]);
+  });
+
+  it('records one final row per (round, hotkey) whoever writes it, and counts the round once', async () => {
+    // Prepare
+    const t = await makeTables(c.ddb, uniquePrefix('final'));
+    const locks = new LockStore(c.doc, t.locks);
+    await locks.startRound(
+      27,
+      { roundId: 'r-f', startBlock: 1, nextRoundBlock: 361, expected: 2, done: 0, deadline: 9e9 },
+      null,
+    );
+    const outcomes = new PogOutcomeStore(c.doc, { pogResults: t.pogResults, locks: t.locks }, 27, {
+      now: clock,
+    });
+    await outcomes.beginAttempt('r-f', '5V', 3);
+    // Act
+    const first = await outcomes.recordVerified(outcome('5V', 'r-f', 'NVIDIA L4', 2), {
+      verifier: 'cpu',
+      rowsChecked: 34,
+      entriesChecked: 34 * 64,
+    });
+    const again = await outcomes.recordVerified(outcome('5V', 'r-f', 'NVIDIA L4', 2));
+    const failureAfter = await outcomes.recordFailure({ ...outcome('5V', 'r-f', null, null), error: 'late' });
+    const begunAfterFinal = await outcomes.beginAttempt('r-f', '5V', 3);
+    // Assess
+    expect([first, again, failureAfter]).toEqual(['recorded', 'duplicate', 'duplicate']);
+    expect(begunAfterFinal).toBeNull();
+    const rows = await new PogResultStore(c.doc, t.pogResults).rows('5V');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ gpuName: 'NVIDIA L4', numGpus: 2, verifier: 'cpu', rowsChecked: 34 });
+    expect((await locks.round(27))?.done).toBe(1);
+  });
+
+  it('scores only from the 4 newest rows even when a writer did not trim', async () => {
+    // Prepare: an old success, then 4 failure rows written without trimming (the worker cannot delete)
+    const t = await makeTables(c.ddb, uniquePrefix('window'));
+    const outcomes = new PogOutcomeStore(c.doc, { pogResults: t.pogResults, locks: t.locks }, 27, {
+      now: clock,
+    });
+    await outcomes.recordVerified(outcome('5W', 'r-0', 'NVIDIA L4', 1));
+    for (const r of ['r-1', 'r-2', 'r-3', 'r-4']) {
+      await outcomes.recordFailure({ ...outcome('5W', r, null, null), error: 'refused' });
+    }
+    const store = new PogResultStore(c.doc, t.pogResults);
+    // Act
+    const specs = await store.allSpecs();
+    const rows = await store.rows('5W');
+    // Assess
+    expect(rows).toHaveLength(5);
+    expect(specs['5W']).toBeUndefined();
   });
 });

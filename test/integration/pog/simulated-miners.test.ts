@@ -44,12 +44,15 @@ describe('PoG engine against simulated miners (real sshd, real payload CPU path)
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '//Alice',
+      matrixSize: sim.matrixSize,
       engine: {
         ...sim.engine,
-        retryLimit: 1,
         timeToleranceS: TOLERANCE_S,
         deallocateRetryDelayS: 0.05,
         commandTimeoutS: 20,
+        // at n = 64, 64 draws per row over 17 rows miss a one-value-per-row cheat with p ≈ 5e-8;
+        // at production n the quick check cannot, which is why the verifier checks every value
+        entriesPerRow: 64,
       },
     });
     // all miners at once, as a round would: also proves one sshd serves them concurrently
@@ -75,6 +78,40 @@ describe('PoG engine against simulated miners (real sshd, real payload CPU path)
     expect(outcome?.error).toBeUndefined();
   });
 
+  it("returns the proof bundle's data: every challenged row as n float32 values with its Merkle path", async () => {
+    // Prepare
+    const runner = createPogRunner({
+      performance: DEFAULT_PERFORMANCE_CONFIG,
+      hotkeySecret: '//Alice',
+      matrixSize: sim.matrixSize,
+      engine: { ...sim.engine, timeToleranceS: TOLERANCE_S, deallocateRetryDelayS: 0.05 },
+    });
+    const k = specs.findIndex((s) => s.label === 'honest-8');
+    const miner = sim.miners[k];
+    // Act
+    const result = await runner.attempt({
+      netuid: 27,
+      roundId: 'round-2',
+      uid: k,
+      hotkey: miner?.hotkey ?? '',
+      axon: miner?.axon ?? { ip: '127.0.0.1', port: 1, version: 0 },
+    });
+    // Assess
+    if (result.kind !== 'passed') throw new Error(`honest attempt failed: ${result.reason}`);
+    const { proof } = result;
+    expect(proof).toMatchObject({ gpuName: 'NVIDIA L4', numGpus: 8, n: 64 });
+    expect(proof.sampled).toEqual({ passed: 8, total: 8, required: 6 });
+    expect(proof.gpus.map((g) => g.gpu).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const g of proof.gpus) {
+      expect(g.rows).toHaveLength(17);
+      expect(new Set(g.rows).size).toBe(17);
+      expect(g.values.every((v) => v.length === 64 && v.every(Number.isFinite))).toBe(true);
+      expect(g.paths.every((p) => p.length === 6)).toBe(true);
+      expect(g.root).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(proof.timings.computeS).toBeGreaterThan(0);
+  });
+
   it('an honest 8-GPU miner passes with 8 GPUs', () => {
     // Prepare / Act / Assess
     expect(outcomes.get('honest-8')).toMatchObject({ gpuName: 'NVIDIA L4', numGpus: 8 });
@@ -83,6 +120,7 @@ describe('PoG engine against simulated miners (real sshd, real payload CPU path)
   it('spoofed-name gets the GPU its figures identify; a tolerance partner name is accepted', () => {
     // Prepare / Act / Assess
     expect(outcomes.get('spoofed-name')).toMatchObject({ gpuName: 'NVIDIA A100-SXM4-80GB', numGpus: 1 });
+    expect(outcomes.get('spoofed-pair')?.error).toBeUndefined();
     expect(outcomes.get('spoofed-pair')).toMatchObject({ gpuName: 'NVIDIA H100 80GB HBM3', numGpus: 1 });
   });
 
@@ -95,6 +133,8 @@ describe('PoG engine against simulated miners (real sshd, real payload CPU path)
     ['too-slow', /timing check/],
     ['disconnect', /SSH connection/],
     ['refuse-allocation', /busy or not allocatable/],
+    ['one-wrong-entry-per-row', /wrong entry/],
+    ['low-precision', /wrong entry/],
   ])('%s ends in a failure row with a short reason', (label, reason) => {
     // Prepare / Act
     const outcome = outcomes.get(label);
@@ -117,8 +157,8 @@ describe('PoG engine against simulated miners (real sshd, real payload CPU path)
   });
 });
 
-describe('retries (reference §4.1, small limits)', () => {
-  it('retries a refusing miner up to the limit, waiting the interval between attempts', async () => {
+describe('one attempt per call (retries are SQS redeliveries by the worker)', () => {
+  it('makes exactly one attempt against a refusing miner and never sleeps', async () => {
     // Prepare
     const sim = await startSimulatedMiners([
       { behaviour: 'refuse-allocation', profile: simProfile('NVIDIA L4', 1) },
@@ -127,7 +167,8 @@ describe('retries (reference §4.1, small limits)', () => {
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '//Alice',
-      engine: { ...sim.engine, retryLimit: 3, retryIntervalS: 0.01 },
+      matrixSize: sim.matrixSize,
+      engine: sim.engine,
       sleep: async (ms) => {
         waits.push(ms);
       },
@@ -135,7 +176,7 @@ describe('retries (reference §4.1, small limits)', () => {
     const miner = sim.miners[0];
     try {
       // Act
-      const outcome = await runner.run({
+      const result = await runner.attempt({
         netuid: 27,
         roundId: 'r',
         uid: 3,
@@ -143,8 +184,9 @@ describe('retries (reference §4.1, small limits)', () => {
         axon: miner?.axon ?? { ip: '127.0.0.1', port: 1, version: 0 },
       });
       // Assess
-      expect(outcome).toMatchObject({ uid: 3, gpuName: null, numGpus: null, attempts: 3 });
-      expect(waits).toEqual([10, 10]);
+      expect(result).toMatchObject({ kind: 'miner-fault', reason: 'miner is busy or not allocatable' });
+      expect(waits).toEqual([]);
+      expect(miner?.stats.allocations).toBe(0);
     } finally {
       await sim.stop();
     }
@@ -155,7 +197,7 @@ describe('retries (reference §4.1, small limits)', () => {
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '//Alice',
-      engine: { retryLimit: 1, allocateCheckTimeoutS: 1 },
+      engine: { allocateCheckTimeoutS: 1 },
     });
     // Act
     const outcome = await runner.run({
@@ -174,7 +216,7 @@ describe('retries (reference §4.1, small limits)', () => {
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '',
-      engine: { retryLimit: 1, allocateCheckTimeoutS: 1 },
+      engine: { allocateCheckTimeoutS: 1 },
     });
     // Act
     const run = runner.run({
@@ -236,7 +278,8 @@ describe('attempt deadline', () => {
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '//Alice',
-      engine: { ...sim.engine, retryLimit: 1, attemptTimeoutS: 4, deallocateRetryDelayS: 0.05 },
+      matrixSize: sim.matrixSize,
+      engine: { ...sim.engine, attemptTimeoutS: 4, deallocateRetryDelayS: 0.05 },
     });
     const miner = sim.miners[0];
     try {

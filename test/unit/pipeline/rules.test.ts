@@ -4,7 +4,7 @@ import { loadEnv, SyncEnvSchema, WeightsEnvSchema, WorkerEnvSchema } from '../..
 import { ConfigError, ValidationError } from '../../../lib/errors.js';
 import { roundRunning } from '../../../lib/pipeline/sync.js';
 import { weightsAllowed } from '../../../lib/pipeline/weights.js';
-import { parseChallengeBody } from '../../../lib/pipeline/worker.js';
+import { decodeChallenge } from '../../../lib/queue/challenge.js';
 
 describe('Function: weightsAllowed()', () => {
   it('allows a first set, then only after more than the rate limit (§3.5)', () => {
@@ -40,7 +40,7 @@ describe('Function: roundRunning()', () => {
   });
 });
 
-describe('Function: parseChallengeBody()', () => {
+describe('Function: decodeChallenge()', () => {
   const valid = {
     netuid: 27,
     roundId: 'r',
@@ -50,10 +50,10 @@ describe('Function: parseChallengeBody()', () => {
   };
   it('accepts a valid challenge and names the bad field of an invalid one', () => {
     // Prepare / Act / Assess
-    expect(parseChallengeBody(JSON.stringify(valid))).toEqual(valid);
-    expect(() => parseChallengeBody(JSON.stringify({ ...valid, uid: -1 }))).toThrow(/uid/);
-    expect(() => parseChallengeBody('nope')).toThrow(ValidationError);
-    expect(() => parseChallengeBody(JSON.stringify({ ...valid, hotkey: 'x'.repeat(5000) }))).toThrow(
+    expect(decodeChallenge(JSON.stringify(valid))).toEqual(valid);
+    expect(() => decodeChallenge(JSON.stringify({ ...valid, uid: -1 }))).toThrow(/uid/);
+    expect(() => decodeChallenge('nope')).toThrow(ValidationError);
+    expect(() => decodeChallenge(JSON.stringify({ ...valid, hotkey: 'x'.repeat(5000) }))).toThrow(
       /exceeds 4096 bytes/,
     );
   });

@@ -106,11 +106,12 @@ describe('engine configuration', () => {
     expect(cfg).toMatchObject({
       rowsPerGpu: 17,
       entriesPerRow: 2,
-      simMatrixSize: null,
       remotePython: '/opt/conda/bin/python',
     });
     expect(() => parsePogEngineConfig({ rowsPerGpu: 0 })).toThrow(/rowsPerGpu/);
     expect(() => parsePogEngineConfig({ rowsPerGpu: 0 })).toThrow(ConfigError);
     expect(() => parsePogEngineConfig({ nope: 1 })).toThrow(ConfigError);
+    // the simulation's fixed n is a runner option of the harness, never a production setting
+    expect(() => parsePogEngineConfig({ simMatrixSize: 64 })).toThrow(ConfigError);
   });
 });
