@@ -24,7 +24,7 @@ export const NATIVE_EXTERNALS = ['*.node', 'cpu-features'];
 /** The Lambdas use the AWS SDK v3 that the Node 22 runtime ships (bundling ours adds ~550 KB). */
 export const RUNTIME_SDK_EXTERNALS = ['@aws-sdk/*'];
 
-export const HANDLERS = ['sync', 'worker', 'weights', 'proof-job'] as const;
+export const HANDLERS = ['sync', 'worker', 'weights', 'proof-job', 'verifier'] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
 /** esbuild options of one handler entry: the same for the build script, the Docker image and the benchmarks. */
@@ -50,9 +50,16 @@ export function handlerBuildOptions(
   };
 }
 
+/** Python files each entry needs in `<outdir>/payload/`, where lib/pog looks for them. */
+const PAYLOAD_FILES: Partial<Record<HandlerName, readonly string[]>> = {
+  'proof-job': ['miner_payload.py'],
+  // the row checker imports the payload's generator from beside itself
+  verifier: ['miner_payload.py', 'row_check.py'],
+};
+
 /**
- * Bundles one handler to `<outdir>/<name>.mjs`; the proof job also gets the miner payload beside it
- * (`payload/miner_payload.py`, where lib/pog looks for it). Returns the bundle's size in bytes.
+ * Bundles one handler to `<outdir>/<name>.mjs`, with the Python files it needs under `payload/`.
+ * Returns the bundle's size in bytes.
  */
 export async function bundleHandler(
   name: HandlerName,
@@ -61,12 +68,10 @@ export async function bundleHandler(
 ): Promise<number> {
   const outfile = join(outdir, `${name}.mjs`);
   await build(handlerBuildOptions(name, outfile, options));
-  if (name === 'proof-job') {
-    mkdirSync(join(outdir, 'payload'), { recursive: true });
-    copyFileSync(
-      join(ROOT, 'lib', 'pog', 'payload', 'miner_payload.py'),
-      join(outdir, 'payload', 'miner_payload.py'),
-    );
+  const files = PAYLOAD_FILES[name] ?? [];
+  if (files.length > 0) mkdirSync(join(outdir, 'payload'), { recursive: true });
+  for (const file of files) {
+    copyFileSync(join(ROOT, 'lib', 'pog', 'payload', file), join(outdir, 'payload', file));
   }
   return statSync(outfile).size;
 }

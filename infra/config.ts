@@ -48,6 +48,17 @@ export const DeployConfigSchema = z
      * AWS allows from 2 to 1000); the reference's worker pool is 64.
      */
     workerConcurrency: z.coerce.number().int().min(2).max(1000).default(64),
+    /**
+     * The verifier's row check: `report` logs and counts discrepancies while the sampled verdict stands;
+     * `enforce` fails them. `report` until a device run shows honest GPU proofs at n ≥ 29 280 pass (README).
+     */
+    rowCheck: z.enum(['enforce', 'report']).default('report'),
+    /** Instance types of the verifier's compute environments (Spot, then on-demand): the cheapest GPU that fits. */
+    verifierInstanceTypes: csv
+      .pipe(z.array(z.string()).min(1, 'needs at least one instance type'))
+      .default(['g4dn.xlarge']),
+    verifierMaxvCpus: z.coerce.number().int().positive().default(4),
+    verifierTimeoutMinutes: z.coerce.number().int().positive().default(60),
     proofJobTimeoutMinutes: z.coerce.number().int().positive().default(30),
     /** Alarm when more than this share of proof jobs fails within an hour. */
     proofJobFailureRatePercent: z.coerce.number().min(0).max(100).default(50),

@@ -65,15 +65,23 @@ export function acknowledgeNagFindings(stack: Stack): void {
     'AwsSolutions-SMG4',
     'W&B API keys are issued in the W&B account settings and have no API to rotate them from a rotation Lambda',
   );
+  const verifier = child(stack, 'Verifier');
+  for (const compute of ['SpotCompute', 'OnDemandCompute']) {
+    ack(
+      child(verifier as Stack, compute),
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
+      'AWS Batch ECS container instances need the AWS-maintained ECS instance policy to register with the cluster',
+    );
+  }
   ack(
-    child(stack, 'GpuCompute'),
-    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
-    'AWS Batch ECS container instances need the AWS-maintained ECS instance policy to register with the cluster',
-  );
-  ack(
-    child(stack, 'ProofJobContainer'),
+    child(verifier as Stack, 'Container'),
     'AwsSolutions-IAM5[Resource::*]',
     'Pulling the job image needs ecr:GetAuthorizationToken, which supports no resource-level permissions',
+  );
+  ack(
+    child(verifier as Stack, 'JobRole'),
+    'AwsSolutions-IAM5[Resource::<ProofBundlesBucketC5E0A68B.Arn>/bundles/*]',
+    'The verifier reads any bundle of the bundles/ prefix (one key per round, hotkey and attempt); GetObject only',
   );
   acknowledgeProofBundleFindings(child(stack, 'ProofBundles') as ProofBundles, worker);
   for (const dlq of ['ChallengeDlq', 'ScheduleInvokeDlq']) {

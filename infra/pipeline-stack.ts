@@ -1,23 +1,18 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
-import * as batch from 'aws-cdk-lib/aws-batch';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observability/index.js';
-import { PROOF_JOB_ATTEMPTS } from '../lib/pipeline/proof-job.js';
 import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/tables.js';
 import { ChainAlarms } from './chain-alarms.js';
@@ -25,6 +20,7 @@ import type { DeployConfig } from './config.js';
 import { GpuTables } from './gpu-tables.js';
 import { ProjectFunction } from './project-function.js';
 import { grantWorkerPogItems, ProofBundles } from './proof-bundles.js';
+import { VERIFIER_JOB, VerifierJob } from './verifier.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORKER_TIMEOUT = Duration.seconds(CHALLENGE_QUEUE.workerTimeoutSeconds);
@@ -34,7 +30,7 @@ const BLOCK_SECONDS = 12;
 export interface PipelineStackProps extends StackProps {
   readonly config: DeployConfig;
   /**
-   * The proof job's image. @default - built from this repository's Dockerfile (DockerImageAsset);
+   * The verifier job's image. @default - built from this repository's Dockerfile (DockerImageAsset);
    * tests pass a registry image so that synthesis needs no Docker.
    */
   readonly jobImage?: ecs.ContainerImage;
@@ -187,62 +183,21 @@ export class PipelineStack extends Stack {
       subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }],
       flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
     });
-    const computeEnv = new batch.ManagedEc2EcsComputeEnvironment(this, 'GpuCompute', {
+
+    // --- verifier (GPU Batch job) ----------------------------------------------------------------
+    const verifier = new VerifierJob(this, 'Verifier', {
+      config: cfg,
       vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
-      minvCpus: 0,
-      maxvCpus: cfg.maxvCpus,
-      useOptimalInstanceClasses: false,
-      instanceClasses: cfg.gpuInstanceClasses.map((c) => c as ec2.InstanceClass),
-      images: [{ imageType: batch.EcsMachineImageType.ECS_AL2_NVIDIA }],
+      bundleBucket: this.proofBundles.bucket,
+      queue: this.proofBundles.queue,
+      deadLetterQueue: this.proofBundles.deadLetterQueue,
+      pogResults: this.tables.pogResults,
+      locks: this.tables.locks,
+      environment: gpuTables.environment,
+      ...(props.jobImage !== undefined ? { image: props.jobImage } : {}),
     });
-    const jobQueue = new batch.JobQueue(this, 'ProofJobQueue', {
-      computeEnvironments: [{ computeEnvironment: computeEnv, order: 1 }],
-    });
-    const jobLogGroup = new logs.LogGroup(this, 'ProofJobLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const jobRole = new iam.Role(this, 'ProofJobRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-    });
-    const jobDefinition = new batch.EcsJobDefinition(this, 'ProofJob', {
-      timeout: Duration.minutes(cfg.proofJobTimeoutMinutes),
-      retryAttempts: PROOF_JOB_ATTEMPTS,
-      retryStrategies: [
-        // exit 2 = the challenge itself is invalid: retrying cannot help
-        batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onExitCode: '2' })),
-        batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onExitCode: '*' })),
-        batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.SPOT_INSTANCE_RECLAIMED),
-      ],
-      container: new batch.EcsEc2ContainerDefinition(this, 'ProofJobContainer', {
-        image:
-          props.jobImage ??
-          ecs.ContainerImage.fromAsset(ROOT, {
-            file: 'Dockerfile',
-            // the GPU families are x86_64, whatever machine runs the deploy
-            platform: Platform.LINUX_AMD64,
-            exclude: ['node_modules', 'cdk.out', '.tmp', '.git', 'test', 'bench'],
-          }),
-        cpu: 4,
-        // fits a g4dn.xlarge (16 GiB) after the ECS agent's share
-        memory: Size.mebibytes(12_000),
-        gpu: 1,
-        jobRole,
-        logging: ecs.LogDriver.awsLogs({ streamPrefix: 'proof-job', logGroup: jobLogGroup }),
-        environment: {
-          NETUID: String(cfg.netuid),
-          TABLE_POG_RESULTS: this.tables.pogResults.tableName,
-          TABLE_LOCKS: this.tables.locks.tableName,
-          HOTKEY_SECRET_ARN: hotkeySecret.secretArn,
-          POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-          ...gpuTables.environment,
-        },
-      }),
-    });
-    this.tables.pogResults.grantReadWriteData(jobRole);
-    this.tables.locks.grantReadWriteData(jobRole);
-    hotkeySecret.grantRead(jobRole);
+    const jobQueue = verifier.jobQueue;
+    const jobDefinition = verifier.jobDefinition;
 
     // --- worker: one PoG attempt per challenge, bundles to the verifier ------------------------
     const workerFn = new ProjectFunction(this, 'WorkerFunction', {
@@ -306,7 +261,7 @@ export class PipelineStack extends Stack {
       targets: [new targets.LambdaFunction(weightsFn, { retryAttempts: 0, deadLetterQueue: asyncDlq })],
     });
 
-    gpuTables.bind(weightsFn, 'weights').bind(workerFn, 'worker').bind(jobRole, 'proof-job');
+    gpuTables.bind(weightsFn, 'weights').bind(workerFn, 'worker').bind(verifier.role, 'verifier');
 
     // --- alarms and dashboard -----------------------------------------------------------------
     const metric = (name: string, component: string, period: Duration) =>
@@ -317,29 +272,6 @@ export class PipelineStack extends Stack {
         statistic: 'Sum',
         period,
       });
-    const jobFilter = (id: string, name: string, pattern: logs.IFilterPattern) =>
-      new logs.MetricFilter(this, id, {
-        logGroup: jobLogGroup,
-        metricNamespace: METRICS_NAMESPACE,
-        metricName: name,
-        filterPattern: pattern,
-        metricValue: '1',
-        defaultValue: 0,
-      });
-    jobFilter(
-      'ProofJobResultsFilter',
-      MetricName.ProofJobResults,
-      logs.FilterPattern.stringValue('$.message', '=', 'proof job finished'),
-    );
-    jobFilter(
-      'ProofJobFailuresFilter',
-      MetricName.ProofJobFailures,
-      logs.FilterPattern.any(
-        logs.FilterPattern.stringValue('$.outcome', '=', 'failure'),
-        logs.FilterPattern.stringValue('$.message', '=', 'runner failed'),
-        logs.FilterPattern.stringValue('$.message', '=', 'sink failed'),
-      ),
-    );
     const hour = Duration.hours(1);
     const jobMetric = (name: string) =>
       new cloudwatch.Metric({
@@ -351,11 +283,11 @@ export class PipelineStack extends Stack {
     const failureRate = new cloudwatch.MathExpression({
       expression: 'IF(results > 0, 100 * failures / results, 0)',
       usingMetrics: {
-        failures: jobMetric(MetricName.ProofJobFailures),
-        results: jobMetric(MetricName.ProofJobResults),
+        failures: jobMetric(MetricName.VerifierFailures),
+        results: jobMetric(MetricName.VerifierResults),
       },
       period: hour,
-      label: 'proof job failure rate (%)',
+      label: 'verifier failure rate (%)',
     });
     const rateLimitWindow = Duration.seconds(
       Math.ceil((2 * cfg.weightsRateLimitBlocks * BLOCK_SECONDS) / 60) * 60,
@@ -364,6 +296,15 @@ export class PipelineStack extends Stack {
       new cloudwatch.Alarm(this, 'DlqNotEmpty', {
         alarmDescription: 'Challenges were dead-lettered: inspect and redrive the DLQ',
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      }),
+      new cloudwatch.Alarm(this, 'VerificationDlqNotEmpty', {
+        alarmDescription: 'Poison proof bundles or unverifiable messages were dead-lettered: inspect the DLQ',
+        metric: this.proofBundles.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period: Duration.minutes(5),
         }),
         threshold: 0,
@@ -379,7 +320,7 @@ export class PipelineStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       }),
       new cloudwatch.Alarm(this, 'ProofJobFailureRate', {
-        alarmDescription: `More than ${cfg.proofJobFailureRatePercent}% of proof jobs failed in an hour`,
+        alarmDescription: `More than ${cfg.proofJobFailureRatePercent}% of verified results failed in an hour`,
         metric: failureRate,
         threshold: cfg.proofJobFailureRatePercent,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -422,7 +363,15 @@ export class PipelineStack extends Stack {
           metric(MetricName.JobsSubmitted, 'worker', Duration.minutes(5)),
         ],
       }),
-      new cloudwatch.GraphWidget({ title: 'Proof jobs', left: [failureRate] }),
+      new cloudwatch.GraphWidget({
+        title: 'Verifier',
+        left: [failureRate],
+        right: [
+          jobMetric(MetricName.RowCheckDiscrepancies),
+          jobMetric(MetricName.PoisonBundles),
+          this.proofBundles.queue.metricApproximateNumberOfMessagesVisible(),
+        ],
+      }),
       new cloudwatch.GraphWidget({
         title: 'Weights',
         left: [metric(MetricName.WeightSubmissions, 'weights', Duration.minutes(20))],

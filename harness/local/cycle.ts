@@ -1,10 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
+import { BatchClient, ListJobsCommand } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   ChangeMessageVisibilityBatchCommand,
+  CreateQueueCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -19,20 +21,18 @@ import { createChainPort } from '../../lib/chain/index.js';
 import { readHotkeySecret } from '../../lib/clients/secrets.js';
 import { DEFAULT_PERFORMANCE_CONFIG, type PerformanceConfig } from '../../lib/config/gpu-performance.js';
 import { asError } from '../../lib/errors.js';
-import { PROOF_JOB_ATTEMPTS, ProofJobExit, runProofJob } from '../../lib/pipeline/proof-job.js';
 import type { QueryableOptions } from '../../lib/pipeline/queryable.js';
+import { drainVerificationQueue } from '../../lib/pipeline/verifier.js';
 import { createPogRunner } from '../../lib/pog/index.js';
-import type { ChainPort, PogChallenge, PogRunner } from '../../lib/ports.js';
+import { runRowCheck } from '../../lib/pog/row-check.js';
+import type { ChainPort } from '../../lib/ports.js';
+import { createSqsVerificationQueue, type VerificationQueuePort } from '../../lib/queue/verification.js';
 import { formatSummaryTable } from '../../lib/scoring/index.js';
 import type { UidStat } from '../../lib/scoring/sync.js';
-import {
-  AuditStore,
-  createPogResultSink,
-  LockStore,
-  MinerStore,
-  PogResultStore,
-  StatsStore,
-} from '../../lib/store/index.js';
+import { createS3BundleSource } from '../../lib/store/bundles.js';
+import { finalResultsOf } from '../../lib/store/final-results.js';
+import { AuditStore, LockStore, MinerStore, PogResultStore, StatsStore } from '../../lib/store/index.js';
+import { PogOutcomeStore } from '../../lib/store/pog-results.js';
 import {
   connectDevnet,
   DEFAULT_DEVNET_SPEC,
@@ -52,7 +52,6 @@ import { WsProxy } from './ws-proxy.js';
 
 export const MAX_LOCAL_MINERS = 256;
 /** The stack's worker settings: parallel SubmitJob calls per batch, and concurrent pollers (max concurrency). */
-const WORKER_CONCURRENCY = 5;
 const WORKER_LANES = 5;
 const NETUID = 27;
 /** Our validator's hotkey on the local chain (a dev URI: it guards nothing real). */
@@ -77,6 +76,14 @@ export interface LocalMinerReport {
   readonly num_gpus: number | null;
   /** On 0-100, as the stats table holds it. */
   readonly score: number;
+  /** Worker attempts behind the final row. */
+  readonly attempts: number;
+  readonly rowsChecked: number;
+  readonly entriesChecked: number;
+  /** Where the row check ran; `cpu` in the local cycle. */
+  readonly verifier: 'gpu' | 'cpu';
+  /** The failure reason; null when valid. */
+  readonly reason: string | null;
 }
 
 export interface ChaosReport {
@@ -237,13 +244,15 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     const sqs = counter.attach(new SQSClient({ useQueueUrlAsEndpoint: false }), 'SQS');
     const batch = counter.attach(new BatchClient({}), 'Batch');
     const secrets = counter.attach(new SecretsManagerClient({}), 'SecretsManager');
+    const s3 = counter.attach(new S3Client({ forcePathStyle: true }), 'S3');
     const prefix = `pog-local-${Date.now().toString(36)}`;
     const resources = await stage('create resources', async () => {
       const tables = await makeTables(ddb, prefix);
       const queues = await makeQueues(sqs, prefix);
       const jobs = await makeBatch(batch, endpoint, prefix);
       const secretArn = await makeHotkeySecret(secrets, prefix, VALIDATOR_URI);
-      return { tables, ...queues, ...jobs, secretArn };
+      const bundles = await makeBundleStore(s3, sqs, prefix);
+      return { tables, ...queues, ...jobs, ...bundles, secretArn };
     });
 
     const stores = {
@@ -310,14 +319,25 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         };
       },
     });
+    const attemptRunner = createPogRunner({ performance, hotkeySecret, engine: sims.engine });
+    const outcomes = new PogOutcomeStore(doc, resources.tables, NETUID, { trim: true });
     const workerHandler = buildWorkerHandler({
       deps: {
-        batch: workerBatch,
+        runner: attemptRunner,
+        outcomes,
         locks: stores.locks,
-        jobQueue: resources.jobQueue,
-        jobDefinition: resources.jobDefinition,
+        s3,
+        sqs,
+        batch: workerBatch,
+        bundleBucket: resources.bucket,
+        challengeQueueUrl: resources.queueUrl,
+        verificationQueueUrl: resources.verificationQueueUrl,
+        verifierJobQueue: resources.jobQueue,
+        verifierJobDefinition: resources.jobDefinition,
+        retryLimit: performance.merkle_proof.pog_retry_limit,
+        // the harness redelivers at once (drainQueue): a miner fault never waits pog_retry_interval here
+        retryIntervalS: 0,
       },
-      concurrency: WORKER_CONCURRENCY,
       logger: silentLogger(),
       metrics: new Metrics({ namespace: 'PogValidatorLocal' }),
     });
@@ -357,38 +377,59 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       (r) => `${r.invocations} invocations, ${r.failedInvocations} killed`,
     );
 
-    // --- Batch → proof jobs (the local job runner) -----------------------------------------
+    // --- Batch → the verifier (the local job runner, CPU path) -------------------------------
     const jobs = await stage(
       'dispatch jobs',
       () => listSubmittedJobs(batch, resources.jobQueue),
-      (j) => `${j.length} jobs`,
+      (j) => `${j.length} verifier jobs`,
     );
-    const runner = createPogRunner({
-      performance,
-      hotkeySecret,
-      engine: { ...sims.engine, retryLimit: 2, retryIntervalS: 0 },
+    const finalStore = finalResultsOf(outcomes);
+    const verifierDeps = (queue: VerificationQueuePort) => ({
+      queue,
+      bundles: createS3BundleSource(s3, resources.bucket),
+      rowCheck: (file: string) => runRowCheck(file, { python: 'python3', device: 'cpu', timeoutMs: 120_000 }),
+      results: finalStore,
+      mode: 'enforce' as const,
+      log: () => undefined,
     });
-    const crash = { armed: options.chaos };
-    const chaosRunner: PogRunner = {
-      async run(challenge, signal) {
-        if (crash.armed) {
-          crash.armed = false;
-          chaos.jobCrashes++;
-          throw new Error('chaos: proof job container crashed');
-        }
-        return runner.run(challenge, signal);
-      },
-    };
-    const sink = createPogResultSink(
-      doc,
-      { pogResults: resources.tables.pogResults, locks: resources.tables.locks },
-      NETUID,
-    );
+    const sqsQueue = createSqsVerificationQueue(sqs, {
+      queueUrl: resources.verificationQueueUrl,
+      dlqUrl: resources.verificationDlqUrl,
+    });
     throttle.pending = options.chaos;
     await stage(
-      'proof jobs',
-      () => runJobs(jobs, { runner: chaosRunner, sink }, options.jobConcurrency ?? 8),
-      (r) => `${r.recorded} recorded, ${r.retried} retried, ${r.failed} failed`,
+      'verifier',
+      async () => {
+        if (options.chaos) {
+          // a verifier killed mid-queue: it received a message and died before recording it
+          const stop = new AbortController();
+          const dying: VerificationQueuePort = {
+            ...sqsQueue,
+            async receive(max, wait) {
+              const got = await sqsQueue.receive(max, wait);
+              if (got.length > 0) {
+                stop.abort();
+                chaos.jobCrashes++;
+                return [];
+              }
+              return got;
+            },
+          };
+          await drainVerificationQueue(verifierDeps(dying), {
+            batchSize: 1,
+            waitSeconds: 0,
+            emptyPolls: 1,
+            signal: stop.signal,
+          });
+        }
+        // the visibility timeout returns the killed verifier's message; a later job (or this one) drains it
+        return drainVerificationQueue(verifierDeps(sqsQueue), {
+          batchSize: 5,
+          waitSeconds: 1,
+          emptyPolls: options.chaos ? VERIFICATION_VISIBILITY_S + 2 : 2,
+        });
+      },
+      (r) => `${jobs.length} job(s): ${r.recorded} recorded, ${r.duplicates} duplicates, ${r.poison} poison`,
     );
 
     // --- weights ----------------------------------------------------------------------------
@@ -438,6 +479,11 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         gpu_name: newest?.gpuName ?? null,
         num_gpus: newest?.numGpus ?? null,
         score: stats[String(uid)]?.score ?? 0,
+        attempts: newest?.attempts ?? 0,
+        rowsChecked: newest?.rowsChecked ?? 0,
+        entriesChecked: newest?.entriesChecked ?? 0,
+        verifier: newest?.verifier === 'gpu' ? 'gpu' : 'cpu',
+        reason: newest?.error ?? null,
       });
     }
     const tableRows = new Map<number, UidStat>(
@@ -542,14 +588,8 @@ async function drainQueue(
   return { invocations, failedInvocations };
 }
 
-interface SubmittedJob {
-  readonly jobId: string;
-  readonly challengeJson: string;
-  readonly attempts: number;
-}
-
-/** Reads every job the worker submitted back from the emulator, with its challenge and retry budget. */
-async function listSubmittedJobs(batch: BatchClient, jobQueue: string): Promise<SubmittedJob[]> {
+/** Every verifier job the worker submitted, read back from the emulator (at most one per round). */
+async function listSubmittedJobs(batch: BatchClient, jobQueue: string): Promise<string[]> {
   const ids: string[] = [];
   for (const status of [
     'SUBMITTED',
@@ -568,58 +608,22 @@ async function listSubmittedJobs(batch: BatchClient, jobQueue: string): Promise<
       nextToken = page.nextToken;
     } while (nextToken !== undefined);
   }
-  const jobs: SubmittedJob[] = [];
-  for (let i = 0; i < ids.length; i += 100) {
-    const out = await batch.send(new DescribeJobsCommand({ jobs: ids.slice(i, i + 100) }));
-    for (const job of out.jobs ?? []) {
-      const overrides = (
-        job as { containerOverrides?: { environment?: { name?: string; value?: string }[] } }
-      ).containerOverrides;
-      const environment = [...(overrides?.environment ?? []), ...(job.container?.environment ?? [])];
-      const challenge = environment.find((e) => e.name === 'POG_CHALLENGE')?.value;
-      if (job.jobId !== undefined && challenge !== undefined) {
-        jobs.push({
-          jobId: job.jobId,
-          challengeJson: challenge,
-          attempts: job.retryStrategy?.attempts ?? PROOF_JOB_ATTEMPTS,
-        });
-      }
-    }
-  }
-  return jobs;
+  return ids;
 }
 
-/**
- * Runs submitted proof jobs as the Batch compute environment would: `concurrency` at a time, each retried
- * up to its job definition's attempts while it exits non-zero (an infrastructure fault).
- */
-async function runJobs(
-  jobs: readonly SubmittedJob[],
-  deps: Parameters<typeof runProofJob>[0],
-  concurrency: number,
-): Promise<{ recorded: number; retried: number; failed: number; challenges: PogChallenge[] }> {
-  let recorded = 0;
-  let retried = 0;
-  let failed = 0;
-  const challenges: PogChallenge[] = [];
-  const queue = [...jobs];
-  const lane = async (): Promise<void> => {
-    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
-      for (let attempt = 1; attempt <= job.attempts; attempt++) {
-        const result = await runProofJob(deps, job.challengeJson);
-        if (result.exitCode === ProofJobExit.Recorded) {
-          recorded++;
-          break;
-        }
-        // the job definition's EXIT rule: an invalid challenge is never retried
-        if (result.exitCode === ProofJobExit.InvalidChallenge || attempt === job.attempts) {
-          failed++;
-          break;
-        }
-        retried++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, lane));
-  return { recorded, retried, failed, challenges };
+/** Seconds a received verification message stays hidden in the local cycle (a killed verifier's comes back). */
+const VERIFICATION_VISIBILITY_S = 2;
+
+/** The bundle bucket and the verification queue (+DLQ) of one local cycle. */
+async function makeBundleStore(s3: S3Client, sqs: SQSClient, prefix: string) {
+  const bucket = `${prefix}-bundles`.toLowerCase();
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-verification-dlq` }));
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${prefix}-verification`,
+      Attributes: { VisibilityTimeout: String(VERIFICATION_VISIBILITY_S) },
+    }),
+  );
+  return { bucket, verificationQueueUrl: queue.QueueUrl ?? '', verificationDlqUrl: dlq.QueueUrl ?? '' };
 }

@@ -121,6 +121,24 @@ export const ProofJobEnvSchema = z.object({
   ...PerformanceEnv,
 });
 
+/** The verifier Batch job (functions/verifier): drains the verification queue. */
+export const VerifierEnvSchema = z.object({
+  TABLE_POG_RESULTS: name,
+  TABLE_LOCKS: name,
+  NETUID: int(0, 27),
+  BUNDLE_BUCKET: name,
+  VERIFICATION_QUEUE_URL: z.url(),
+  VERIFICATION_DLQ_URL: z.url(),
+  /** `report` until a device run shows honest GPU proofs at n ≥ 29 280 passing every value (README). */
+  ROW_CHECK: z.enum(['enforce', 'report']).default('report'),
+  ROW_CHECK_DEVICE: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  ROW_CHECK_TIMEOUT_SECONDS: int(1, 600),
+  PYTHON: name.default('python3'),
+  VERIFIER_BATCH_SIZE: int(1, 1).refine((n) => n <= 10, 'SQS allows at most 10'),
+  VERIFIER_WAIT_SECONDS: int(0, 20).refine((n) => n <= 20, 'SQS allows at most 20'),
+  VERIFIER_EMPTY_POLLS: int(1, 3),
+});
+
 export const WeightsEnvSchema = z
   .object({
     ...TableEnv,

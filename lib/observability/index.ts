@@ -34,6 +34,10 @@ export const MetricName = {
   WeightsNeverRevealed: 'WeightsNeverRevealed',
   /** A vector refused before signing because it cannot satisfy MinAllowedWeights / MaxWeightsLimit. */
   WeightLimitRefusals: 'WeightLimitRefusals',
+  VerifierResults: 'VerifierResults',
+  VerifierFailures: 'VerifierFailures',
+  RowCheckDiscrepancies: 'RowCheckDiscrepancies',
+  PoisonBundles: 'PoisonBundles',
 } as const;
 
 export { MetricUnit };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ValidationError } from '../errors.js';
 import { formatIssues, parseWith } from '../validation.js';
-import { CHALLENGE_MAX_N } from './math.js';
+import { CHALLENGE_MAX_N, entryToleranceParams } from './math.js';
 
 /**
  * The proof bundle (docs: /work/notes/BUNDLE.md, summarised in lib/pog/README.md): what the worker
@@ -24,7 +24,7 @@ export const BUNDLE_MAX_HEADER_BYTES = 1024 * 1024;
 
 const u64String = z
   .string()
-  .regex(/^[0-9]{1,20}$/, 'must be a decimal u64')
+  .regex(/^(0|[1-9][0-9]{0,19})$/, 'must be a decimal u64 without leading zeros')
   .refine((s) => BigInt(s) < 2n ** 64n, 'must be below 2^64');
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 const finite = z.number().finite();
@@ -59,7 +59,7 @@ export const BundleHeaderSchema = z
     version: z.literal(BUNDLE_VERSION),
     n: z.number().int().min(1).max(CHALLENGE_MAX_N),
     tolerance: z.object({ atol: finite.min(0), rtol: finite.min(0) }),
-    gpus: z.array(BundleGpuSchema).min(1).max(1024),
+    gpus: z.array(BundleGpuSchema).min(1).max(64),
     // TS-only fields (the row checker ignores them)
     netuid: z.number().int().min(0).max(65_535),
     roundId: z.string().min(1).max(128),
@@ -101,7 +101,7 @@ export interface ProofBundle {
 
 /** The tolerance of lib/pog/math.ts `entryTolerance` as the header's (atol, rtol) pair. */
 export function bundleTolerance(n: number): { atol: number; rtol: number } {
-  return { atol: 1e-5, rtol: (8 * Math.sqrt(n) + 4) * 2 ** -24 };
+  return entryToleranceParams(n);
 }
 
 /** Number of float32 values the data section holds for a header. */

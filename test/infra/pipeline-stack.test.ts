@@ -82,9 +82,8 @@ describe('PipelineStack', () => {
     // Prepare
     const { template } = built;
     const dlqId = logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeDlq');
-    const queue = Object.values(
-      template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }),
-    )[0];
+    const queue =
+      template.findResources('AWS::SQS::Queue')[logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeQueue')];
     const worker = Object.values(
       template.findResources('AWS::Lambda::Function', {
         Properties: { Environment: { Variables: { VERIFIER_JOB_QUEUE: Match.anyValue() } } },
@@ -104,39 +103,10 @@ describe('PipelineStack', () => {
     });
   });
 
-  it('runs the proof job on GPU instances that scale to zero, with retries and a timeout', () => {
-    // Prepare
-    const { template } = built;
-    // Act / Assess
-    template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
-      Type: 'managed',
-      ComputeResources: Match.objectLike({ MinvCpus: 0, InstanceTypes: ['g4dn', 'g5', 'g6'] }),
-    });
-    template.hasResourceProperties('AWS::Batch::JobDefinition', {
-      ContainerProperties: Match.objectLike({
-        ResourceRequirements: Match.arrayWith([{ Type: 'GPU', Value: '1' }]),
-      }),
-      RetryStrategy: Match.objectLike({
-        Attempts: 3,
-        EvaluateOnExit: Match.arrayWith([{ Action: 'EXIT', OnExitCode: '2' }]),
-      }),
-      Timeout: { AttemptDurationSeconds: 30 * 60 },
-    });
-  });
-
-  it('takes the GPU families from configuration', () => {
-    // Prepare / Act
-    const { template } = synth({ gpuInstanceClasses: 'g6e,p5' });
-    // Assess
-    template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
-      ComputeResources: Match.objectLike({ InstanceTypes: ['g6e', 'p5'] }),
-    });
-  });
-
   it('lets the worker submit jobs to its queue and job definition only', () => {
     // Prepare
     const { template } = built;
-    const jobQueueId = logicalIdOf(template, 'AWS::Batch::JobQueue', 'ProofJobQueue');
+    const jobQueueId = logicalIdOf(template, 'AWS::Batch::JobQueue', 'VerifierJobQueue');
     // Act / Assess
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('^WorkerFunction'),
@@ -151,7 +121,7 @@ describe('PipelineStack', () => {
     });
   });
 
-  it('lets only the signing principals (weights Lambda, worker sessions, proof job) read the hotkey secret', () => {
+  it('lets only the signing principals (weights Lambda, worker sessions) read the hotkey secret, not the verifier', () => {
     // Prepare
     const { template } = built;
     const secretId = logicalIdOf(template, 'AWS::SecretsManager::Secret', 'HotkeySecret');
@@ -159,7 +129,6 @@ describe('PipelineStack', () => {
     const readers = secretReaders(template, secretId);
     // Assess
     expect(readers).toEqual([
-      expect.stringMatching(/^ProofJobRole/),
       expect.stringMatching(/^WeightsFunction/),
       expect.stringMatching(/^WorkerFunction/),
     ]);
@@ -296,7 +265,7 @@ describe('PipelineStack', () => {
     }
   });
 
-  it('alarms on the DLQ, missing weight submissions, proof-job failure rate and sync errors', () => {
+  it('alarms on the DLQs, missing weight submissions, verifier failure rate and sync errors', () => {
     // Prepare
     const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));
     // Act
@@ -309,7 +278,8 @@ describe('PipelineStack', () => {
       expect.arrayContaining([
         expect.stringMatching(/dead-lettered/),
         expect.stringMatching(/No confirmed weight submission/),
-        expect.stringMatching(/proof jobs failed/),
+        expect.stringMatching(/verified results failed/),
+        expect.stringMatching(/Poison proof bundles/),
         expect.stringMatching(/sync Lambda failed/),
       ]),
     );

@@ -1,0 +1,63 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { createDynamoDocumentClient, createSqsClient } from '../../lib/clients/index.js';
+import { loadEnv, VerifierEnvSchema } from '../../lib/config/env.js';
+import { createLogger } from '../../lib/observability/index.js';
+import { drainVerificationQueue } from '../../lib/pipeline/verifier.js';
+import { runRowCheck } from '../../lib/pog/row-check.js';
+import { createSqsVerificationQueue } from '../../lib/queue/verification.js';
+import { createS3BundleSource } from '../../lib/store/bundles.js';
+import { finalResultsOf } from '../../lib/store/final-results.js';
+import { PogOutcomeStore } from '../../lib/store/pog-results.js';
+
+/**
+ * The AWS Batch verifier (not a Lambda): drains the verification queue, then exits 0. Exit 1 only for
+ * a configuration or client fault; messages it did not finish come back to the queue by themselves.
+ */
+async function main(): Promise<number> {
+  const env = loadEnv(VerifierEnvSchema);
+  const logger = createLogger('verifier');
+  const doc = createDynamoDocumentClient();
+  const tables = { pogResults: env.TABLE_POG_RESULTS, locks: env.TABLE_LOCKS };
+  // no trim: the role cannot delete rows; the newest-4 window is applied on read
+  const results = finalResultsOf(new PogOutcomeStore(doc, tables, env.NETUID));
+  const override = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  const s3 = new S3Client(override !== undefined ? { forcePathStyle: true } : {});
+  const stop = new AbortController();
+  // Batch stops a job with SIGTERM: finish the bundle in hand, leave the rest to the queue
+  process.once('SIGTERM', () => stop.abort());
+  await drainVerificationQueue(
+    {
+      queue: createSqsVerificationQueue(createSqsClient(), {
+        queueUrl: env.VERIFICATION_QUEUE_URL,
+        dlqUrl: env.VERIFICATION_DLQ_URL,
+      }),
+      bundles: createS3BundleSource(s3, env.BUNDLE_BUCKET),
+      rowCheck: (file) =>
+        runRowCheck(file, {
+          python: env.PYTHON,
+          device: env.ROW_CHECK_DEVICE,
+          timeoutMs: env.ROW_CHECK_TIMEOUT_SECONDS * 1000,
+        }),
+      results,
+      mode: env.ROW_CHECK,
+      log: (message, fields) => logger.info(message, fields),
+    },
+    {
+      batchSize: env.VERIFIER_BATCH_SIZE,
+      waitSeconds: env.VERIFIER_WAIT_SECONDS,
+      emptyPolls: env.VERIFIER_EMPTY_POLLS,
+      signal: stop.signal,
+    },
+  );
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(JSON.stringify({ level: 'ERROR', message: 'verifier crashed', error: String(error) }));
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,211 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import * as batch from 'aws-cdk-lib/aws-batch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observability/index.js';
+import { VerifierLog } from '../lib/pipeline/verifier.js';
+import { ATTEMPT_KEY_PREFIX } from '../lib/store/pog-results.js';
+import type { DeployConfig } from './config.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The verifier's Batch settings, one source for the stack, its test and the cost model. One job at a
+ * time drains a round's bundles; it long-polls 20 s and exits after 3 empty polls.
+ */
+export const VERIFIER_JOB = {
+  vcpus: 4,
+  /** Fits a g4dn.xlarge (16 GiB) after the ECS agent's share. */
+  memoryMiB: 12_000,
+  gpus: 1,
+  waitSeconds: 20,
+  emptyPolls: 3,
+  batchSize: 1,
+  rowCheckTimeoutSeconds: 600,
+} as const;
+
+export interface VerifierJobProps {
+  readonly config: DeployConfig;
+  readonly vpc: ec2.IVpc;
+  /** Where the worker writes proof bundles (`bundles/` prefix). */
+  readonly bundleBucket: s3.IBucket;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly pogResults: dynamodb.ITable;
+  readonly locks: dynamodb.ITable;
+  /** @default - built from the repository's Dockerfile; tests pass a registry image so synthesis needs no Docker. */
+  readonly image?: ecs.ContainerImage;
+  /** Extra container variables (the GPU tables parameter): Batch fixes a container's environment at creation. */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The GPU verification job (issue 11): a job definition requesting one GPU, Spot first and on-demand
+ * after it on the cheapest GPU instance that fits (minimum 0 vCPUs, so nothing runs between rounds),
+ * a launch template that requires IMDSv2 with hop limit 1 (containers cannot reach the instance's
+ * credentials), and a role that reads bundles, consumes its queue and writes result rows only.
+ */
+export class VerifierJob extends Construct {
+  readonly jobQueue: batch.JobQueue;
+  readonly jobDefinition: batch.EcsJobDefinition;
+  readonly logGroup: logs.LogGroup;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: VerifierJobProps) {
+    super(scope, id);
+    const cfg = props.config;
+    const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      // issue 12: IMDSv2 only, and one hop, so a job's container cannot reach the host's credentials
+      httpEndpoint: true,
+      httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
+      httpPutResponseHopLimit: 1,
+    });
+    const instanceTypes = cfg.verifierInstanceTypes.map((t) => new ec2.InstanceType(t));
+    const environment = (name: string, spot: boolean) =>
+      new batch.ManagedEc2EcsComputeEnvironment(this, name, {
+        vpc: props.vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+        minvCpus: 0,
+        maxvCpus: cfg.verifierMaxvCpus,
+        spot,
+        ...(spot ? { allocationStrategy: batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED } : {}),
+        useOptimalInstanceClasses: false,
+        instanceTypes,
+        launchTemplate,
+        images: [{ imageType: batch.EcsMachineImageType.ECS_AL2_NVIDIA }],
+      });
+    const spotCompute = environment('SpotCompute', true);
+    const onDemandCompute = environment('OnDemandCompute', false);
+    this.jobQueue = new batch.JobQueue(this, 'JobQueue', {
+      computeEnvironments: [
+        { computeEnvironment: spotCompute, order: 1 },
+        { computeEnvironment: onDemandCompute, order: 2 },
+      ],
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, 'JobRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+    });
+    this.jobDefinition = new batch.EcsJobDefinition(this, 'JobDefinition', {
+      timeout: Duration.minutes(cfg.verifierTimeoutMinutes),
+      // a reclaimed Spot host retries the drain; unfinished messages come back to the queue anyway
+      retryAttempts: 2,
+      retryStrategies: [
+        batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.SPOT_INSTANCE_RECLAIMED),
+        batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onExitCode: '*' })),
+      ],
+      container: new batch.EcsEc2ContainerDefinition(this, 'Container', {
+        image:
+          props.image ??
+          ecs.ContainerImage.fromAsset(ROOT, {
+            file: 'Dockerfile',
+            // the GPU families are x86_64, whatever machine runs the deploy
+            platform: Platform.LINUX_AMD64,
+            exclude: ['node_modules', 'cdk.out', '.tmp', '.git', 'test', 'bench'],
+          }),
+        cpu: VERIFIER_JOB.vcpus,
+        memory: Size.mebibytes(VERIFIER_JOB.memoryMiB),
+        gpu: VERIFIER_JOB.gpus,
+        jobRole: this.role,
+        logging: ecs.LogDriver.awsLogs({ streamPrefix: 'verifier', logGroup: this.logGroup }),
+        environment: {
+          NETUID: String(cfg.netuid),
+          TABLE_POG_RESULTS: props.pogResults.tableName,
+          TABLE_LOCKS: props.locks.tableName,
+          BUNDLE_BUCKET: props.bundleBucket.bucketName,
+          VERIFICATION_QUEUE_URL: props.queue.queueUrl,
+          VERIFICATION_DLQ_URL: props.deadLetterQueue.queueUrl,
+          ROW_CHECK: cfg.rowCheck,
+          ROW_CHECK_DEVICE: 'auto',
+          ROW_CHECK_TIMEOUT_SECONDS: String(VERIFIER_JOB.rowCheckTimeoutSeconds),
+          VERIFIER_BATCH_SIZE: String(VERIFIER_JOB.batchSize),
+          VERIFIER_WAIT_SECONDS: String(VERIFIER_JOB.waitSeconds),
+          VERIFIER_EMPTY_POLLS: String(VERIFIER_JOB.emptyPolls),
+          POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+          ...props.environment,
+        },
+      }),
+    });
+    this.grantLeastPrivilege(props);
+    this.metricFilters();
+  }
+
+  /** Reads bundles, consumes its queue, dead-letters poison, writes result rows and its own state items. */
+  private grantLeastPrivilege(props: VerifierJobProps): void {
+    // GetObject on the bundle prefix only: no List, no bucket-level reads
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [props.bundleBucket.arnForObjects('bundles/*')],
+      }),
+    );
+    props.queue.grantConsumeMessages(this.role);
+    props.deadLetterQueue.grantSendMessages(this.role);
+    // result rows: PutItem only (the final row is conditional; no trim, so no DeleteItem, no Scan)
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+        resources: [props.pogResults.tableArn],
+      }),
+    );
+    // the (round, hotkey) state item is marked final in the same transaction; the round item is counted
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+        resources: [props.locks.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [`${ATTEMPT_KEY_PREFIX}*`, `round#${props.config.netuid}`],
+          },
+        },
+      }),
+    );
+  }
+
+  private metricFilters(): void {
+    const filter = (id: string, name: string, pattern: logs.IFilterPattern) =>
+      new logs.MetricFilter(this, id, {
+        logGroup: this.logGroup,
+        metricNamespace: METRICS_NAMESPACE,
+        metricName: name,
+        filterPattern: pattern,
+        metricValue: '1',
+        defaultValue: 0,
+      });
+    filter(
+      'ResultsFilter',
+      MetricName.VerifierResults,
+      logs.FilterPattern.stringValue('$.message', '=', VerifierLog.Result),
+    );
+    filter(
+      'FailuresFilter',
+      MetricName.VerifierFailures,
+      logs.FilterPattern.all(
+        logs.FilterPattern.stringValue('$.message', '=', VerifierLog.Result),
+        logs.FilterPattern.stringValue('$.outcome', '=', 'failure'),
+      ),
+    );
+    filter(
+      'DiscrepancyFilter',
+      MetricName.RowCheckDiscrepancies,
+      logs.FilterPattern.stringValue('$.message', '=', VerifierLog.Discrepancy),
+    );
+    filter(
+      'PoisonFilter',
+      MetricName.PoisonBundles,
+      logs.FilterPattern.stringValue('$.message', '=', VerifierLog.Poison),
+    );
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Cost per day of the validator at a given cadence (issue 11): the serverless parts (Lambda sessions,
+ * S3, SQS, DynamoDB, fixed monthly items), the GPU verifier on-demand and on Spot, beside today's
+ * old design (a GPU instance per PoG session) and an always-on box running the reference validator.
+ * Prices are us-east-1 list prices (2025); every other input is either a deploy setting or a named,
+ * stated assumption that the cost command prints.
+ */
+export const PRICES_USD = {
+  lambdaArmGbSecond: 0.0000133334,
+  lambdaRequest: 0.2 / 1e6,
+  sqsRequest: 0.4 / 1e6,
+  s3Put: 0.005 / 1000,
+  s3Get: 0.0004 / 1000,
+  s3GbMonth: 0.023,
+  dynamoWriteRequestUnit: 0.625 / 1e6,
+  dynamoReadRequestUnit: 0.125 / 1e6,
+  schedulerInvocation: 1.0 / 1e6,
+  secretsManagerApiCall: 0.05 / 1e4,
+  secretMonth: 0.4,
+  kmsKeyMonth: 1.0,
+  cloudWatchAlarmMonth: 0.1,
+  /** On-demand hourly price per instance type (Linux, us-east-1). */
+  onDemandHour: {
+    'g4dn.xlarge': 0.526,
+    'g4dn.2xlarge': 0.752,
+    'g5.xlarge': 1.006,
+    'g6.xlarge': 0.805,
+  } as Record<string, number>,
+  /** An always-on m6i.xlarge (4 vCPU, 16 GiB) for the reference validator (it verifies on the CPU). */
+  referenceInstanceHour: 0.192,
+  /** 100 GB gp3 for the reference box. */
+  referenceDiskMonth: 8,
+} as const;
+
+/** The deploy settings the model reads (the cost command passes them from the CDK context). */
+export interface CostSettings {
+  readonly pogIntervalBlocks: number;
+  readonly syncIntervalMinutes: number;
+  readonly weightsIntervalMinutes: number;
+  readonly verifierInstanceTypes: readonly string[];
+  readonly workerMemoryMb: number;
+  readonly alarms: number;
+  readonly secrets: number;
+  readonly kmsKeys: number;
+}
+
+/** Stated assumptions: each one is printed by the cost command and can be overridden. */
+export const DEFAULT_ASSUMPTIONS = {
+  miners: 256,
+  /** Production wall time of one worker attempt, mostly the miner's own (allocate, SSH, benchmark, compute). */
+  workerAttemptSeconds: 90,
+  attemptsPerMiner: 1.2,
+  syncSeconds: 3,
+  syncMemoryMb: 512,
+  weightsSeconds: 5,
+  weightsMemoryMb: 1024,
+  /** Weights at the reference cadence: every 101 blocks. */
+  weightsEveryBlocks: 101,
+  /** g4dn host from request to running ECS agent (Batch scale-up), an estimate. */
+  verifierBootMinutes: 4,
+  /** Pulling the ~4 GB CUDA PyTorch image onto a fresh host, an estimate. */
+  verifierImagePullMinutes: 2,
+  /**
+   * Seconds per bundle on the GPU: python + torch + CUDA start (~1.5 s) plus 17 rows × n² FMAs per GPU
+   * at n = 29 280 in float64 on a T4 (published 0.25 TFLOPS FP64, ~0.12 s per GPU, 2 GPUs on average).
+   * An estimate derived from published rates, not measured on a card.
+   */
+  verificationSecondsPerBundle: 2,
+  /** The verifier's last polls before it exits (3 empty 20 s long polls). */
+  verifierIdleMinutes: 1,
+  /** g4dn.xlarge Spot as a share of on-demand (recent us-east-1 history, an estimate). */
+  spotDiscount: 0.4,
+  bundleMb: 4,
+  bundleRetentionDays: 2,
+  sqsRequestsPerAttempt: 8,
+  dynamoWritesPerAttempt: 6,
+  dynamoReadsPerAttempt: 4,
+  /** Today's old design: one GPU instance per PoG session, minutes per session. */
+  oldDesignGpuMinutesPerSession: 3,
+} as const;
+export type CostAssumptions = { -readonly [K in keyof typeof DEFAULT_ASSUMPTIONS]: number };
+
+const SECONDS_PER_BLOCK = 12;
+const DAY_SECONDS = 86_400;
+
+export interface CostReport {
+  readonly perDayUsd: {
+    readonly serverless: number;
+    readonly verifierOnDemand: number;
+    readonly verifierSpot: number;
+    readonly totalOnDemand: number;
+    readonly totalSpot: number;
+    readonly alwaysOnBox: number;
+  };
+  readonly assumptions: Readonly<Record<string, number | string>>;
+  /** Serverless lines, for the table. */
+  readonly lines: ReadonlyArray<{ readonly item: string; readonly perDay: number }>;
+  readonly oldDesignGpuPerDay: number;
+  readonly verifierMinutesPerRound: number;
+}
+
+const lambdaCost = (invocations: number, seconds: number, memoryMb: number) =>
+  invocations * (seconds * (memoryMb / 1024) * PRICES_USD.lambdaArmGbSecond + PRICES_USD.lambdaRequest);
+
+/** The model. Pure: settings from the stack, assumptions stated. */
+export function costPerDay(settings: CostSettings, overrides: Partial<CostAssumptions> = {}): CostReport {
+  const a: CostAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides };
+  const roundsPerDay = DAY_SECONDS / (settings.pogIntervalBlocks * SECONDS_PER_BLOCK);
+  const attemptsPerDay = roundsPerDay * a.miners * a.attemptsPerMiner;
+  const bundlesPerDay = roundsPerDay * a.miners;
+  const syncsPerDay = (24 * 60) / settings.syncIntervalMinutes;
+  const weightRunsPerDay = Math.min(
+    (24 * 60) / settings.weightsIntervalMinutes,
+    DAY_SECONDS / (a.weightsEveryBlocks * SECONDS_PER_BLOCK),
+  );
+  const lines = [
+    {
+      item: 'worker Lambda sessions',
+      perDay: lambdaCost(attemptsPerDay, a.workerAttemptSeconds, settings.workerMemoryMb),
+    },
+    { item: 'sync Lambda', perDay: lambdaCost(syncsPerDay, a.syncSeconds, a.syncMemoryMb) },
+    { item: 'weights Lambda', perDay: lambdaCost(weightRunsPerDay, a.weightsSeconds, a.weightsMemoryMb) },
+    {
+      item: 'S3 bundles (PUT, GET, storage)',
+      perDay:
+        bundlesPerDay * (PRICES_USD.s3Put + PRICES_USD.s3Get) +
+        ((bundlesPerDay * a.bundleMb) / 1024) * a.bundleRetentionDays * (PRICES_USD.s3GbMonth / 30),
+    },
+    { item: 'SQS requests', perDay: attemptsPerDay * a.sqsRequestsPerAttempt * PRICES_USD.sqsRequest },
+    {
+      item: 'DynamoDB requests',
+      perDay:
+        attemptsPerDay *
+        (a.dynamoWritesPerAttempt * PRICES_USD.dynamoWriteRequestUnit +
+          a.dynamoReadsPerAttempt * PRICES_USD.dynamoReadRequestUnit),
+    },
+    { item: 'schedules', perDay: (syncsPerDay + weightRunsPerDay) * PRICES_USD.schedulerInvocation },
+    {
+      item: `secrets (${settings.secrets}), KMS keys (${settings.kmsKeys}), alarms (${settings.alarms})`,
+      perDay:
+        (settings.secrets * PRICES_USD.secretMonth +
+          settings.kmsKeys * PRICES_USD.kmsKeyMonth +
+          settings.alarms * PRICES_USD.cloudWatchAlarmMonth) /
+        30,
+    },
+  ];
+  const serverless = lines.reduce((s, l) => s + l.perDay, 0);
+  const instance = settings.verifierInstanceTypes[0] ?? 'g4dn.xlarge';
+  const hourly = PRICES_USD.onDemandHour[instance];
+  if (hourly === undefined) throw new RangeError(`no price for instance type ${instance}`);
+  const verifierMinutesPerRound =
+    a.verifierBootMinutes +
+    a.verifierImagePullMinutes +
+    (a.miners * a.verificationSecondsPerBundle) / 60 +
+    a.verifierIdleMinutes;
+  const verifierOnDemand = (roundsPerDay * verifierMinutesPerRound * hourly) / 60;
+  const verifierSpot = verifierOnDemand * (1 - a.spotDiscount);
+  const alwaysOnBox = 24 * PRICES_USD.referenceInstanceHour + PRICES_USD.referenceDiskMonth / 30;
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    perDayUsd: {
+      serverless: round(serverless),
+      verifierOnDemand: round(verifierOnDemand),
+      verifierSpot: round(verifierSpot),
+      totalOnDemand: round(serverless + verifierOnDemand),
+      totalSpot: round(serverless + verifierSpot),
+      alwaysOnBox: round(alwaysOnBox),
+    },
+    assumptions: {
+      ...a,
+      pogIntervalBlocks: settings.pogIntervalBlocks,
+      syncIntervalMinutes: settings.syncIntervalMinutes,
+      weightsIntervalMinutes: settings.weightsIntervalMinutes,
+      workerMemoryMb: settings.workerMemoryMb,
+      verifierInstanceType: instance,
+      verifierOnDemandHourUsd: hourly,
+      roundsPerDay: round(roundsPerDay),
+    },
+    lines,
+    oldDesignGpuPerDay: round((roundsPerDay * a.miners * a.oldDesignGpuMinutesPerSession * hourly) / 60),
+    verifierMinutesPerRound: round(verifierMinutesPerRound),
+  };
+}

@@ -1,0 +1,340 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asError, PogValidatorError, ValidationError } from '../errors.js';
+import {
+  BUNDLE_MAX_BYTES,
+  bundleDigest,
+  decodeBundle,
+  type ProofBundle,
+  parseVerificationMessage,
+  type VerificationMessage,
+} from '../pog/bundle.js';
+import { proofLength, requiredPasses, verifyMerkleProof } from '../pog/math.js';
+import { RowCheckError, type RowCheckGpu, type RowCheckReport } from '../pog/row-check.js';
+import type { QueueMessage, VerificationQueuePort } from '../queue/verification.js';
+import { BundleMissingError, type BundleSource } from '../store/bundles.js';
+import type { FinalResultStore, VerifiedOutcome } from '../store/final-results.js';
+
+/**
+ * The verifier (issue 11): a Batch job that drains the verification queue. For every bundle it checks
+ * each Merkle path against the committed root, runs the row checker over every value of every
+ * challenged row, decides the verdict, records the final result once per (roundId, hotkey), and only
+ * then deletes the message. A verifier killed mid-queue loses nothing: an undeleted message comes back
+ * after its visibility timeout. A poison bundle becomes a failure row plus a DLQ message.
+ */
+
+/** `enforce`: a row-check discrepancy fails the miner. `report`: it is logged and counted; the sampled verdict stands. */
+export type RowCheckMode = 'enforce' | 'report';
+export const ROW_CHECK_MODES = ['enforce', 'report'] as const;
+
+/** Log messages the stack's metric filters match (infra/verifier.ts); the infra test pins them. */
+export const VerifierLog = {
+  /** One final result recorded; fields `outcome` ('success' | 'failure') and `verifier`. */
+  Result: 'verifier result',
+  /** The row check disagrees with the verdict recorded (report mode) or failed a GPU (enforce). */
+  Discrepancy: 'row check discrepancy',
+  /** A message or bundle that can never verify: recorded as a failure and dead-lettered. */
+  Poison: 'poison bundle',
+  /** An infrastructure fault (S3, store, checker start): the message is left for redelivery. */
+  Retry: 'verification retried',
+  Finished: 'verifier finished',
+} as const;
+
+/** Runs the row checker on a bundle file. */
+export type RowChecker = (bundlePath: string) => Promise<RowCheckReport>;
+
+export type VerifierLogFn = (message: string, fields: Record<string, unknown>) => void;
+
+export interface VerifierDeps {
+  readonly queue: VerificationQueuePort;
+  readonly bundles: BundleSource;
+  readonly rowCheck: RowChecker;
+  readonly results: FinalResultStore;
+  readonly mode: RowCheckMode;
+  readonly log: VerifierLogFn;
+  /** Where bundles are written for the checker. @default os.tmpdir() */
+  readonly workDir?: string;
+}
+
+export interface DrainOptions {
+  /** Messages per receive (SQS allows 1..10); the queue's visibility timeout covers this many bundles. */
+  readonly batchSize: number;
+  /** Long-poll seconds per receive (0..20). */
+  readonly waitSeconds: number;
+  /** Consecutive empty receives after which the job exits. */
+  readonly emptyPolls: number;
+  /** Stops between messages (Batch SIGTERM); unfinished messages return to the queue. */
+  readonly signal?: AbortSignal;
+  readonly maxBundleBytes?: number;
+}
+
+export type MessageVerdict = 'recorded' | 'duplicate' | 'poison' | 'retry';
+
+export interface DrainSummary {
+  readonly processed: number;
+  readonly recorded: number;
+  readonly duplicates: number;
+  readonly poison: number;
+  readonly retried: number;
+}
+
+/** Drains the queue until it stays empty for `emptyPolls` receives (or the signal fires). */
+export async function drainVerificationQueue(
+  deps: VerifierDeps,
+  options: DrainOptions,
+): Promise<DrainSummary> {
+  const counts = { processed: 0, recorded: 0, duplicates: 0, poison: 0, retried: 0 };
+  let empty = 0;
+  const stopped = () => options.signal?.aborted === true;
+  while (empty < options.emptyPolls && !stopped()) {
+    const messages = await deps.queue.receive(options.batchSize, options.waitSeconds);
+    if (messages.length === 0) {
+      empty++;
+      continue;
+    }
+    empty = 0;
+    for (const message of messages) {
+      if (stopped()) break;
+      const verdict = await verifyMessage(deps, message, options.maxBundleBytes ?? BUNDLE_MAX_BYTES);
+      counts.processed++;
+      if (verdict === 'recorded') counts.recorded++;
+      else if (verdict === 'duplicate') counts.duplicates++;
+      else if (verdict === 'poison') counts.poison++;
+      else counts.retried++;
+    }
+  }
+  deps.log(VerifierLog.Finished, { ...counts });
+  return counts;
+}
+
+/** Something wrong with the bundle itself: no redelivery can help. */
+class PoisonError extends PogValidatorError {}
+
+/**
+ * Verifies one message end to end. Infrastructure faults leave the message for redelivery ('retry');
+ * everything else ends recorded, then deleted.
+ */
+export async function verifyMessage(
+  deps: VerifierDeps,
+  message: QueueMessage,
+  maxBundleBytes = BUNDLE_MAX_BYTES,
+): Promise<MessageVerdict> {
+  let parsed: VerificationMessage;
+  try {
+    parsed = parseVerificationMessage(message.body);
+  } catch (error) {
+    // no trustworthy miner identity to record a row against: the DLQ (and its alarm) carries it
+    const reason = asError(error).message;
+    deps.log(VerifierLog.Poison, { reason });
+    await deps.queue.deadLetter(message.body, reason);
+    await deps.queue.delete(message.receiptHandle);
+    return 'poison';
+  }
+  const ids = { roundId: parsed.roundId, hotkey: parsed.hotkey, uid: parsed.uid, attempt: parsed.attempt };
+  const started = Date.now();
+  let outcome: VerifiedOutcome;
+  let poison = false;
+  try {
+    outcome = await verifyBundle(deps, parsed, maxBundleBytes);
+  } catch (error) {
+    if (!(error instanceof PoisonError)) {
+      deps.log(VerifierLog.Retry, { ...ids, error: asError(error).message });
+      return 'retry';
+    }
+    poison = true;
+    const reason = `invalid proof bundle: ${error.message}`.slice(0, 500);
+    deps.log(VerifierLog.Poison, { ...ids, reason });
+    outcome = {
+      hotkey: parsed.hotkey,
+      uid: parsed.uid,
+      roundId: parsed.roundId,
+      gpuName: null,
+      numGpus: null,
+      error: reason,
+      attempts: parsed.attempt,
+      durationMs: Date.now() - started,
+      verifier: 'cpu',
+      rowsChecked: 0,
+      entriesChecked: 0,
+      bundleKey: parsed.bundleKey,
+    };
+  }
+  let stored: 'recorded' | 'duplicate';
+  try {
+    // the row first, then the DLQ copy: a crash between them redelivers, and the row is idempotent
+    stored = await deps.results.recordFinal(outcome);
+    if (poison) await deps.queue.deadLetter(message.body, outcome.error ?? 'poison');
+  } catch (error) {
+    deps.log(VerifierLog.Retry, { ...ids, error: asError(error).message });
+    return 'retry';
+  }
+  deps.log(VerifierLog.Result, {
+    ...ids,
+    outcome: outcome.gpuName !== null ? 'success' : 'failure',
+    verifier: outcome.verifier,
+    rowsChecked: outcome.rowsChecked,
+    entriesChecked: outcome.entriesChecked,
+    stored,
+    ...(outcome.error !== undefined ? { reason: outcome.error } : {}),
+  });
+  await deps.queue.delete(message.receiptHandle);
+  return poison ? 'poison' : stored;
+}
+
+async function verifyBundle(
+  deps: VerifierDeps,
+  message: VerificationMessage,
+  maxBundleBytes: number,
+): Promise<VerifiedOutcome> {
+  const started = Date.now();
+  let bytes: Buffer;
+  try {
+    bytes = await deps.bundles.get(message.bundleKey, Math.min(message.bundleBytes, maxBundleBytes));
+  } catch (error) {
+    if (error instanceof BundleMissingError || error instanceof ValidationError)
+      throw new PoisonError(error.message);
+    throw error;
+  }
+  if (bytes.length !== message.bundleBytes || bundleDigest(bytes) !== message.bundleSha256) {
+    throw new PoisonError('bundle bytes differ from the message (size or SHA-256)');
+  }
+  let bundle: ProofBundle;
+  try {
+    bundle = decodeBundle(bytes, maxBundleBytes);
+  } catch (error) {
+    throw new PoisonError(asError(error).message);
+  }
+  const { header } = bundle;
+  if (header.roundId !== message.roundId || header.hotkey !== message.hotkey || header.uid !== message.uid) {
+    throw new PoisonError('bundle header names another round, hotkey or uid');
+  }
+  const merkle = checkMerklePaths(bundle);
+  const checked = await runChecker(deps, bytes);
+  if (checked instanceof RowCheckError) {
+    // report mode: the new checker must not fail a miner the sampled check passed; say so loudly
+    deps.log(VerifierLog.Discrepancy, {
+      roundId: header.roundId,
+      hotkey: header.hotkey,
+      uid: header.uid,
+      mode: deps.mode,
+      reason: `row check did not run: ${checked.message}`,
+    });
+  }
+  const report: RowCheckReport =
+    checked instanceof RowCheckError
+      ? { device: 'cpu', deviceName: 'none', seconds: 0, entriesChecked: 0, gpus: [] }
+      : checked;
+  const byGpu = new Map(report.gpus.map((g) => [g.gpu, g]));
+  const rowFailures: string[] = [];
+  let rowPasses = 0;
+  for (const g of header.gpus) {
+    const merkleReason = merkle.get(g.gpu);
+    if (merkleReason !== undefined) continue;
+    const gpuReport = byGpu.get(g.gpu);
+    if (gpuReport === undefined || gpuReport.rowsChecked !== g.rows.length) {
+      if (!(checked instanceof RowCheckError))
+        rowFailures.push(`GPU ${g.gpu}: row check did not cover every row`);
+      continue;
+    }
+    if (gpuReport.wrongValues > 0) rowFailures.push(describeWrong(header.gpuName, gpuReport, header.n));
+    else rowPasses++;
+  }
+  const required = requiredPasses(header.numGpus);
+  const merklePasses = header.gpus.length - merkle.size;
+  const enforced = rowPasses >= required;
+  const verifier = report.device === 'cuda' ? 'gpu' : 'cpu';
+  const ids = { roundId: header.roundId, hotkey: header.hotkey, uid: header.uid, verifier };
+  if (rowFailures.length > 0) {
+    deps.log(VerifierLog.Discrepancy, {
+      ...ids,
+      mode: deps.mode,
+      sampledPassed: header.sampled.passed,
+      gpusFailed: rowFailures.length,
+      reason: rowFailures[0],
+    });
+  }
+  let error: string | undefined;
+  if (!header.sampled.passed) {
+    error = header.sampled.reason ?? 'sampled check failed';
+  } else if (merklePasses < required) {
+    error = `verification failed: ${merklePasses}/${header.numGpus} GPUs passed (${[...merkle.values()][0]})`;
+  } else if (deps.mode === 'enforce' && !enforced) {
+    error = `row check failed: ${rowPasses}/${header.numGpus} GPUs passed (${rowFailures[0] ?? [...merkle.values()][0] ?? 'no row check'})`;
+  }
+  const rowsChecked = report.gpus.reduce((s, g) => s + g.rowsChecked, 0);
+  return {
+    hotkey: header.hotkey,
+    uid: header.uid,
+    roundId: header.roundId,
+    gpuName: error === undefined ? header.gpuName : null,
+    numGpus: error === undefined ? header.numGpus : null,
+    ...(error !== undefined ? { error: error.slice(0, 500) } : {}),
+    attempts: message.attempt,
+    durationMs: Date.now() - started,
+    verifier,
+    rowsChecked,
+    entriesChecked: report.entriesChecked,
+    bundleKey: message.bundleKey,
+  };
+}
+
+/** Every Merkle path of every row against its GPU's committed root; returns the failures by GPU. */
+export function checkMerklePaths(bundle: ProofBundle): Map<number, string> {
+  const { header } = bundle;
+  const depth = proofLength(header.n);
+  const failures = new Map<number, string>();
+  header.gpus.forEach((g, k) => {
+    const root = Buffer.from(g.root, 'hex');
+    for (let r = 0; r < g.rows.length; r++) {
+      const path = g.paths[r] ?? [];
+      const row = bundle.rows[k]?.[r];
+      if (row === undefined || path.length !== depth) {
+        failures.set(g.gpu, `GPU ${g.gpu}: Merkle path of row ${g.rows[r]} has the wrong depth`);
+        return;
+      }
+      const siblings = path.map((h) => Buffer.from(h, 'hex'));
+      if (!verifyMerkleProof(row, siblings, root, g.rows[r] as number)) {
+        failures.set(g.gpu, `GPU ${g.gpu}: Merkle path of row ${g.rows[r]} does not match the root`);
+        return;
+      }
+    }
+  });
+  return failures;
+}
+
+function describeWrong(gpuName: string, g: RowCheckGpu, n: number): string {
+  const first =
+    g.firstWrong === null
+      ? ''
+      : `; first at row ${g.firstWrong.row} col ${g.firstWrong.col}: expected ${fmt(g.firstWrong.expected)}, got ${fmt(g.firstWrong.got)}`;
+  const rel = g.maxRelError === null ? 'non-finite' : g.maxRelError.toExponential(2);
+  return (
+    `GPU ${g.gpu} (${gpuName}): ${g.wrongValues} of ${g.entriesChecked} values wrong in ${g.wrongRows} of ` +
+    `${g.rowsChecked} rows (n = ${n}, max relative error ${rel})${first}`
+  );
+}
+
+function fmt(v: number | null): string {
+  return v === null ? 'non-finite' : Number(v.toPrecision(8)).toString();
+}
+
+/** The checker's report; in report mode a checker error comes back as a value, in enforce mode it is poison. */
+async function runChecker(deps: VerifierDeps, bytes: Buffer): Promise<RowCheckReport | RowCheckError> {
+  const dir = await mkdtemp(join(deps.workDir ?? tmpdir(), 'pog-bundle-'));
+  try {
+    const file = join(dir, 'bundle.pogb');
+    await writeFile(file, bytes);
+    return await deps.rowCheck(file);
+  } catch (error) {
+    // exit 2 and a crash on this bundle are the bundle's; a timeout may be ours, but redelivering a
+    // bundle that stalls the checker would only loop it to the DLQ without a row
+    if (error instanceof RowCheckError) {
+      if (deps.mode === 'report') return error;
+      throw new PoisonError(error.message);
+    }
+    throw error;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

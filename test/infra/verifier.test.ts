@@ -1,0 +1,153 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseDeployConfig } from '../../infra/config.js';
+import { acknowledgeNagFindings } from '../../infra/nag.js';
+import { PipelineStack } from '../../infra/pipeline-stack.js';
+import { VERIFIER_JOB } from '../../infra/verifier.js';
+import { MetricName } from '../../lib/observability/index.js';
+import { VerifierLog } from '../../lib/pipeline/verifier.js';
+
+function synth(config: Record<string, unknown> = {}): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new PipelineStack(app, 'Test', {
+    config: parseDeployConfig({ chainEndpoints: 'ws://127.0.0.1:9944', ...config }),
+    jobImage: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+  });
+  acknowledgeNagFindings(stack);
+  return Template.fromStack(stack);
+}
+
+function idOf(template: Template, type: string, prefix: string): string {
+  const found = Object.keys(template.findResources(type)).find((id) => id.startsWith(prefix));
+  if (found === undefined) throw new Error(`no ${type} starting with ${prefix}`);
+  return found;
+}
+
+function statementsOf(template: Template, policyPrefix: string): Array<Record<string, unknown>> {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => String(p.Properties.PolicyName).startsWith(policyPrefix))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+}
+
+describe('VerifierJob', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synth();
+  }, 120_000);
+
+  it('requests one GPU, takes its settings from the shared constants and the rowCheck setting (report by default)', () => {
+    // Act / Assess
+    template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({
+        ResourceRequirements: Match.arrayWith([
+          { Type: 'VCPU', Value: String(VERIFIER_JOB.vcpus) },
+          { Type: 'GPU', Value: String(VERIFIER_JOB.gpus) },
+        ]),
+        Environment: Match.arrayWith([
+          { Name: 'ROW_CHECK', Value: 'report' },
+          { Name: 'ROW_CHECK_DEVICE', Value: 'auto' },
+          { Name: 'VERIFIER_EMPTY_POLLS', Value: String(VERIFIER_JOB.emptyPolls) },
+        ]),
+      }),
+      Timeout: { AttemptDurationSeconds: 60 * 60 },
+      RetryStrategy: Match.objectLike({
+        EvaluateOnExit: Match.arrayWith([{ Action: 'RETRY', OnStatusReason: 'Host EC2*' }]),
+      }),
+    });
+    const enforced = synth({ rowCheck: 'enforce' });
+    enforced.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({
+        Environment: Match.arrayWith([{ Name: 'ROW_CHECK', Value: 'enforce' }]),
+      }),
+    });
+    expect(() => synth({ rowCheck: 'sometimes' })).toThrow(/rowCheck/);
+  });
+
+  it('runs Spot first and on-demand after it, on g4dn.xlarge, scaling to zero', () => {
+    // Prepare
+    const spotId = idOf(template, 'AWS::Batch::ComputeEnvironment', 'VerifierSpotCompute');
+    const onDemandId = idOf(template, 'AWS::Batch::ComputeEnvironment', 'VerifierOnDemandCompute');
+    // Act
+    const envs = template.findResources('AWS::Batch::ComputeEnvironment');
+    // Assess
+    expect(Object.keys(envs)).toHaveLength(2);
+    expect(envs[spotId]?.Properties.ComputeResources).toMatchObject({
+      Type: 'SPOT',
+      MinvCpus: 0,
+      InstanceTypes: ['g4dn.xlarge'],
+      AllocationStrategy: 'SPOT_PRICE_CAPACITY_OPTIMIZED',
+    });
+    expect(envs[onDemandId]?.Properties.ComputeResources).toMatchObject({
+      Type: 'EC2',
+      MinvCpus: 0,
+      InstanceTypes: ['g4dn.xlarge'],
+    });
+    template.hasResourceProperties('AWS::Batch::JobQueue', {
+      ComputeEnvironmentOrder: [
+        { ComputeEnvironment: { 'Fn::GetAtt': [spotId, 'ComputeEnvironmentArn'] }, Order: 1 },
+        { ComputeEnvironment: { 'Fn::GetAtt': [onDemandId, 'ComputeEnvironmentArn'] }, Order: 2 },
+      ],
+    });
+  });
+
+  it('launches hosts that require IMDSv2 with a hop limit of 1', () => {
+    // Act / Assess
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: Match.objectLike({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 }),
+      }),
+    });
+  });
+
+  it('grants the job role bundle reads, queue consumption and result writes only', () => {
+    // Act
+    const statements = statementsOf(template, 'VerifierJobRole');
+    const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
+    // Assess
+    expect(actions).toContain('s3:GetObject');
+    expect(actions).toContain('sqs:ReceiveMessage');
+    expect(actions).toContain('sqs:DeleteMessage');
+    expect(actions).toContain('dynamodb:PutItem');
+    for (const forbidden of [
+      /^s3:List/,
+      /^s3:Delete/,
+      /^dynamodb:Scan/,
+      /^dynamodb:DeleteItem/,
+      /^dynamodb:\*/,
+      /^secretsmanager:/,
+    ]) {
+      expect(actions.filter((a) => forbidden.test(a))).toEqual([]);
+    }
+    const locks = statements.find((s) => [s.Action].flat().includes('dynamodb:UpdateItem'));
+    expect(JSON.stringify(locks?.Condition)).toContain('dynamodb:LeadingKeys');
+  });
+
+  it('counts results, failures, discrepancies and poison from the log lines the verifier writes', () => {
+    // Act
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).map((f) => ({
+      metric: f.Properties.MetricTransformations[0].MetricName as string,
+      pattern: f.Properties.FilterPattern as string,
+    }));
+    // Assess
+    expect(filters).toEqual(
+      expect.arrayContaining([
+        { metric: MetricName.VerifierResults, pattern: `{ $.message = "${VerifierLog.Result}" }` },
+        {
+          metric: MetricName.VerifierFailures,
+          pattern: `{ ($.message = "${VerifierLog.Result}") && ($.outcome = "failure") }`,
+        },
+        { metric: MetricName.RowCheckDiscrepancies, pattern: `{ $.message = "${VerifierLog.Discrepancy}" }` },
+        { metric: MetricName.PoisonBundles, pattern: `{ $.message = "${VerifierLog.Poison}" }` },
+      ]),
+    );
+    expect(VerifierLog).toEqual({
+      Result: 'verifier result',
+      Discrepancy: 'row check discrepancy',
+      Poison: 'poison bundle',
+      Retry: 'verification retried',
+      Finished: 'verifier finished',
+    });
+  });
+});

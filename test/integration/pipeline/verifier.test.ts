@@ -1,0 +1,239 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { bundleHandler } from '../../../infra/bundling.js';
+import { drainVerificationQueue, type RowCheckMode, VerifierLog } from '../../../lib/pipeline/verifier.js';
+import { bundleDigest, bundleKey } from '../../../lib/pog/bundle.js';
+import { runRowCheck } from '../../../lib/pog/row-check.js';
+import { createSqsVerificationQueue } from '../../../lib/queue/verification.js';
+import { createS3BundleSource } from '../../../lib/store/bundles.js';
+import { finalResultsOf } from '../../../lib/store/final-results.js';
+import { PogResultStore } from '../../../lib/store/index.js';
+import { PogOutcomeStore } from '../../../lib/store/pog-results.js';
+import { lowPrecision, makeTestBundle, oneWrongEntryPerRow } from '../../helpers/bundles.js';
+import { clients, makeTables, uniquePrefix } from './fixtures.js';
+
+/**
+ * Bundles in S3 → verification queue → verifier → result rows, on moto with the real row checker
+ * (numpy on the CPU here): honest bundles pass, the cheats fail naming why, poison ends as a failure
+ * row plus a DLQ message, and a verifier process killed mid-queue loses nothing.
+ */
+describe('verifier on the emulator', () => {
+  const endpoint = inject('motoEndpoint');
+  const c = clients(endpoint);
+  const s3 = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  let prefix: string;
+  let tables: Awaited<ReturnType<typeof makeTables>>;
+  let bucket: string;
+  let results: PogResultStore;
+
+  beforeAll(async () => {
+    prefix = uniquePrefix('ver');
+    tables = await makeTables(c.ddb, prefix);
+    bucket = prefix.toLowerCase();
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    results = new PogResultStore(c.doc, tables.pogResults);
+  });
+
+  /** A verification queue and DLQ with a short visibility timeout, so a redelivery takes seconds. */
+  async function makeQueue(name: string, visibilitySeconds = 2) {
+    const dlq = await c.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-${name}-dlq` }));
+    const queue = await c.sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${prefix}-${name}`,
+        Attributes: { VisibilityTimeout: String(visibilitySeconds) },
+      }),
+    );
+    return { queueUrl: queue.QueueUrl ?? '', dlqUrl: dlq.QueueUrl ?? '' };
+  }
+
+  async function enqueue(queueUrl: string, bundle: ReturnType<typeof makeTestBundle>) {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: bundle.key, Body: bundle.bytes }));
+    await c.sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(bundle.message) }),
+    );
+  }
+
+  function deps(urls: { queueUrl: string; dlqUrl: string }, mode: RowCheckMode) {
+    const logs: { message: string; fields: Record<string, unknown> }[] = [];
+    const doc = c.doc;
+    return {
+      logs,
+      deps: {
+        queue: createSqsVerificationQueue(c.sqs, urls),
+        bundles: createS3BundleSource(s3, bucket),
+        rowCheck: (file: string) =>
+          runRowCheck(file, { python: 'python3', device: 'cpu', timeoutMs: 60_000 }),
+        results: finalResultsOf(new PogOutcomeStore(doc, tables, 27)),
+        mode,
+        log: (message: string, fields: Record<string, unknown>) => logs.push({ message, fields }),
+      },
+    };
+  }
+
+  const drain = { batchSize: 5, waitSeconds: 1, emptyPolls: 2 };
+
+  async function visible(url: string): Promise<number> {
+    const out = await c.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  }
+
+  it('passes honest bundles and fails the cheats with a reason naming the GPU, the rows and the values', async () => {
+    // Prepare
+    const urls = await makeQueue('enforce');
+    const honest = makeTestBundle({ hotkey: '5Honest', gpus: 2 });
+    const oneWrong = makeTestBundle({ hotkey: '5OneWrong', cheat: oneWrongEntryPerRow });
+    const low = makeTestBundle({ hotkey: '5LowPrecision', cheat: lowPrecision });
+    for (const b of [honest, oneWrong, low]) await enqueue(urls.queueUrl, b);
+    const { deps: d } = deps(urls, 'enforce');
+    // Act
+    const summary = await drainVerificationQueue(d, drain);
+    // Assess
+    expect(summary).toMatchObject({ processed: 3, recorded: 3, poison: 0, retried: 0 });
+    expect(await results.rows('5Honest')).toMatchObject([{ gpuName: 'NVIDIA H100 80GB HBM3', numGpus: 2 }]);
+    const [wrong] = await results.rows('5OneWrong');
+    expect(wrong).toMatchObject({ gpuName: null, numGpus: null });
+    expect(wrong?.error).toMatch(
+      /^row check failed: 0\/1 GPUs passed \(GPU 0 \(NVIDIA H100 80GB HBM3\): 3 of 96 values wrong in 3 of 3 rows/,
+    );
+    const [lowRow] = await results.rows('5LowPrecision');
+    expect(lowRow?.error).toMatch(/row check failed: .*values wrong .*max relative error [0-9.]+e-4/);
+    expect(await visible(urls.queueUrl)).toBe(0);
+  });
+
+  it('in report mode logs the discrepancy and lets the sampled verdict stand', async () => {
+    // Prepare
+    const urls = await makeQueue('report');
+    const cheat = makeTestBundle({ hotkey: '5ReportCheat', cheat: oneWrongEntryPerRow });
+    await enqueue(urls.queueUrl, cheat);
+    const { deps: d, logs } = deps(urls, 'report');
+    // Act
+    await drainVerificationQueue(d, drain);
+    // Assess
+    expect(await results.rows('5ReportCheat')).toMatchObject([
+      { gpuName: 'NVIDIA H100 80GB HBM3', numGpus: 1 },
+    ]);
+    const discrepancy = logs.find((l) => l.message === VerifierLog.Discrepancy);
+    expect(discrepancy?.fields).toMatchObject({ mode: 'report', hotkey: '5ReportCheat', gpusFailed: 1 });
+    expect(String(discrepancy?.fields.reason)).toContain('3 of 96 values wrong');
+  });
+
+  it('records a delivered-twice bundle once', async () => {
+    // Prepare
+    const urls = await makeQueue('twice');
+    const bundle = makeTestBundle({ hotkey: '5Twice' });
+    await enqueue(urls.queueUrl, bundle);
+    await c.sqs.send(
+      new SendMessageCommand({ QueueUrl: urls.queueUrl, MessageBody: JSON.stringify(bundle.message) }),
+    );
+    const { deps: d } = deps(urls, 'enforce');
+    // Act
+    const summary = await drainVerificationQueue(d, drain);
+    // Assess
+    expect(summary).toMatchObject({ recorded: 1, duplicates: 1 });
+    expect(await results.rows('5Twice')).toHaveLength(1);
+  });
+
+  it('turns poison into a failure row plus a DLQ message, and an unreadable message into a DLQ message', async () => {
+    // Prepare
+    const urls = await makeQueue('poison');
+    const junk = Buffer.from('not a bundle at all');
+    const junkKey = bundleKey('27-1000', '5Junk', 1);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: junkKey, Body: junk }));
+    const base = makeTestBundle({ hotkey: '5Junk' }).message;
+    const messages = [
+      { ...base, bundleBytes: junk.length, bundleSha256: bundleDigest(junk) },
+      { ...base, hotkey: '5Missing', bundleKey: bundleKey('27-1000', '5Missing', 1) },
+    ];
+    for (const m of messages) {
+      await c.sqs.send(new SendMessageCommand({ QueueUrl: urls.queueUrl, MessageBody: JSON.stringify(m) }));
+    }
+    await c.sqs.send(new SendMessageCommand({ QueueUrl: urls.queueUrl, MessageBody: '{"hotkey": 5}' }));
+    const { deps: d } = deps(urls, 'enforce');
+    // Act
+    const summary = await drainVerificationQueue(d, drain);
+    // Assess
+    expect(summary).toMatchObject({ processed: 3, poison: 3, recorded: 0 });
+    expect((await results.rows('5Junk'))[0]?.error).toBe('invalid proof bundle: bundle: bad magic');
+    expect((await results.rows('5Missing'))[0]?.error).toMatch(
+      /invalid proof bundle: bundle .* does not exist/,
+    );
+    const dead = await c.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: urls.dlqUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    expect(dead.Messages).toHaveLength(3);
+    expect(await visible(urls.queueUrl)).toBe(0);
+  });
+
+  it('loses nothing when the shipped verifier process is killed mid-queue', async () => {
+    // Prepare: the esbuild entry as the image runs it, three bundles, SIGKILL after the first row
+    const dir = mkdtempSync(join(tmpdir(), 'verifier-'));
+    await bundleHandler('verifier', dir, { sdkExternal: false });
+    const urls = await makeQueue('kill', 2);
+    const hotkeys = ['5KillA', '5KillB', '5KillC'];
+    for (const hotkey of hotkeys) await enqueue(urls.queueUrl, makeTestBundle({ hotkey, n: 96 }));
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      TABLE_POG_RESULTS: tables.pogResults,
+      TABLE_LOCKS: tables.locks,
+      BUNDLE_BUCKET: bucket,
+      VERIFICATION_QUEUE_URL: urls.queueUrl,
+      VERIFICATION_DLQ_URL: urls.dlqUrl,
+      ROW_CHECK: 'enforce',
+      ROW_CHECK_DEVICE: 'cpu',
+      VERIFIER_BATCH_SIZE: '3',
+      VERIFIER_WAIT_SECONDS: '1',
+      VERIFIER_EMPTY_POLLS: '2',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    const run = (): ChildProcess =>
+      spawn(process.execPath, [join(dir, 'verifier.mjs')], { env, stdio: 'pipe' });
+    const rowsOf = async () => (await Promise.all(hotkeys.map((h) => results.rows(h)))).map((r) => r.length);
+    // Act
+    const first = run();
+    const exited = new Promise((resolve) => first.on('exit', resolve));
+    for (let t = 0; t < 300 && (await rowsOf()).every((n) => n === 0); t++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    first.kill('SIGKILL');
+    await exited;
+    const afterKill = await rowsOf();
+    const second = run();
+    const code = await new Promise((resolve) => second.on('exit', resolve));
+    // Assess
+    expect(afterKill.reduce((a, b) => a + b, 0)).toBeLessThan(3);
+    expect(code).toBe(0);
+    expect(await rowsOf()).toEqual([1, 1, 1]);
+    for (const h of hotkeys) expect((await results.rows(h))[0]?.gpuName).toBe('NVIDIA H100 80GB HBM3');
+  });
+});

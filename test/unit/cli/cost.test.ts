@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../lib/cli/main.js';
+import { type CostSettings, costPerDay, DEFAULT_ASSUMPTIONS, PRICES_USD } from '../../../lib/cost/model.js';
+
+const settings: CostSettings = {
+  pogIntervalBlocks: 360,
+  syncIntervalMinutes: 5,
+  weightsIntervalMinutes: 5,
+  verifierInstanceTypes: ['g4dn.xlarge'],
+  workerMemoryMb: 1024,
+  secrets: 2,
+  kmsKeys: 2,
+  alarms: 7,
+};
+
+function cli(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = runCli(
+    ['cost', ...argv],
+    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} },
+    { costSettings: () => settings },
+  );
+  return { code, stdout, stderr };
+}
+
+describe('costPerDay', () => {
+  it('prices the verifier as rounds × (boot + pull + bundles + idle) minutes of the first instance type', () => {
+    // Act
+    const report = costPerDay(settings);
+    // Assess: 20 rounds a day at 360 blocks of 12 s
+    const minutes =
+      DEFAULT_ASSUMPTIONS.verifierBootMinutes +
+      DEFAULT_ASSUMPTIONS.verifierImagePullMinutes +
+      (256 * DEFAULT_ASSUMPTIONS.verificationSecondsPerBundle) / 60 +
+      DEFAULT_ASSUMPTIONS.verifierIdleMinutes;
+    expect(report.perDayUsd.verifierOnDemand).toBeCloseTo((20 * minutes * 0.526) / 60, 2);
+    expect(report.perDayUsd.verifierSpot).toBeLessThan(report.perDayUsd.verifierOnDemand);
+    expect(report.perDayUsd.totalSpot).toBeCloseTo(
+      report.perDayUsd.serverless + report.perDayUsd.verifierSpot,
+      1,
+    );
+    expect(report.oldDesignGpuPerDay).toBeCloseTo((20 * 256 * 3 * 0.526) / 60, 2);
+  });
+
+  it('follows the deploy settings: a slower PoG cadence costs less, an unknown instance type fails', () => {
+    // Act
+    const slower = costPerDay({ ...settings, pogIntervalBlocks: 720 });
+    const base = costPerDay(settings);
+    // Assess
+    expect(slower.perDayUsd.verifierOnDemand).toBeCloseTo(base.perDayUsd.verifierOnDemand / 2, 2);
+    expect(() => costPerDay({ ...settings, verifierInstanceTypes: ['x9.huge'] })).toThrow(/x9.huge/);
+    expect(PRICES_USD.onDemandHour['g4dn.xlarge']).toBe(0.526);
+  });
+});
+
+describe('cli cost', () => {
+  it('prints the stable JSON contract', () => {
+    // Act
+    const out = cli(['--json', '--miners', '128']);
+    // Assess
+    expect(out.code).toBe(0);
+    const parsed = JSON.parse(out.stdout);
+    expect(Object.keys(parsed)).toEqual(['perDayUsd', 'assumptions']);
+    expect(Object.keys(parsed.perDayUsd)).toEqual([
+      'serverless',
+      'verifierOnDemand',
+      'verifierSpot',
+      'totalOnDemand',
+      'totalSpot',
+      'alwaysOnBox',
+    ]);
+    expect(parsed.assumptions.miners).toBe(128);
+    expect(parsed.assumptions.verifierInstanceType).toBe('g4dn.xlarge');
+  });
+
+  it('prints a table by default and rejects bad options', () => {
+    // Act
+    const table = cli([]);
+    const bad = cli(['--miners', 'many']);
+    // Assess
+    expect(table.stdout).toMatch(/total, Spot verifier\s+\$\d+\.\d\d/);
+    expect(table.stdout).toMatch(/always-on box/);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--miners/);
+  });
+});
