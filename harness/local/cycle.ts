@@ -259,6 +259,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       dedupeIps: false,
       minMinerVersion: undefined,
       versionFilterThresholdPercent: 60,
+      allowPrivateAddresses: true,
     };
     const hotkeySecret = await readHotkeySecret(secrets, resources.secretArn);
     const chains: ChainPort[] = [];
@@ -367,6 +368,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       performance,
       hotkeySecret,
       engine: { ...sims.engine, retryLimit: 2, retryIntervalS: 0 },
+      allowPrivateAddresses: true,
     });
     const crash = { armed: options.chaos };
     const chaosRunner: PogRunner = {

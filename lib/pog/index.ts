@@ -28,6 +28,8 @@ export interface PogRunnerOptions {
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
   /** Injected for tests; defaults to a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Harness only: lets the runner contact simulated miners on 127.0.0.1. Production never sets it. */
+  readonly allowPrivateAddresses?: boolean;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -76,7 +78,15 @@ export function createPogRunner(options: PogRunnerOptions): PogRunner {
       const started = Date.now();
       keypair ??= loadKeypair();
       payload ??= loadPayload();
-      const ctx = { performance: options.performance, engine, keypair: await keypair, payload, log, sleep };
+      const ctx = {
+        performance: options.performance,
+        engine,
+        keypair: await keypair,
+        payload,
+        log,
+        sleep,
+        allowPrivateAddresses: options.allowPrivateAddresses === true,
+      };
       let lastReason = 'no attempt';
       for (let attempt = 1; attempt <= retryLimit; attempt++) {
         if (signal?.aborted) throw new PogInfrastructureError('PoG run aborted');

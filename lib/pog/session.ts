@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
+import { contactProblem } from '../net/public-address.js';
 import type { PogChallenge } from '../ports.js';
 import {
   type AllocateRequest,
@@ -16,6 +17,7 @@ import { PogMinerError } from './errors.js';
 import { identifyGpu, tflops } from './identify.js';
 import { challengeMatrixSize, proofLength, requiredPasses } from './math.js';
 import { MinerShell } from './ssh.js';
+import { benchmarkTimingProblem, computeBudget, computeTimingProblem } from './timing.js';
 import {
   BenchmarkSchema,
   ComputeSchema,
@@ -25,7 +27,6 @@ import {
   parseMinerJson,
   pickRows,
   randomSeed,
-  timingPassed,
   verifyGpuProof,
 } from './verify.js';
 
@@ -36,6 +37,8 @@ export interface SessionContext {
   readonly payload: Buffer;
   readonly log: (event: string, fields: Record<string, unknown>) => void;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Harness only (simulated miners on 127.0.0.1); see lib/net/public-address.ts. */
+  readonly allowPrivateAddresses?: boolean | undefined;
 }
 
 export interface SessionResult {
@@ -63,6 +66,7 @@ export async function runSession(
     maxResponseBytes: engine.maxAxonResponseBytes,
     dendriteIp: engine.dendriteIp,
     dendriteVersion: engine.dendriteVersion,
+    allowPrivateAddresses: ctx.allowPrivateAddresses,
   };
   const keys = generateSessionKeys();
   const base: AllocateRequest = { timeline: 1, device_requirement: TEST_DEVICE_REQUIREMENT, checking: true };
@@ -77,6 +81,8 @@ export async function runSession(
     );
     if (!allocation.status || allocation.info === undefined) throw new PogMinerError('allocation refused');
     const creds = decryptCredentials(allocation.info, keys.privateKey);
+    const notPublic = contactProblem(challenge.axon.ip, ctx);
+    if (notPublic !== null) throw new PogMinerError(notPublic);
     const shell = await MinerShell.connect({
       host: challenge.axon.ip,
       port: creds.port,
@@ -160,11 +166,10 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
 
   const info = parseMinerJson(await run('--mode gpu_info', short.timeoutMs), GpuInfoSchema, 'gpu_info');
   if (info.num_gpus <= 0) throw new PogMinerError('gpu_info reports no GPU');
-  const bench = parseMinerJson(
-    await run('--mode benchmark', engine.benchmarkTimeoutS * 1000),
-    BenchmarkSchema,
-    'benchmark',
-  );
+  const benchStarted = performance.now();
+  const benchOut = await run('--mode benchmark', engine.benchmarkTimeoutS * 1000);
+  const benchS = (performance.now() - benchStarted) / 1000;
+  const bench = parseMinerJson(benchOut, BenchmarkSchema, 'benchmark');
   const numGpus = bench.num_gpus;
   if (numGpus < 1 || numGpus > engine.maxGpus) throw new PogMinerError(`benchmark reports ${numGpus} GPUs`);
   const figures = {
@@ -187,7 +192,11 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
     seedB: randomSeed(),
   }));
   const toleranceS = engine.timeToleranceS ?? perf.merkle_proof.time_tolerance;
-  const deadlineS = toleranceS + numGpus * bench.t32;
+  const budget = computeBudget(perf.gpu_performance, gpuName, n, toleranceS);
+  if (budget === null) throw new PogMinerError('GPU has no reference FP32 rate');
+  const benchProblem = benchmarkTimingProblem(bench, benchS, perf.gpu_performance.GPU_AVRAM[gpuName] ?? 0);
+  if (benchProblem !== null) throw new PogMinerError(benchProblem);
+  const deadlineS = budget.deadlineS;
   const runCompute = (args: string, timeoutMs: number) =>
     run(args, timeoutMs).catch((error: unknown) => {
       if (error instanceof PogMinerError && error.message === 'command timed out') {
@@ -211,18 +220,24 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
     roots.set(gpu, root);
   }
   const timed = new Set<number>();
-  let multiplication = 0;
   for (const [gpu, timing] of compute.timings) {
     if (!roots.has(gpu) || timed.has(gpu)) throw new PogMinerError('compute: timings do not match roots');
     if (timing.n !== n) throw new PogMinerError('compute: wrong matrix size');
     timed.add(gpu);
-    multiplication += timing.multiplication_time;
   }
   if (!timed.has(0)) throw new PogMinerError('compute: GPU 0 missing');
   const gpusWithTimings = timed.size;
-  if (!timingPassed(elapsedS, bench.t32, gpusWithTimings, multiplication / gpusWithTimings, toleranceS)) {
-    throw new PogMinerError('timing check failed');
-  }
+  const timingProblem = computeTimingProblem(
+    elapsedS,
+    budget,
+    compute.timings.map(([gpu, t]) => ({
+      gpu,
+      multiplicationS: t.multiplication_time,
+      startS: t.multiplication_start,
+      endS: t.multiplication_end,
+    })),
+  );
+  if (timingProblem !== null) throw new PogMinerError(timingProblem);
 
   // exact size of an honest answer: base64 rows, hex proofs, JSON overhead
   const rowCount = Math.min(engine.rowsPerGpu, n);
