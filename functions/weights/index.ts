@@ -1,7 +1,7 @@
 import { createChainPort } from '../../lib/chain/index.js';
 import { createDynamoDocumentClient, createSecretsClient } from '../../lib/clients/index.js';
 import { onceUntilFailure } from '../../lib/clients/once.js';
-import { readHotkeySecret, readWandbApiKey } from '../../lib/clients/secrets.js';
+import { loadHotkeyPair, readHotkeySecret, readWandbApiKey } from '../../lib/clients/secrets.js';
 import {
   loadEnv,
   queryableOptionsFromEnv,
@@ -33,6 +33,7 @@ const metrics = createMetrics('weights');
 async function connect(): Promise<WeightsDeps> {
   const secrets = createSecretsClient();
   const hotkeySecret = await readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN);
+  await loadHotkeyPair(hotkeySecret, env.VALIDATOR_HOTKEY); // a secret of another hotkey fails the cold start
   const chain = await createChainPort({
     endpoints: env.CHAIN_ENDPOINTS,
     hotkeySecret,
@@ -60,10 +61,7 @@ async function connect(): Promise<WeightsDeps> {
       }),
     { logger, metrics },
   );
-  const signer = await hotkeySigner(hotkeySecret);
-  if (env.VALIDATOR_HOTKEY !== undefined && env.VALIDATOR_HOTKEY !== signer.address) {
-    logger.warn('VALIDATOR_HOTKEY differs from the hotkey secret; the W&B run is signed by the secret');
-  }
+  const signer = await hotkeySigner(hotkeySecret, env.VALIDATOR_HOTKEY);
   const publisher = createOwnRunPublisher({
     wandb,
     signer,

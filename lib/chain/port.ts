@@ -1,9 +1,9 @@
 import type { ApiPromise } from '@polkadot/api';
 import type { ApiDecoration, QueryableStorageEntry } from '@polkadot/api/types';
-import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { ISubmittableResult } from '@polkadot/types/types';
 import { blake2AsHex } from '@polkadot/util-crypto';
+import { parseHotkeySecret } from '../clients/secrets.js';
 import { asError, ConfigError } from '../errors.js';
 import type {
   ChainPort,
@@ -81,13 +81,9 @@ export interface ValidatorStatus {
 // rate limit, and the second could be counted although the first was the one included.
 const inFlight = new Set<string>();
 
-/** Parses the hotkey secret; the error names the accepted forms, never the value. */
+/** Parses the hotkey secret with the one parser (lib/clients/secrets.ts); errors never name the value. */
 export function hotkeyPair(secret: string): KeyringPair {
-  try {
-    return new Keyring({ type: 'sr25519' }).addFromUri(secret.trim());
-  } catch {
-    throw new ConfigError('hotkey secret is not a valid mnemonic, hex seed or URI');
-  }
+  return parseHotkeySecret(secret);
 }
 
 /** Renders the chain's integer IP (u128) as text: dotted IPv4 or RFC 5952-ish IPv6. */

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { loadHotkeyPair } from '../clients/secrets.js';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
 import type { PogChallenge, PogOutcome, PogRunner } from '../ports.js';
 import { type PogEngineConfigInput, parsePogEngineConfig } from './config.js';
@@ -57,11 +56,10 @@ export function createPogRunner(options: PogRunnerOptions): PogRunner {
   let payload: Buffer | undefined;
 
   const loadKeypair = async (): Promise<KeyringPair> => {
-    await cryptoWaitReady();
     try {
-      return new Keyring({ type: 'sr25519' }).addFromUri(options.hotkeySecret);
-    } catch {
-      throw new PogInfrastructureError('the validator hotkey secret is unusable');
+      return await loadHotkeyPair(options.hotkeySecret);
+    } catch (error) {
+      throw new PogInfrastructureError('the validator hotkey secret is unusable', { cause: error });
     }
   };
   const loadPayload = (): Buffer => {
