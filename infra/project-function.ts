@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -26,7 +27,8 @@ export interface ProjectFunctionProps {
 
 /**
  * The one Lambda shape of the project, with its defaults decided once: Node 22 on ARM64, minified ESM
- * bundle with source maps, JSON logs into a log group with retention, X-Ray tracing, Powertools
+ * bundle with source maps, JSON logs into its own log group with retention (its role may write that
+ * group and no other), X-Ray tracing, Powertools
  * service settings. `bindTable` sets a table's env variable and grants access in one call, so names
  * and permissions cannot drift apart.
  */
@@ -40,7 +42,21 @@ export class ProjectFunction extends NodejsFunction {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // An own role instead of AWSLambdaBasicExecutionRole, which may write to every log group: a
+    // compromised component could otherwise forge the lines that feed another component's alarms.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.component}: writes its own log group only`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        // the group's ARN with its `:*` stream suffix: streams of this group, no other group
+        resources: [logGroup.logGroupArn],
+      }),
+    );
     super(scope, id, {
+      role,
       entry: props.entry,
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_22_X,
