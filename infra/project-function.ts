@@ -42,21 +42,7 @@ export class ProjectFunction extends NodejsFunction {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // An own role instead of AWSLambdaBasicExecutionRole, which may write to every log group: a
-    // compromised component could otherwise forge the lines that feed another component's alarms.
-    const role = new iam.Role(scope, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `${props.component}: writes its own log group only`,
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        // the group's ARN with its `:*` stream suffix: streams of this group, no other group
-        resources: [logGroup.logGroupArn],
-      }),
-    );
     super(scope, id, {
-      role,
       entry: props.entry,
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -84,6 +70,18 @@ export class ProjectFunction extends NodejsFunction {
       },
     });
     Tags.of(this).add('component', props.component);
+    // No AWSLambdaBasicExecutionRole, which may write to every log group (a compromised component
+    // could forge the lines that feed another component's alarms): this function's own group only.
+    (this.role?.node.defaultChild as iam.CfnRole | undefined)?.addPropertyDeletionOverride(
+      'ManagedPolicyArns',
+    );
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        // the group's ARN with its `:*` stream suffix: streams of this group, no other group
+        resources: [logGroup.logGroupArn],
+      }),
+    );
   }
 
   /** Sets `envName` to the table's name and grants read/write (`rw`) or read (`r`). */

@@ -36,7 +36,9 @@ describe('log permissions scoped to each component (issue 12)', () => {
       );
     }
     for (const component of ['Sync', 'Worker']) {
-      const policy = policies.find((p) => JSON.stringify(p.Properties.Roles).includes(`${component}Role`));
+      const policy = policies.find((p) =>
+        JSON.stringify(p.Properties.Roles).includes(`${component}ServiceRole`),
+      );
       const logStatements = (policy?.Properties.PolicyDocument.Statement ?? []).filter(
         (s: { Action: unknown }) => JSON.stringify(s.Action).includes('logs:'),
       );
