@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -28,7 +29,8 @@ export interface ProjectFunctionProps {
 
 /**
  * The one Lambda shape of the project, with its defaults decided once: Node 22 on ARM64, minified ESM
- * bundle with source maps, JSON logs into a log group with retention, X-Ray tracing, Powertools
+ * bundle with source maps, JSON logs into its own log group with retention (its role may write that
+ * group and no other), X-Ray tracing, Powertools
  * service settings. `bindTable` sets a table's env variable and grants access in one call, so names
  * and permissions cannot drift apart.
  */
@@ -83,6 +85,18 @@ export class ProjectFunction extends NodejsFunction {
       },
     });
     Tags.of(this).add('component', props.component);
+    // No AWSLambdaBasicExecutionRole, which may write to every log group (a compromised component
+    // could forge the lines that feed another component's alarms): this function's own group only.
+    (this.role?.node.defaultChild as iam.CfnRole | undefined)?.addPropertyDeletionOverride(
+      'ManagedPolicyArns',
+    );
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        // the group's ARN with its `:*` stream suffix: streams of this group, no other group
+        resources: [logGroup.logGroupArn],
+      }),
+    );
   }
 
   /** Sets `envName` to the table's name and grants read/write (`rw`) or read (`r`). */

@@ -1,7 +1,7 @@
-import { createChainPort, hotkeyPair } from '../../lib/chain/index.js';
+import { createChainPort } from '../../lib/chain/index.js';
 import { createDynamoDocumentClient, createSecretsClient } from '../../lib/clients/index.js';
 import { onceUntilFailure } from '../../lib/clients/once.js';
-import { readHotkeySecret, readWandbApiKey } from '../../lib/clients/secrets.js';
+import { loadHotkeyPair, readHotkeySecret, readWandbApiKey } from '../../lib/clients/secrets.js';
 import {
   loadEnv,
   queryableOptionsFromEnv,
@@ -35,8 +35,9 @@ const gpuTables = performanceSourceFromEnv({ logger, metrics });
 async function connect(): Promise<Omit<WeightsDeps, 'performance'>> {
   const secrets = createSecretsClient();
   const hotkeySecret = await readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN)
-    .then((secret) => {
-      hotkeyPair(secret);
+    .then(async (secret) => {
+      // a secret of another hotkey fails here too, named as the operator's problem
+      await loadHotkeyPair(secret, env.VALIDATOR_HOTKEY);
       return secret;
     })
     .catch((error: unknown) => {
@@ -69,10 +70,7 @@ async function connect(): Promise<Omit<WeightsDeps, 'performance'>> {
       }),
     { logger, metrics },
   );
-  const signer = await hotkeySigner(hotkeySecret);
-  if (env.VALIDATOR_HOTKEY !== undefined && env.VALIDATOR_HOTKEY !== signer.address) {
-    logger.warn('VALIDATOR_HOTKEY differs from the hotkey secret; the W&B run is signed by the secret');
-  }
+  const signer = await hotkeySigner(hotkeySecret, env.VALIDATOR_HOTKEY);
   const publisher = createOwnRunPublisher({
     wandb,
     signer,

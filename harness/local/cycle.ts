@@ -268,6 +268,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       dedupeIps: false,
       minMinerVersion: undefined,
       versionFilterThresholdPercent: 60,
+      allowPrivateAddresses: true,
     };
     const hotkeySecret = await readHotkeySecret(secrets, resources.secretArn);
     const chains: ChainPort[] = [];
@@ -319,7 +320,13 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         };
       },
     });
-    const attemptRunner = createPogRunner({ performance, hotkeySecret, engine: sims.engine });
+    const attemptRunner = createPogRunner({
+      performance,
+      hotkeySecret,
+      engine: sims.engine,
+      matrixSize: sims.matrixSize,
+      allowPrivateAddresses: true,
+    });
     const outcomes = new PogOutcomeStore(doc, resources.tables, NETUID, { trim: true });
     const workerHandler = buildWorkerHandler({
       deps: {

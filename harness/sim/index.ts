@@ -28,6 +28,9 @@ export const SIM_BEHAVIOURS = [
   'refuse-allocation',
   'one-wrong-entry-per-row',
   'low-precision',
+  'one-gpu-serial',
+  'inflated-benchmark',
+  'stall-allocation',
 ] as const;
 export type SimBehaviour = (typeof SIM_BEHAVIOURS)[number];
 
@@ -70,6 +73,10 @@ export interface SimOptions {
   readonly tooSlowExtraS?: number;
   /** `partial-compute`: share of C's rows actually computed. Default 0.5. */
   readonly partialFraction?: number;
+  /** `one-gpu-serial`: seconds each claimed GPU's multiplication holds the one device. Default 0.3. */
+  readonly serialDeviceS?: number;
+  /** `inflated-benchmark`: extra seconds its compute takes. Default: the tolerance + 2 s. */
+  readonly inflatedComputeS?: number;
 }
 
 export interface SimulatedMiner {
@@ -217,6 +224,8 @@ export async function startSimulatedMiners(
           slowDelayS: options.slowDelayS ?? 0.3,
           tooSlowExtraS: options.tooSlowExtraS ?? timeToleranceS + 3,
           partialFraction: options.partialFraction ?? 0.5,
+          serialDeviceS: options.serialDeviceS ?? 0.3,
+          inflatedComputeS: options.inflatedComputeS ?? timeToleranceS + 2,
           hankelShortcut: spec.hankelShortcut ?? false,
         }),
       );
@@ -303,6 +312,8 @@ export async function startSimulatedMiners(
         const synapse = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         let output: Record<string, unknown>;
+        // answers the check, then never answers the allocation or the deallocation (stop() closes them)
+        if (spec.behaviour === 'stall-allocation' && synapse.checking !== true) return;
         if (spec.behaviour === 'refuse-allocation') output = { status: false };
         else if (synapse.timeline === 0) {
           if (allocationKey !== null && synapse.public_key === allocationKey) {

@@ -28,9 +28,12 @@ def adjust(vram_gb, element_size, buffer_factor):
     return int(math.floor(math.floor(math.sqrt(vram_gb * buffer_factor * 1e9 / (element_size * 2))) / 32) * 32)
 
 
+BENCH_N_CAP = 4096  # simulated matmuls stay in the milliseconds; TFLOPS (the fingerprint) are unchanged
+
+
 def profile_benchmark(profile):
-    n16 = adjust(profile['vram'], 2, 1.0)
-    n32 = adjust(profile['vram'], 4, 0.5)
+    n16 = min(adjust(profile['vram'], 2, 1.0), BENCH_N_CAP)
+    n32 = min(adjust(profile['vram'], 4, 0.5), BENCH_N_CAP)
     return {
         'num_gpus': profile['count'],
         'vram': profile['vram'],
@@ -87,6 +90,32 @@ def low_precision_matmul(a, b):
     return a.astype(np.float16).astype(np.float32) @ b.astype(np.float16).astype(np.float32)
 
 
+def simulated_benchmark(profile, behaviour):
+    """The profile's figures, taking as long on the wall clock as the matmuls they report."""
+    bench = profile_benchmark(profile)
+    time.sleep(bench['t16'] + bench['t32'])
+    if behaviour == 'inflated-benchmark':
+        # same TFLOPS (same fingerprint), a matrix no GPU holds and a time the command never took
+        scale = 1_000_000 / bench['n32']
+        bench['n32'], bench['t32'] = 1_000_000, bench['t32'] * scale**3
+    return bench
+
+
+def one_device(payload, device_s):
+    """k claimed GPUs, one device: the GPUs' work runs one after another, each multiplication
+    holding the device for device_s (what a real GPU would spend at the challenge's n)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    matmul = payload.matmul
+
+    def on_device(a, b):
+        time.sleep(device_s)
+        return matmul(a, b)
+
+    payload.matmul = on_device
+    payload.ThreadPoolExecutor = lambda max_workers: ThreadPoolExecutor(max_workers=1)
+
+
 def main():
     cfg = load_config()
     behaviour = cfg['behaviour']
@@ -105,7 +134,7 @@ def main():
 
     reported = cfg.get('claimedName') if behaviour == 'spoofed-name' else profile['name']
     payload.gpu_info = lambda: {'num_gpus': profile['count'], 'gpu_names': [reported] * profile['count']}
-    payload.benchmark = lambda: profile_benchmark(profile)
+    payload.benchmark = lambda: simulated_benchmark(profile, behaviour)
 
     if behaviour == 'slow-but-valid':
         time.sleep(cfg['slowDelayS'])
@@ -135,6 +164,10 @@ def main():
         payload.matmul = one_wrong
     if behaviour == 'low-precision':
         payload.matmul = low_precision_matmul
+    if behaviour == 'one-gpu-serial':
+        one_device(payload, cfg['serialDeviceS'])
+    if behaviour == 'inflated-benchmark' and mode == 'compute':
+        time.sleep(cfg['inflatedComputeS'])
 
     if cfg.get('hankelShortcut'):
         payload.matmul = hankel_shortcut

@@ -1,6 +1,6 @@
 import type { ApiPromise } from '@polkadot/api';
-import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { parseHotkeySecret } from '../clients/secrets.js';
 import { ConfigError } from '../errors.js';
 import {
   type ChainPort,
@@ -67,11 +67,7 @@ export interface SubtensorChainOptions {
 
 /** Parses the hotkey secret; the error names the accepted forms, never the value. */
 export function hotkeyPair(secret: string): KeyringPair {
-  try {
-    return new Keyring({ type: 'sr25519' }).addFromUri(secret.trim());
-  } catch {
-    throw new ConfigError('hotkey secret is not a valid mnemonic, hex seed or URI');
-  }
+  return parseHotkeySecret(secret);
 }
 
 /**

@@ -23,14 +23,19 @@ export const GpuPerformanceSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    // Every name identify_gpu can return: the fingerprinted GPUs and both sides of each tolerance
+    // pair (a reported partner name wins). PoG sizes n from GPU_AVRAM and times the compute from
+    // GPU_TFLOPS_FP32, so a name missing there would fall back to the miner's own figures.
     const fp16 = Object.keys(cfg.GPU_TFLOPS_FP16);
-    for (const table of ['GPU_TFLOPS_FP32', 'GPU_AVRAM'] as const) {
-      for (const name of fp16) {
-        if (!(name in cfg[table])) {
+    const aliases = Object.entries(cfg.gpu_tolerance_pairs).flat();
+    const identifiable = [...new Set([...fp16, ...aliases])];
+    for (const table of ['GPU_TFLOPS_FP16', 'GPU_TFLOPS_FP32', 'GPU_AVRAM'] as const) {
+      for (const name of identifiable) {
+        if (!Object.hasOwn(cfg[table], name)) {
           ctx.addIssue({
             code: 'custom',
             path: [table, name],
-            message: `missing; every GPU_TFLOPS_FP16 key needs a ${table} value`,
+            message: `missing; every identifiable GPU (GPU_TFLOPS_FP16 key or gpu_tolerance_pairs name) needs a ${table} value`,
           });
         }
       }

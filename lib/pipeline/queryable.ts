@@ -1,3 +1,4 @@
+import { contactProblem } from '../net/public-address.js';
 import type { NeuronInfo } from '../ports.js';
 
 export interface QueryableOptions {
@@ -9,19 +10,25 @@ export interface QueryableOptions {
   readonly minMinerVersion?: number | undefined;
   /** The reference applies the version filter only when more than this share of miners remains. */
   readonly versionFilterThresholdPercent: number;
+  /** Harness only (simulated miners on 127.0.0.1): never set from the environment. */
+  readonly allowPrivateAddresses?: boolean | undefined;
 }
+
+/** Why a uid is not queryable; `non-public-ip`: loopback, private, link-local, metadata… (lib/net/public-address.ts). */
+export type ExclusionReason = 'no-axon' | 'blacklisted' | 'non-public-ip' | 'duplicate-ip' | 'old-version';
 
 export interface QueryableResult {
   /** Queryable neurons by uid. */
   readonly queryable: ReadonlyMap<number, NeuronInfo>;
   /** Why each other uid is not queryable. */
-  readonly excluded: ReadonlyMap<number, 'no-axon' | 'blacklisted' | 'duplicate-ip' | 'old-version'>;
+  readonly excluded: ReadonlyMap<number, ExclusionReason>;
   /** True when the version filter did not run (no minimum configured, or below the threshold). */
   readonly versionFilterSkipped: boolean;
 }
 
 /**
- * The reference's `get_queryable` (§7.2): drop 0.0.0.0 / missing axons and blacklisted keys, optionally
+ * The reference's `get_queryable` (§7.2): drop 0.0.0.0 / missing axons, blacklisted keys and (not in the
+ * reference) axons whose IP is not public, since we would contact them from inside our account; optionally
  * keep the first uid per IP, then drop miners below the minimum version — unless that would leave no
  * more than the threshold share of miners, in which case the version filter is skipped, as the
  * reference does. D3: the minimum comes from config, never from a fetch.
@@ -29,11 +36,12 @@ export interface QueryableResult {
 export function filterQueryable(neurons: readonly NeuronInfo[], options: QueryableOptions): QueryableResult {
   const hotkeys = new Set(options.blacklistHotkeys);
   const coldkeys = new Set(options.blacklistColdkeys);
-  const excluded = new Map<number, 'no-axon' | 'blacklisted' | 'duplicate-ip' | 'old-version'>();
+  const excluded = new Map<number, ExclusionReason>();
   const valid: NeuronInfo[] = [];
   for (const n of neurons) {
     if (n.axon === null || n.axon.ip === '0.0.0.0' || n.axon.ip === '') excluded.set(n.uid, 'no-axon');
     else if (hotkeys.has(n.hotkey) || coldkeys.has(n.coldkey)) excluded.set(n.uid, 'blacklisted');
+    else if (contactProblem(n.axon.ip, options) !== null) excluded.set(n.uid, 'non-public-ip');
     else valid.push(n);
   }
   let afterIp = valid;

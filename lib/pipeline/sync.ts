@@ -53,6 +53,15 @@ export interface SyncResult {
     | { readonly status: 'blocked'; readonly problems: readonly StandingProblem[] };
 }
 
+/**
+ * The mark a failed fan-out leaves on its round: nothing expected, and due at its own start block,
+ * which no started round has (it is due `pogIntervalBlocks` after its start). The next tick resumes
+ * it under the same id instead of starting a new round.
+ */
+function fanOutFailed(state: RoundState): boolean {
+  return state.expected === 0 && state.nextRoundBlock === state.startBlock;
+}
+
 /** True while a round has results outstanding and is not past its deadline (no overlap, §4.1). */
 export function roundRunning(state: RoundState | null, nowSeconds: number): boolean {
   return state !== null && state.done < state.expected && nowSeconds < state.deadline;
@@ -127,7 +136,10 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
   if (deps.external) {
     for (const hk of (await deps.external.read(metagraph)).allocatedHotkeys) allocated.add(hk);
   }
-  const roundId = `${options.netuid}-${metagraph.block}`;
+  // a round whose fan-out failed part-way is retried under its own id: the miners it already reached
+  // hold a claim for (roundId, hotkey) at the worker, so they are not challenged twice
+  const resumed = state !== null && fanOutFailed(state);
+  const roundId = resumed ? state.roundId : `${options.netuid}-${metagraph.block}`;
   const challenges: PogChallenge[] = [];
   for (const n of filtered.queryable.values()) {
     if (allocated.has(n.hotkey) || n.axon === null) continue;
@@ -136,10 +148,11 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
   const delaySeconds = Math.floor(random() * (options.maxJitterSeconds + 1));
   const next: RoundState = {
     roundId,
-    startBlock: metagraph.block,
-    nextRoundBlock: metagraph.block + options.pogIntervalBlocks,
+    startBlock: resumed ? state.startBlock : metagraph.block,
+    nextRoundBlock: (resumed ? state.startBlock : metagraph.block) + options.pogIntervalBlocks,
     expected: challenges.length,
-    done: 0,
+    // results of miners the failed fan-out reached count already; each miner still counts once
+    done: resumed ? state.done : 0,
     deadline: now + delaySeconds + options.roundTimeoutSeconds,
   };
   if (!(await deps.locks.startRound(options.netuid, next, state?.roundId ?? null))) {
@@ -148,10 +161,11 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
   try {
     await enqueueChallenges(deps.sqs, deps.queueUrl, challenges, { delaySeconds });
   } catch (error) {
-    // make the round due again at the next tick; messages already sent are deduplicated by the worker
+    // make the round due again at the next tick under the same id (see fanOutFailed); messages
+    // already sent are deduplicated by the worker's (roundId, hotkey) claim
     await deps.locks.startRound(
       options.netuid,
-      { ...next, expected: 0, nextRoundBlock: metagraph.block },
+      { ...next, expected: 0, nextRoundBlock: next.startBlock },
       roundId,
     );
     throw error;

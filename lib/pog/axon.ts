@@ -9,6 +9,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { u8aToHex } from '@polkadot/util';
 import * as z from 'zod';
 import { readBoundedText } from '../http.js';
+import { contactProblem } from '../net/public-address.js';
 import { formatIssues } from '../validation.js';
 import { PogMinerError } from './errors.js';
 
@@ -44,6 +45,8 @@ export interface DendriteOptions {
   readonly maxResponseBytes: number;
   readonly dendriteIp: string;
   readonly dendriteVersion: number;
+  /** Harness only (simulated miners on 127.0.0.1); see lib/net/public-address.ts. */
+  readonly allowPrivateAddresses?: boolean | undefined;
 }
 
 /** The miner's `output` of an Allocate synapse: `{status, info?}`; anything else is a refusal. */
@@ -168,6 +171,8 @@ export async function callAllocate(
   timeoutS: number,
   options: DendriteOptions,
 ): Promise<AllocateOutput> {
+  const notPublic = contactProblem(target.ip, options);
+  if (notPublic !== null) throw new PogMinerError(notPublic);
   const { body, headers } = signedSynapseRequest('Allocate', { ...request }, target, timeoutS, options);
   const host = target.ip.includes(':') ? `[${target.ip}]` : target.ip;
   let text: string;

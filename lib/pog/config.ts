@@ -16,7 +16,7 @@ export const PogEngineConfigSchema = z
     retryLimit: z.number().int().min(1).max(100).nullable().default(null),
     /** Seconds before SQS redelivers a failed attempt (reference `pog_retry_interval`); null → the performance config's value. */
     retryIntervalS: z.number().min(0).max(3600).nullable().default(null),
-    /** Seconds added to num_gpus·t32 for the compute deadline; null → `merkle_proof.time_tolerance`. */
+    /** Seconds added to one multiplication budget for the compute deadline (timing.ts); null → `merkle_proof.time_tolerance`. */
     timeToleranceS: z.number().min(0).max(600).nullable().default(null),
     /** Overall deadline of one attempt (reference: 300 s). */
     attemptTimeoutS: z.number().positive().max(3600).default(300),

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { loadHotkeyPair } from '../clients/secrets.js';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
 import type { PogOutcome, PogRunner } from '../ports.js';
 import type { PogChallenge } from '../queue/challenge.js';
@@ -38,6 +37,8 @@ export interface PogRunnerOptions {
    * identified GPU's VRAM. Not a deploy setting; production never passes it.
    */
   readonly matrixSize?: number;
+  /** Harness only: lets the runner contact simulated miners on 127.0.0.1. Production never sets it. */
+  readonly allowPrivateAddresses?: boolean;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -77,7 +78,6 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
   let payload: Buffer | undefined;
 
   const loadKeypair = async (): Promise<KeyringPair> => {
-    await cryptoWaitReady();
     let secret: string;
     try {
       secret =
@@ -86,9 +86,9 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
       throw new PogInfrastructureError('the validator hotkey secret could not be read', { cause: error });
     }
     try {
-      return new Keyring({ type: 'sr25519' }).addFromUri(secret);
-    } catch {
-      throw new PogInfrastructureError('the validator hotkey secret is unusable');
+      return await loadHotkeyPair(secret);
+    } catch (error) {
+      throw new PogInfrastructureError('the validator hotkey secret is unusable', { cause: error });
     }
   };
   const loadPayload = (): Buffer => {
@@ -114,6 +114,7 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
       payload,
       log,
       sleep,
+      allowPrivateAddresses: options.allowPrivateAddresses === true,
       ...(options.matrixSize !== undefined ? { matrixSize: options.matrixSize } : {}),
     };
     if (signal?.aborted) throw new PogInfrastructureError('PoG run aborted');

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
+import { contactProblem } from '../net/public-address.js';
 import type { PogChallenge } from '../queue/challenge.js';
 import {
   type AllocateRequest,
@@ -17,8 +18,8 @@ import { PogMinerError } from './errors.js';
 import { identifyGpu, tflops } from './identify.js';
 import { challengeMatrixSize, proofLength, requiredPasses } from './math.js';
 import { MinerShell } from './ssh.js';
+import { benchmarkTimingProblem, computeBudget, computeTimingProblem } from './timing.js';
 import {
-  type Benchmark,
   BenchmarkSchema,
   ComputeSchema,
   type GpuChallenge,
@@ -28,7 +29,6 @@ import {
   parseMinerJson,
   pickRows,
   randomSeed,
-  timingPassed,
   verifyGpuProof,
 } from './verify.js';
 
@@ -42,6 +42,8 @@ export interface SessionContext {
   readonly sleep: (ms: number) => Promise<void>;
   /** Simulation only: fixes n instead of deriving it from the identified GPU's VRAM. */
   readonly matrixSize?: number;
+  /** Harness only (simulated miners on 127.0.0.1); see lib/net/public-address.ts. */
+  readonly allowPrivateAddresses?: boolean | undefined;
 }
 
 /** One GPU's part of a proof: its seeds, committed root and the challenged rows with their paths. */
@@ -102,6 +104,7 @@ export async function runSession(
     maxResponseBytes: engine.maxAxonResponseBytes,
     dendriteIp: engine.dendriteIp,
     dendriteVersion: engine.dendriteVersion,
+    allowPrivateAddresses: ctx.allowPrivateAddresses,
   };
   const keys = generateSessionKeys();
   const base: AllocateRequest = { timeline: 1, device_requirement: TEST_DEVICE_REQUIREMENT, checking: true };
@@ -116,6 +119,8 @@ export async function runSession(
     );
     if (!allocation.status || allocation.info === undefined) throw new PogMinerError('allocation refused');
     const creds = decryptCredentials(allocation.info, keys.privateKey);
+    const notPublic = contactProblem(challenge.axon.ip, ctx);
+    if (notPublic !== null) throw new PogMinerError(notPublic);
     const shell = await MinerShell.connect({
       host: challenge.axon.ip,
       port: creds.port,
@@ -157,27 +162,6 @@ async function deallocate(
     sleep: ctx.sleep,
     log: ctx.log,
   });
-}
-
-/**
- * The compute command's deadline (seconds on our clock). A separate call so the timing rules can be
- * replaced in one place (issue 12: deadline from our own tables, not the miner's figures).
- */
-export function computeDeadlineS(bench: Benchmark, numGpus: number, toleranceS: number): number {
-  return toleranceS + numGpus * bench.t32;
-}
-
-/** The timing check after `compute` (reference §4.5); throws {@link PogMinerError} when it fails. */
-export function checkComputeTiming(
-  elapsedS: number,
-  bench: Benchmark,
-  gpusWithTimings: number,
-  avgMultiplicationS: number,
-  toleranceS: number,
-): void {
-  if (!timingPassed(elapsedS, bench.t32, gpusWithTimings, avgMultiplicationS, toleranceS)) {
-    throw new PogMinerError('timing check failed');
-  }
 }
 
 /** Decodes one GPU's proof response into bundle rows; null when its shape is unusable. */
@@ -268,7 +252,15 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
     seedB: randomSeed(),
   }));
   const toleranceS = engine.timeToleranceS ?? perf.merkle_proof.time_tolerance;
-  const deadlineS = computeDeadlineS(bench, numGpus, toleranceS);
+  const budget = computeBudget(perf.gpu_performance, gpuName, n, toleranceS);
+  if (budget === null) throw new PogMinerError('GPU has no reference FP32 rate');
+  const benchProblem = benchmarkTimingProblem(
+    bench,
+    benchmarkS,
+    perf.gpu_performance.GPU_AVRAM[gpuName] ?? 0,
+  );
+  if (benchProblem !== null) throw new PogMinerError(benchProblem);
+  const deadlineS = budget.deadlineS;
   const runCompute = (args: string, timeoutMs: number) =>
     run(args, timeoutMs).catch((error: unknown) => {
       if (error instanceof PogMinerError && error.message === 'command timed out') {
@@ -292,16 +284,24 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
     roots.set(gpu, root);
   }
   const timed = new Set<number>();
-  let multiplication = 0;
   for (const [gpu, timing] of compute.timings) {
     if (!roots.has(gpu) || timed.has(gpu)) throw new PogMinerError('compute: timings do not match roots');
     if (timing.n !== n) throw new PogMinerError('compute: wrong matrix size');
     timed.add(gpu);
-    multiplication += timing.multiplication_time;
   }
   if (!timed.has(0)) throw new PogMinerError('compute: GPU 0 missing');
   const gpusWithTimings = timed.size;
-  checkComputeTiming(computeS, bench, gpusWithTimings, multiplication / gpusWithTimings, toleranceS);
+  const timingProblem = computeTimingProblem(
+    computeS,
+    budget,
+    compute.timings.map(([gpu, t]) => ({
+      gpu,
+      multiplicationS: t.multiplication_time,
+      startS: t.multiplication_start,
+      endS: t.multiplication_end,
+    })),
+  );
+  if (timingProblem !== null) throw new PogMinerError(timingProblem);
 
   // exact size of an honest answer: base64 rows, hex proofs, JSON overhead
   const rowCount = Math.min(engine.rowsPerGpu, n);

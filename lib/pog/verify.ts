@@ -32,6 +32,9 @@ const TimingSchema = z.object({
   multiplication_time: finite.min(0),
   transfer_back_time: finite.min(0),
   merkle_tree_time: finite.min(0),
+  /** Offsets of the multiplication from the compute command's start (payload ≥ issue 12); lib/pog/timing.ts requires them. */
+  multiplication_start: finite.optional(),
+  multiplication_end: finite.optional(),
 });
 /**
  * Version of the payload's compute protocol: 2 = the D10 challenge generator (row-major counter).

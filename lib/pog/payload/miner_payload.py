@@ -6,7 +6,8 @@ Modes (one JSON object on stdout each, never pickle):
   benchmark  {"num_gpus": int, "vram": float, "n16": int, "t16": float, "n32": int, "t32": float}
   compute    --state-dir D --n N --seeds g:sA:sB[,...]
              {"protocol": 2, "roots": [[g, hex]], "timings": [[g, {"n", "generation_time",
-              "multiplication_time", "transfer_back_time", "merkle_tree_time"}]]}
+              "multiplication_time", "transfer_back_time", "merkle_tree_time",
+              "multiplication_start", "multiplication_end"}]]}  (offsets in s from the command's start)
   proof      --state-dir D --challenge g:i[,i...][;g:i,...]
              one line per GPU, in challenge order:
              {"gpu": g, "n": N, "rows": [{"i": i, "row": base64(float32 LE bytes), "proof": [hex]}]}
@@ -203,8 +204,9 @@ def benchmark():
     return {'num_gpus': count, 'vram': round(vram, 2), 'n16': n16, 't16': t16, 'n32': n32, 't32': t32}
 
 
-def compute_one(state_dir, gpu, n, seed_a, seed_b):
+def compute_one(state_dir, gpu, n, seed_a, seed_b, origin=None):
     timings = {'n': n}
+    origin = time.time() if origin is None else origin
     start = time.time()
     if backend() == 'torch':
         device = f'cuda:{gpu}'
@@ -218,6 +220,9 @@ def compute_one(state_dir, gpu, n, seed_a, seed_b):
     if backend() == 'torch':
         torch.cuda.synchronize(device)
     timings['multiplication_time'] = time.time() - start
+    # offsets from the command's start: the validator checks the GPUs multiplied in parallel
+    timings['multiplication_start'] = start - origin
+    timings['multiplication_end'] = start - origin + timings['multiplication_time']
     start = time.time()
     if backend() == 'torch':
         c = c.cpu().numpy()
@@ -235,8 +240,9 @@ def compute_one(state_dir, gpu, n, seed_a, seed_b):
 
 def compute(state_dir, n, seeds):
     roots, timings = [], []
+    origin = time.time()
     with ThreadPoolExecutor(max_workers=max(1, len(seeds))) as pool:
-        futures = [pool.submit(compute_one, state_dir, g, n, sa, sb) for g, sa, sb in seeds]
+        futures = [pool.submit(compute_one, state_dir, g, n, sa, sb, origin) for g, sa, sb in seeds]
         for future in futures:
             try:
                 gpu, root, t = future.result()

@@ -46,7 +46,7 @@ export function neuron(uid: number, overrides: Partial<NeuronInfo> = {}): Neuron
     uid,
     hotkey: `5Hotkey${String(uid).padStart(4, '0')}`,
     coldkey: `5Cold${String(uid).padStart(4, '0')}`,
-    axon: { ip: `10.0.${Math.floor(uid / 250)}.${(uid % 250) + 1}`, port: 8091, version: 185 },
+    axon: { ip: `11.0.${Math.floor(uid / 250)}.${(uid % 250) + 1}`, port: 8091, version: 185 },
     stake: 0,
     validatorPermit: false,
     active: true,

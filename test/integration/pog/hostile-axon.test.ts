@@ -57,7 +57,13 @@ describe('hostile axon answers (fuzzed, over HTTP)', () => {
   it('maps 150 hostile Allocate answers to a refusal or a PogMinerError, never a crash', async () => {
     // Prepare
     const keypair = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
-    const options = { keypair, maxResponseBytes: 64 * 1024, dendriteIp: '0.0.0.0', dendriteVersion: 1 };
+    const options = {
+      keypair,
+      maxResponseBytes: 64 * 1024,
+      dendriteIp: '0.0.0.0',
+      dendriteVersion: 1,
+      allowPrivateAddresses: true,
+    };
     const target = { ip: '127.0.0.1', port, hotkey: keypair.address };
     const cases = fc.sample(fc.tuple(fc.constantFrom(200, 200, 200, 401, 500), hostileBody), {
       numRuns: 150,
@@ -86,6 +92,7 @@ describe('hostile axon answers (fuzzed, over HTTP)', () => {
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '//Alice',
       engine: { retryLimit: 1, deallocateTries: 1, deallocateRetryDelayS: 0 },
+      allowPrivateAddresses: true,
     });
     const bodies = [
       '{"output":{"status":true,"info":"aGVsbG8="}}',
