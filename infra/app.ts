@@ -29,6 +29,7 @@ const config = parseDeployConfig({
   wandbProject: context('wandbProject'),
   wandbBaseUrl: context('wandbBaseUrl'),
   wandbTrustedPenaltyValidators: context('wandbTrustedPenaltyValidators'),
+  jobImage: context('jobImage'),
 });
 
 const stack = new PipelineStack(

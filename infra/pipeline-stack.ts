@@ -5,7 +5,6 @@ import * as batch from 'aws-cdk-lib/aws-batch';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -21,6 +20,7 @@ import { PROOF_JOB_ATTEMPTS } from '../lib/pipeline/proof-job.js';
 import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/tables.js';
 import type { DeployConfig } from './config.js';
+import { jobImage } from './job-image.js';
 import { ProjectFunction } from './project-function.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,8 +31,8 @@ const BLOCK_SECONDS = 12;
 export interface PipelineStackProps extends StackProps {
   readonly config: DeployConfig;
   /**
-   * The proof job's image. @default - built from this repository's Dockerfile (DockerImageAsset);
-   * tests pass a registry image so that synthesis needs no Docker.
+   * The proof job's image. @default - {@link jobImage}: `config.jobImage` from the registry, else built
+   * from this repository's Dockerfile (DockerImageAsset); tests pass a registry image so that synthesis needs no Docker.
    */
   readonly jobImage?: ecs.ContainerImage;
 }
@@ -203,14 +203,7 @@ export class PipelineStack extends Stack {
         batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.SPOT_INSTANCE_RECLAIMED),
       ],
       container: new batch.EcsEc2ContainerDefinition(this, 'ProofJobContainer', {
-        image:
-          props.jobImage ??
-          ecs.ContainerImage.fromAsset(ROOT, {
-            file: 'Dockerfile',
-            // the GPU families are x86_64, whatever machine runs the deploy
-            platform: Platform.LINUX_AMD64,
-            exclude: ['node_modules', 'cdk.out', '.tmp', '.git', 'test', 'bench'],
-          }),
+        image: props.jobImage ?? jobImage(cfg),
         cpu: 4,
         // fits a g4dn.xlarge (16 GiB) after the ECS agent's share
         memory: Size.mebibytes(12_000),
