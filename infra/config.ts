@@ -37,7 +37,7 @@ export const DeployConfigSchema = z.object({
   wandbBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** ss58 hotkeys whose penalty lists are trusted; empty → the reference's one. */
   wandbTrustedPenaltyValidators: csv.default([]),
-  jobImage: z.string().regex(/^\S{1,1024}$/, 'an image URI, no spaces').optional(),
+  jobImage: z.string().regex(/^\S{1,1024}$/).optional(),
 });
 export type DeployConfig = z.infer<typeof DeployConfigSchema>;
 
