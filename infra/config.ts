@@ -37,7 +37,7 @@ export const DeployConfigSchema = z.object({
   wandbBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** ss58 hotkeys whose penalty lists are trusted; empty → the reference's one. */
   wandbTrustedPenaltyValidators: csv.default([]),
-  jobImage: z.string().regex(/^\S{1,1024}$/).optional(),
+  jobImage: z.optional(z.string().regex(/^\S{1,1024}$/)),
 });
 export type DeployConfig = z.infer<typeof DeployConfigSchema>;
 
