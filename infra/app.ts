@@ -34,6 +34,7 @@ const config = parseDeployConfig({
   wandbBaseUrl: context('wandbBaseUrl'),
   wandbAllowInsecureHttp: context('wandbAllowInsecureHttp'),
   wandbTrustedPenaltyValidators: context('wandbTrustedPenaltyValidators'),
+  jobImage: context('jobImage'),
 });
 
 const stack = new PipelineStack(

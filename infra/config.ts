@@ -59,6 +59,8 @@ export const DeployConfigSchema = z
       .default(['g4dn.xlarge']),
     verifierMaxvCpus: z.coerce.number().int().positive().default(4),
     verifierTimeoutMinutes: z.coerce.number().int().positive().default(60),
+    /** A prebuilt verifier image (registry URI) instead of building the Dockerfile: a deploy with no Docker engine. */
+    jobImage: z.optional(z.string().regex(/^\S{1,1024}$/)),
     proofJobTimeoutMinutes: z.coerce.number().int().positive().default(30),
     /** Alarm when more than this share of proof jobs fails within an hour. */
     proofJobFailureRatePercent: z.coerce.number().min(0).max(100).default(50),

@@ -18,6 +18,7 @@ import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/table
 import { ChainAlarms } from './chain-alarms.js';
 import type { DeployConfig } from './config.js';
 import { GpuTables } from './gpu-tables.js';
+import { jobImage } from './job-image.js';
 import { ProjectFunction } from './project-function.js';
 import { grantWorkerPogItems, ProofBundles } from './proof-bundles.js';
 import { VERIFIER_JOB, VerifierJob } from './verifier.js';
@@ -30,7 +31,7 @@ const BLOCK_SECONDS = 12;
 export interface PipelineStackProps extends StackProps {
   readonly config: DeployConfig;
   /**
-   * The verifier job's image. @default - built from this repository's Dockerfile (DockerImageAsset);
+   * The verifier job's image. @default - {@link jobImage}: `config.jobImage` from the registry, else built from this repository's Dockerfile;
    * tests pass a registry image so that synthesis needs no Docker.
    */
   readonly jobImage?: ecs.ContainerImage;
@@ -194,7 +195,7 @@ export class PipelineStack extends Stack {
       pogResults: this.tables.pogResults,
       locks: this.tables.locks,
       environment: gpuTables.environment,
-      ...(props.jobImage !== undefined ? { image: props.jobImage } : {}),
+      image: props.jobImage ?? jobImage(cfg),
     });
     const jobQueue = verifier.jobQueue;
     const jobDefinition = verifier.jobDefinition;

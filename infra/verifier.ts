@@ -42,8 +42,8 @@ export interface VerifierJobProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly pogResults: dynamodb.ITable;
   readonly locks: dynamodb.ITable;
-  /** @default - built from the repository's Dockerfile; tests pass a registry image so synthesis needs no Docker. */
-  readonly image?: ecs.ContainerImage;
+  /** The container image (infra/job-image.ts picks the registry image or the Dockerfile asset). */
+  readonly image: ecs.ContainerImage;
   /** Extra container variables (the GPU tables parameter): Batch fixes a container's environment at creation. */
   readonly environment?: Readonly<Record<string, string>>;
 }
@@ -107,14 +107,7 @@ export class VerifierJob extends Construct {
         batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onExitCode: '*' })),
       ],
       container: new batch.EcsEc2ContainerDefinition(this, 'Container', {
-        image:
-          props.image ??
-          ecs.ContainerImage.fromAsset(ROOT, {
-            file: 'Dockerfile',
-            // the GPU families are x86_64, whatever machine runs the deploy
-            platform: Platform.LINUX_AMD64,
-            exclude: ['node_modules', 'cdk.out', '.tmp', '.git', 'test', 'bench'],
-          }),
+        image: props.image,
         cpu: VERIFIER_JOB.vcpus,
         memory: Size.mebibytes(VERIFIER_JOB.memoryMiB),
         gpu: VERIFIER_JOB.gpus,

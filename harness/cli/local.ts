@@ -32,6 +32,16 @@ function formatReport(report: LocalCycleReport): string {
 }
 
 /** `npm run local`: one whole scoring cycle on this machine. Returns the exit code. */
+/** Where a newcomer looks after the first cycle (README sections named as they are titled). */
+const NEXT_STEPS = [
+  '',
+  'Next:',
+  '  npm run --silent cli -- score --snapshot snapshot.json --table   # scoring dry run (README "Scoring dry run")',
+  '  npm run local -- --json                                          # this cycle as one JSON object',
+  '  README "Deploy to AWS" and "Local deploy": the same pipeline as a CDK stack',
+  '',
+].join('\n');
+
 export async function runLocalCommand(argv: readonly string[], io: CliIo): Promise<number> {
   let values: { miners?: string; json?: boolean; chaos?: boolean; help?: boolean };
   try {
@@ -72,6 +82,7 @@ export async function runLocalCommand(argv: readonly string[], io: CliIo): Promi
       );
     } else {
       io.stdout(formatReport(report));
+      io.stdout(NEXT_STEPS);
     }
     return 0;
   } catch (error) {

@@ -13,6 +13,7 @@ function succeeds(command: string, args: readonly string[]): boolean {
 
 /**
  * Checks the system dependencies of the local cycle and says exactly how to install what is missing.
+ * No SSH server: the simulated miners serve SSH in process (harness/sim/ssh-embedded.ts).
  * `needMoto` is false when AWS_ENDPOINT_URL already points at a running emulator.
  */
 export function checkLocalDependencies(options: {
@@ -34,12 +35,6 @@ export function checkLocalDependencies(options: {
     missing.push({
       what: 'moto_server (the local AWS emulator)',
       install: "python3 -m pip install 'moto[server]==5.2.1'",
-    });
-  }
-  if (!existsSync('/usr/sbin/sshd') && !succeeds('sh', ['-c', 'command -v sshd'])) {
-    missing.push({
-      what: 'sshd (the simulated miners serve SSH)',
-      install: 'sudo apt-get install -y openssh-server',
     });
   }
   if (!existsSync(options.chainFixture)) {
