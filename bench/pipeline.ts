@@ -6,7 +6,6 @@ import { startMoto } from '../harness/local/moto.js';
 import { RequestCounter } from '../harness/local/request-counter.js';
 import { bundleHandler, HANDLERS, type HandlerName } from '../infra/bundling.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../lib/config/gpu-performance.js';
-import { runProofJob } from '../lib/pipeline/proof-job.js';
 import { runSync } from '../lib/pipeline/sync.js';
 import { runWeights } from '../lib/pipeline/weights.js';
 import type { PogChallenge } from '../lib/ports.js';
@@ -65,12 +64,12 @@ async function bundleAndImport(name: HandlerName, sdkExternal: boolean): Promise
 }
 
 /**
- * Lambdas are deployed with the runtime's AWS SDK v3 (external); the proof job runs in its own image
+ * Lambdas are deployed with the runtime's AWS SDK v3 (external); the verifier job runs in its own image
  * and bundles the SDK. Both variants are measured for the Lambdas so the trade-off stays visible.
  */
 async function bundles(figures: Record<string, string | number>): Promise<void> {
   for (const name of HANDLERS) {
-    if (name !== 'proof-job') {
+    if (name !== 'verifier') {
       const deployed = await bundleAndImport(name, true);
       figures[`${name} bundle KB (minified, SDK from runtime)`] = deployed.kb;
       figures[`${name} import ms (SDK from runtime, median of 3)`] = deployed.ms;
@@ -134,25 +133,17 @@ async function cycle(figures: Record<string, string | number>): Promise<void> {
 
     before = snapshot();
     for (const ch of challenges) {
-      await runProofJob(
-        {
-          runner: {
-            run: async (x) => ({
-              hotkey: x.hotkey,
-              uid: x.uid,
-              roundId: x.roundId,
-              gpuName: 'NVIDIA L4',
-              numGpus: 1,
-              attempts: 1,
-              durationMs: 1,
-            }),
-          },
-          sink: pogResults,
-        },
-        JSON.stringify(ch),
-      );
+      await pogResults.record({
+        hotkey: ch.hotkey,
+        uid: ch.uid,
+        roundId: ch.roundId,
+        gpuName: 'NVIDIA L4',
+        numGpus: 1,
+        attempts: 1,
+        durationMs: 1,
+      });
     }
-    figures['proof job sink: DynamoDB requests per result'] = delta(before, 'DynamoDB') / 256;
+    figures['result sink: DynamoDB requests per result'] = delta(before, 'DynamoDB') / 256;
 
     before = snapshot();
     const tw2 = performance.now();

@@ -24,7 +24,7 @@ export const NATIVE_EXTERNALS = ['*.node', 'cpu-features'];
 /** The Lambdas use the AWS SDK v3 that the Node 22 runtime ships (bundling ours adds ~550 KB). */
 export const RUNTIME_SDK_EXTERNALS = ['@aws-sdk/*'];
 
-export const HANDLERS = ['sync', 'worker', 'weights', 'proof-job', 'verifier'] as const;
+export const HANDLERS = ['sync', 'worker', 'weights', 'verifier'] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
 /** esbuild options of one handler entry: the same for the build script, the Docker image and the benchmarks. */
@@ -52,7 +52,6 @@ export function handlerBuildOptions(
 
 /** Python files each entry needs in `<outdir>/payload/`, where lib/pog looks for them. */
 const PAYLOAD_FILES: Partial<Record<HandlerName, readonly string[]>> = {
-  'proof-job': ['miner_payload.py'],
   // the row checker imports the payload's generator from beside itself
   verifier: ['miner_payload.py', 'row_check.py'],
 };

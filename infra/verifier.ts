@@ -31,6 +31,8 @@ export const VERIFIER_JOB = {
   emptyPolls: 3,
   batchSize: 1,
   rowCheckTimeoutSeconds: 600,
+  /** Batch attempts of a job (a reclaimed Spot host); a killed verifier loses nothing (SQS redelivers). */
+  attempts: 2,
 } as const;
 
 export interface VerifierJobProps {
@@ -101,7 +103,7 @@ export class VerifierJob extends Construct {
     this.jobDefinition = new batch.EcsJobDefinition(this, 'JobDefinition', {
       timeout: Duration.minutes(cfg.verifierTimeoutMinutes),
       // a reclaimed Spot host retries the drain; unfinished messages come back to the queue anyway
-      retryAttempts: 2,
+      retryAttempts: VERIFIER_JOB.attempts,
       retryStrategies: [
         batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.SPOT_INSTANCE_RECLAIMED),
         batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onExitCode: '*' })),

@@ -10,7 +10,7 @@ const names = (wanted.length > 0 ? wanted : HANDLERS) as HandlerName[];
 for (const name of names) {
   if (!HANDLERS.includes(name)) throw new Error(`unknown handler "${name}" (one of ${HANDLERS.join(', ')})`);
   const bytes = await bundleHandler(name, join(process.cwd(), 'dist'), {
-    sdkExternal: name !== 'proof-job' && name !== 'verifier',
+    sdkExternal: name !== 'verifier',
   });
   console.log(`dist/${name}.mjs ${Math.round(bytes / 1024)} KB`);
 }

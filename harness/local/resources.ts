@@ -7,7 +7,7 @@ import {
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { PROOF_JOB_ATTEMPTS } from '../../lib/pipeline/proof-job.js';
+import { VERIFIER_JOB } from '../../infra/verifier.js';
 import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
 import { createTables, type TableNames, tableNamesWithPrefix } from '../../lib/store/tables.js';
 
@@ -111,7 +111,7 @@ export async function makeBatch(
       jobDefinitionName: `${prefix}-jd`,
       type: 'container',
       containerProperties: { image: 'pog-validator:local', vcpus: 1, memory: 512 },
-      retryStrategy: { attempts: PROOF_JOB_ATTEMPTS },
+      retryStrategy: { attempts: VERIFIER_JOB.attempts },
     }),
   );
   return { jobQueue: queue.jobQueueArn ?? '', jobDefinition: def.jobDefinitionArn ?? '' };

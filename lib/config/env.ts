@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { ConfigError } from '../errors.js';
-import type { QueryableOptions } from '../pipeline/queryable.js';
 import { formatIssues } from '../validation.js';
 import { type WandbConfig, WandbConfigSchema } from './wandb.js';
 
@@ -241,6 +240,15 @@ export function tableNames(env: {
   } as const;
 }
 
+/** The queryable filter's settings as the environment gives them (the pipeline's filter takes this shape). */
+export interface QueryableEnvOptions {
+  readonly blacklistHotkeys: readonly string[];
+  readonly blacklistColdkeys: readonly string[];
+  readonly dedupeIps: boolean;
+  readonly minMinerVersion?: number | undefined;
+  readonly versionFilterThresholdPercent: number;
+}
+
 /** The queryable filter's options (§7.2, D3) from a parsed sync or weights environment. */
 export function queryableOptionsFromEnv(env: {
   BLACKLIST_HOTKEYS: string[];
@@ -248,7 +256,7 @@ export function queryableOptionsFromEnv(env: {
   DEDUPE_IPS: boolean;
   MIN_MINER_VERSION?: number | undefined;
   VERSION_FILTER_THRESHOLD_PERCENT: number;
-}): QueryableOptions {
+}): QueryableEnvOptions {
   return {
     blacklistHotkeys: env.BLACKLIST_HOTKEYS,
     blacklistColdkeys: env.BLACKLIST_COLDKEYS,

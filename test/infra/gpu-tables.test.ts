@@ -110,6 +110,6 @@ describe('deployed configuration', () => {
             )?.Value,
         )
         .sort(),
-    ).toEqual(['proof-job', 'weights', 'worker']);
+    ).toEqual(['verifier', 'weights', 'worker']);
   });
 });
