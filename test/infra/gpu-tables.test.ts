@@ -60,7 +60,7 @@ describe('deployed configuration', () => {
     expect(Buffer.byteLength(String(parameter?.Properties.Value))).toBeLessThanOrEqual(4096);
   });
 
-  it('wires the parameter to the weights and worker Lambdas and the proof job, with read-only grants', () => {
+  it('wires the parameter to the weights and worker Lambdas and the verifier job, with read-only grants', () => {
     // Prepare
     const paramId = idOf(template, 'AWS::SSM::Parameter', 'GpuTables');
     const lambdaEnv = (prefix: string) =>
@@ -84,7 +84,7 @@ describe('deployed configuration', () => {
     expect(lambdaEnv('SyncFunction').POG_PERFORMANCE_PARAMETER).toBeUndefined();
     expect(jobEnv).toContainEqual({ Name: 'POG_PERFORMANCE_PARAMETER', Value: { Ref: paramId } });
     expect(ssmStatements.map((s) => s.policy).sort()).toEqual([
-      expect.stringMatching(/^ProofJobRole/),
+      expect.stringMatching(/^VerifierJobRole/),
       expect.stringMatching(/^WeightsFunction/),
       expect.stringMatching(/^WorkerFunction/),
     ]);
