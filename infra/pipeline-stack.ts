@@ -194,7 +194,6 @@ export class PipelineStack extends Stack {
       deadLetterQueue: this.proofBundles.deadLetterQueue,
       pogResults: this.tables.pogResults,
       locks: this.tables.locks,
-      environment: gpuTables.environment,
       image: props.jobImage ?? jobImage(cfg),
     });
     const jobQueue = verifier.jobQueue;
@@ -262,7 +261,8 @@ export class PipelineStack extends Stack {
       targets: [new targets.LambdaFunction(weightsFn, { retryAttempts: 0, deadLetterQueue: asyncDlq })],
     });
 
-    gpuTables.bind(weightsFn, 'weights').bind(workerFn, 'worker').bind(verifier.role, 'verifier');
+    // the verifier recomputes rows from the bundle alone: it needs no GPU tables
+    gpuTables.bind(weightsFn, 'weights').bind(workerFn, 'worker');
 
     // --- alarms and dashboard -----------------------------------------------------------------
     const metric = (name: string, component: string, period: Duration) =>

@@ -7,7 +7,7 @@ import {
 } from '../../lib/clients/index.js';
 import { readHotkeySecret } from '../../lib/clients/secrets.js';
 import { loadEnv, WorkerEnvSchema } from '../../lib/config/env.js';
-import { loadPerformanceConfig } from '../../lib/config/gpu-performance.js';
+import { performanceSourceFromEnv } from '../../lib/config/live-performance.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
 import { createPogRunner } from '../../lib/pog/index.js';
 import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
@@ -16,14 +16,17 @@ import { buildWorkerHandler } from './handler.js';
 
 const env = loadEnv(WorkerEnvSchema);
 const doc = createDynamoDocumentClient();
-const performance = loadPerformanceConfig(env.POG_PERFORMANCE_CONFIG);
 const logger = createLogger('worker');
+const metrics = createMetrics('worker');
+const gpuTables = performanceSourceFromEnv({ logger, metrics });
+// the retry limit and interval are read at cold start; the tables themselves at every attempt
+const performance = await gpuTables.current();
 const secrets = createSecretsClient();
 
 export const handler = buildWorkerHandler({
   deps: {
     runner: createPogRunner({
-      performance,
+      performance: () => gpuTables.current(),
       hotkeySecret: () => readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN),
       // the Lambda timeout is sized for this deadline (lib/queue/challenge.ts)
       engine: { attemptTimeoutS: CHALLENGE_QUEUE.attemptDeadlineSeconds },
@@ -49,5 +52,5 @@ export const handler = buildWorkerHandler({
     log: (message, fields) => logger.info(message, fields),
   },
   logger,
-  metrics: createMetrics('worker'),
+  metrics,
 });

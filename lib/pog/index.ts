@@ -18,7 +18,11 @@ export const DEFAULT_PAYLOAD_PATH = fileURLToPath(new URL('./payload/miner_paylo
 
 /** Options of the production PoG runner. The PoG issue (#5) may add optional fields, never required ones. */
 export interface PogRunnerOptions {
-  readonly performance: PerformanceConfig;
+  /**
+   * The GPU tables. A function is called at every attempt (the live tables of
+   * lib/config/live-performance.ts, cached there), so an operator's update reaches running workers.
+   */
+  readonly performance: PerformanceConfig | (() => Promise<PerformanceConfig>);
   /**
    * The validator hotkey (mnemonic, hex seed or URI): signs the dendrite requests. A function is
    * called at the first attempt (e.g. a Secrets Manager read), and again after it failed.
@@ -100,6 +104,15 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
     }
   };
 
+  const loadPerformance = async (): Promise<PerformanceConfig> => {
+    if (typeof options.performance !== 'function') return options.performance;
+    try {
+      return await options.performance();
+    } catch (error) {
+      throw new PogInfrastructureError('the GPU tables could not be read', { cause: error });
+    }
+  };
+
   const attempt = async (challenge: PogChallenge, signal?: AbortSignal): Promise<AttemptResult> => {
     const started = Date.now();
     keypair ??= loadKeypair().catch((error: unknown) => {
@@ -107,8 +120,9 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
       throw error;
     });
     payload ??= loadPayload();
+    const performance = await loadPerformance();
     const ctx = {
-      performance: options.performance,
+      performance,
       engine,
       keypair: await keypair,
       payload,

@@ -60,7 +60,7 @@ describe('deployed configuration', () => {
     expect(Buffer.byteLength(String(parameter?.Properties.Value))).toBeLessThanOrEqual(4096);
   });
 
-  it('wires the parameter to the weights and worker Lambdas and the verifier job, with read-only grants', () => {
+  it('wires the parameter to the weights and worker Lambdas only, with read-only grants', () => {
     // Prepare
     const paramId = idOf(template, 'AWS::SSM::Parameter', 'GpuTables');
     const lambdaEnv = (prefix: string) =>
@@ -82,9 +82,8 @@ describe('deployed configuration', () => {
     expect(lambdaEnv('WeightsFunction').POG_PERFORMANCE_PARAMETER).toEqual({ Ref: paramId });
     expect(lambdaEnv('WorkerFunction').POG_PERFORMANCE_PARAMETER).toEqual({ Ref: paramId });
     expect(lambdaEnv('SyncFunction').POG_PERFORMANCE_PARAMETER).toBeUndefined();
-    expect(jobEnv).toContainEqual({ Name: 'POG_PERFORMANCE_PARAMETER', Value: { Ref: paramId } });
+    expect(jobEnv.map((e) => e.Name)).not.toContain('POG_PERFORMANCE_PARAMETER');
     expect(ssmStatements.map((s) => s.policy).sort()).toEqual([
-      expect.stringMatching(/^VerifierJobRole/),
       expect.stringMatching(/^WeightsFunction/),
       expect.stringMatching(/^WorkerFunction/),
     ]);
@@ -110,6 +109,6 @@ describe('deployed configuration', () => {
             )?.Value,
         )
         .sort(),
-    ).toEqual(['verifier', 'weights', 'worker']);
+    ).toEqual(['weights', 'worker']);
   });
 });
