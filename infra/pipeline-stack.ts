@@ -21,7 +21,7 @@ import { GpuTables } from './gpu-tables.js';
 import { jobImage } from './job-image.js';
 import { ProjectFunction } from './project-function.js';
 import { grantWorkerPogItems, ProofBundles } from './proof-bundles.js';
-import { VERIFIER_JOB, VerifierJob } from './verifier.js';
+import { VerifierJob } from './verifier.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORKER_TIMEOUT = Duration.seconds(CHALLENGE_QUEUE.workerTimeoutSeconds);
