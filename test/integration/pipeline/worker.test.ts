@@ -77,6 +77,7 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
       runner: createPogRunner({
         performance: DEFAULT_PERFORMANCE_CONFIG,
         hotkeySecret: '//Alice',
+        allowPrivateAddresses: true,
         matrixSize: sim.matrixSize,
         engine: { ...sim.engine, deallocateRetryDelayS: 0.05 },
       }),

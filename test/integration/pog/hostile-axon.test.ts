@@ -161,6 +161,7 @@ describe('dendrite body and deallocation against an axon that reads the body', (
       maxResponseBytes: 64 * 1024,
       dendriteIp: '198.51.100.2',
       dendriteVersion: 901,
+      allowPrivateAddresses: true,
     };
     try {
       // Act
@@ -201,7 +202,13 @@ describe('dendrite body and deallocation against an axon that reads the body', (
     const axon = await startReadingAxon([{ status: false }, { status: true }]);
     const pauses: number[] = [];
     const events: string[] = [];
-    const options = { keypair, maxResponseBytes: 64 * 1024, dendriteIp: '0.0.0.0', dendriteVersion: 1 };
+    const options = {
+      keypair,
+      maxResponseBytes: 64 * 1024,
+      dendriteIp: '0.0.0.0',
+      dendriteVersion: 1,
+      allowPrivateAddresses: true,
+    };
     const retry = {
       tries: 3,
       retryDelayMs: 5_000,
@@ -241,7 +248,13 @@ describe('dendrite body and deallocation against an axon that reads the body', (
       { status: true },
     ]);
     const events: string[] = [];
-    const options = { keypair, maxResponseBytes: 64 * 1024, dendriteIp: '0.0.0.0', dendriteVersion: 1 };
+    const options = {
+      keypair,
+      maxResponseBytes: 64 * 1024,
+      dendriteIp: '0.0.0.0',
+      dendriteVersion: 1,
+      allowPrivateAddresses: true,
+    };
     try {
       // Act
       const confirmed = await callDeallocate(

@@ -112,6 +112,7 @@ describe.each<{ kind: SimSshKind; title: string; skip: boolean }>([
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '//Alice',
+      allowPrivateAddresses: true,
       matrixSize: sim.matrixSize,
       engine: { ...sim.engine, timeToleranceS: TOLERANCE_S, deallocateRetryDelayS: 0.05 },
     });
