@@ -47,6 +47,7 @@ describe('timing the miner cannot stretch (issue 12, real sshd and payload)', ()
         performance: DEFAULT_PERFORMANCE_CONFIG,
         hotkeySecret: '//Alice',
         allowPrivateAddresses: true,
+        matrixSize: sim.matrixSize,
         engine: {
           ...sim.engine,
           retryLimit: 1,
