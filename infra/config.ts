@@ -33,11 +33,6 @@ export const DeployConfigSchema = z
     dedupeIps: flag.default(false),
     blacklistHotkeys: csv.default([]),
     blacklistColdkeys: csv.default([]),
-    /** GPU instance families of the Batch compute environment. */
-    gpuInstanceClasses: csv
-      .pipe(z.array(z.string()).min(1, 'needs at least one instance family'))
-      .default(['g4dn', 'g5', 'g6']),
-    maxvCpus: z.coerce.number().int().positive().default(64),
     syncIntervalMinutes: z.coerce.number().int().positive().default(5),
     weightsIntervalMinutes: z.coerce.number().int().positive().default(5),
     /** The subnet's WeightsSetRateLimit in blocks (12 s each); the no-submission alarm waits 2×. */
@@ -61,8 +56,7 @@ export const DeployConfigSchema = z
     verifierTimeoutMinutes: z.coerce.number().int().positive().default(60),
     /** A prebuilt verifier image (registry URI) instead of building the Dockerfile: a deploy with no Docker engine. */
     jobImage: z.optional(z.string().regex(/^\S{1,1024}$/)),
-    proofJobTimeoutMinutes: z.coerce.number().int().positive().default(30),
-    /** Alarm when more than this share of proof jobs fails within an hour. */
+    /** Alarm when more than this share of verified results fails within an hour. */
     proofJobFailureRatePercent: z.coerce.number().min(0).max(100).default(50),
     /** Other validators' state on W&B (§6); off until the operator has set the API key secret. */
     wandbEnabled: flag.default(false),

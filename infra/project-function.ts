@@ -30,7 +30,7 @@ export interface ProjectFunctionProps {
 /**
  * The one Lambda shape of the project, with its defaults decided once: Node 22 on ARM64, minified ESM
  * bundle with source maps, JSON logs into its own log group with retention (its role may write that
- * group and no other), X-Ray tracing, Powertools
+ * group and no other), no X-Ray tracing, Powertools
  * service settings. `bindTable` sets a table's env variable and grants access in one call, so names
  * and permissions cannot drift apart.
  */
@@ -51,7 +51,9 @@ export class ProjectFunction extends NodejsFunction {
       architecture: lambda.Architecture.ARM_64,
       memorySize,
       timeout: props.timeout ?? Duration.seconds(60),
-      tracing: lambda.Tracing.ACTIVE,
+      // no X-Ray: the code carries no tracer (Powertools Tracer would add aws-xray-sdk to every bundle),
+      // and bare invocation segments would add cost without showing where a tick spent its time
+      tracing: lambda.Tracing.DISABLED,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),

@@ -13,7 +13,6 @@ import { VerifierLog } from '../lib/pipeline/verifier.js';
 import { ATTEMPT_KEY_PREFIX } from '../lib/store/pog-results.js';
 import type { DeployConfig } from './config.js';
 
-
 /**
  * The verifier's Batch settings, one source for the stack, its test and the cost model. One job at a
  * time drains a round's bundles; it long-polls 20 s and exits after 3 empty polls.

@@ -222,7 +222,7 @@ describe('PipelineStack', () => {
     });
   });
 
-  it('builds every Lambda as Node 22 on ARM64 with tracing, JSON logs and source maps', () => {
+  it('builds every Lambda as Node 22 on ARM64 without X-Ray tracing, with JSON logs and source maps', () => {
     // Prepare
     const functions = Object.values(built.template.findResources('AWS::Lambda::Function'));
     // Act
@@ -239,7 +239,7 @@ describe('PipelineStack', () => {
       expect(shape).toEqual({
         runtime: 'nodejs22.x',
         arch: ['arm64'],
-        tracing: 'Active',
+        tracing: undefined,
         logFormat: 'JSON',
         nodeOptions: '--enable-source-maps',
       });

@@ -46,7 +46,7 @@ describe('deployment context: list keys', () => {
     ],
     ['blacklistHotkeys', ' 5Aaa ,,5Bbb, ', ['5Aaa', '5Bbb']],
     ['blacklistColdkeys', '5Ccc,', ['5Ccc']],
-    ['gpuInstanceClasses', 'g5, g6e', ['g5', 'g6e']],
+    ['verifierInstanceTypes', 'g5.xlarge, g6.xlarge', ['g5.xlarge', 'g6.xlarge']],
     ['wandbTrustedPenaltyValidators', '5Ddd , 5Eee', ['5Ddd', '5Eee']],
   ] as const)('%s splits a comma list, trims items and drops empty ones', (key, raw, expected) => {
     // Act
@@ -70,11 +70,11 @@ describe('deployment context: list keys', () => {
     expect(unset[key]).toEqual(fallback);
   });
 
-  it('refuses an empty chainEndpoints or gpuInstanceClasses list (a lone comma is no item), and defaults the families', () => {
+  it('refuses an empty chainEndpoints or verifierInstanceTypes list (a lone comma is no item), and defaults the types', () => {
     // Act / Assess
     expect(() => parseDeployConfig({ chainEndpoints: ' , ' })).toThrow(/chainEndpoints/);
-    expect(() => parse({ gpuInstanceClasses: ',' })).toThrow(/gpuInstanceClasses: needs at least one/);
-    expect(parse({}).gpuInstanceClasses).toEqual(['g4dn', 'g5', 'g6']);
+    expect(() => parse({ verifierInstanceTypes: ',' })).toThrow(/verifierInstanceTypes: needs at least one/);
+    expect(parse({}).verifierInstanceTypes).toEqual(['g4dn.xlarge']);
   });
 });
 
