@@ -58,9 +58,10 @@ const WORKER_LANES = 5;
 const NETUID = 27;
 /**
  * Attempts per (round, miner) in the local cycle: the reference's pog_retry_limit (22) would make every
- * cheat cost 22 sessions; two still show a failed delivery coming back for its second attempt.
+ * cheat cost 22 sessions; three leave an honest miner room for a chaos fault and a missed timing check
+ * on a busy machine, and still show failed deliveries coming back.
  */
-export const LOCAL_RETRY_LIMIT = 2;
+export const LOCAL_RETRY_LIMIT = 3;
 /**
  * The harness's short deadlines: a miner that never answers its allocation (stall-allocation) fails in
  * seconds, and no attempt outlives this even on a busy 2-core machine.
@@ -360,20 +361,37 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     });
     // --chaos: one invocation runs out of Lambda time mid-session. Its session is aborted (the miner's
     // allocation released) and the invocation never answers, like a process the runtime stopped.
-    const timeout = { armed: options.chaos };
+    // it hits a miner other than the duplicated delivery's, so one miner carries one fault
+    // A valid miner's session is the one cut (a cheat's reason would then name the fault, not its cheat).
+    const timeout = {
+      armed: options.chaos,
+      spare: undefined as string | undefined,
+      target: (
+        sims.miners.find((m) => m.behaviour === 'noisy-but-valid') ??
+        sims.miners.find((m) => m.behaviour === 'slow-but-valid')
+      )?.hotkey,
+    };
     const invocation = new AsyncLocalStorage<{ expire: () => void }>();
     const attemptRunner: PogAttemptRunner = {
       ...realRunner,
       attempt(challenge, signal) {
-        if (!timeout.armed) return realRunner.attempt(challenge, signal);
+        const passThrough =
+          !timeout.armed ||
+          challenge.hotkey === timeout.spare ||
+          (timeout.target !== undefined && challenge.hotkey !== timeout.target);
+        if (passThrough) return realRunner.attempt(challenge, signal);
         timeout.armed = false;
         const current = invocation.getStore();
         const cut = new AbortController();
-        realRunner.attempt(challenge, cut.signal).catch(() => undefined);
+        const session = realRunner.attempt(challenge, cut.signal).catch(() => undefined);
         setTimeout(() => {
           cut.abort();
-          chaos.workerTimeouts++;
-          current?.expire();
+          // the allocation is released before the invocation ends (the miner would otherwise stay
+          // busy until its own lease runs out, longer than this cycle waits)
+          void session.then(() => {
+            chaos.workerTimeouts++;
+            current?.expire();
+          });
         }, CHAOS_TIMEOUT_AFTER_MS);
         return new Promise<never>(() => {});
       },
@@ -436,6 +454,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
               }),
             );
             chaos.duplicateDeliveries++;
+            timeout.spare = (JSON.parse(message.Body) as { hotkey?: string }).hotkey;
           }
         }
         return drainQueue(sqs, resources.queueUrl, invokeWorker, WORKER_LANES);
