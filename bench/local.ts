@@ -1,10 +1,32 @@
-import { dailyCost, sumLines } from '../harness/local/cost-model.js';
+import { readFileSync } from 'node:fs';
 import { type LocalCycleReport, runLocalCycle } from '../harness/local/cycle.js';
+import { parseDeployConfig } from '../infra/config.js';
+import { type CostAssumptions, type CostSettings, costPerDay } from '../lib/cost/model.js';
 
-/** Stages that are the pipeline's own work: server boots and PoG sessions excluded. */
-const ORCHESTRATION = ['sync', 'worker', 'dispatch jobs', 'weights', 'read back'];
-/** Assumed GPU-instance minutes per proof job at the reference matrix sizes (not measurable here). */
-const GPU_MINUTES_PER_JOB = 3;
+/** Stages that are the pipeline's own work: server boots excluded (the worker stage includes PoG sessions). */
+const ORCHESTRATION = ['sync', 'dispatch jobs', 'weights', 'read back'];
+
+/** The deploy settings of cdk.json's context, as the cost command reads them (bin/cli.ts). */
+function deploySettings(): CostSettings {
+  const cdk = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  const context = cdk.context ?? {};
+  const config = parseDeployConfig({
+    ...context,
+    chainEndpoints: context.chainEndpoints ?? 'wss://entrypoint-finney.opentensor.ai:443',
+  });
+  return {
+    pogIntervalBlocks: config.pogIntervalBlocks,
+    syncIntervalMinutes: config.syncIntervalMinutes,
+    weightsIntervalMinutes: config.weightsIntervalMinutes,
+    verifierInstanceTypes: config.verifierInstanceTypes,
+    workerMemoryMb: 1024,
+    secrets: 2,
+    kmsKeys: 2,
+    alarms: 7,
+  };
+}
 
 const sum = (...parts: Array<Record<string, number> | undefined>): Record<string, number> => {
   const out: Record<string, number> = {};
@@ -12,40 +34,34 @@ const sum = (...parts: Array<Record<string, number> | undefined>): Record<string
   return out;
 };
 
-function costFigures(report: LocalCycleReport, miners: number): Record<string, string> {
-  const s = report.stages;
+/**
+ * lib/cost's model with the figures this cycle measured in place of its assumptions: attempts per
+ * miner, AWS requests per attempt, sync and weights durations. Worker session time stays the model's
+ * (a simulated miner on this machine says nothing about a real one's).
+ */
+function costFigures(report: LocalCycleReport, miners: number): Record<string, string | number> {
   const r = report.requestsByStage;
-  const workerInvocations = Math.ceil(miners / 10);
-  const cost = dailyCost(
-    { pogIntervalBlocks: 360, weightIntervalBlocks: 101, syncIntervalMinutes: 5 },
-    {
-      miners,
-      roundRequests: sum(r.sync, r.worker, r['proof jobs']),
-      weightRequests: sum(r.weights),
-      idleSyncRequests: { ...(r.sync ?? {}), SQS: 0 },
-      lambda: [
-        { name: 'sync', invocationsPerDay: 288, msPerInvocation: s.sync ?? 0, memoryMb: 512 },
-        {
-          name: 'worker',
-          invocationsPerDay: 20 * workerInvocations,
-          msPerInvocation: (s.worker ?? 0) / workerInvocations,
-          memoryMb: 512,
-        },
-        { name: 'weights', invocationsPerDay: 288, msPerInvocation: s.weights ?? 0, memoryMb: 1024 },
-      ],
-      gpuMinutesPerJob: GPU_MINUTES_PER_JOB,
-      alarms: 4,
-    },
-  );
-  const usd = (x: number): string => `$${x.toFixed(4)}`;
+  const attempts = report.miners.reduce((t, m) => t + m.attempts, 0);
+  const worker = sum(r.worker);
+  const measured: Partial<CostAssumptions> = {
+    miners,
+    attemptsPerMiner: attempts / miners,
+    sqsRequestsPerAttempt: (worker.SQS ?? 0) / attempts,
+    dynamoWritesPerAttempt: (worker.DynamoDBWrite ?? 0) / attempts,
+    dynamoReadsPerAttempt: (worker.DynamoDBRead ?? 0) / attempts,
+    syncSeconds: (report.stages.sync ?? 0) / 1000,
+    weightsSeconds: (report.stages.weights ?? 0) / 1000,
+  };
+  const cost = costPerDay(deploySettings(), measured);
+  const usd = (x: number): string => `$${x.toFixed(2)}`;
   return {
-    [`cost/day serverless, ${miners} miners (Lambda+SQS+DynamoDB+Scheduler+secret)`]: usd(
-      sumLines(cost.serverless),
-    ),
-    ...Object.fromEntries(cost.serverless.map((l) => [`  ${l.item}`, usd(l.perDay)])),
-    [`cost/day GPU minutes (assumed ${GPU_MINUTES_PER_JOB} min/job)`]: usd(sumLines(cost.gpu)),
-    'cost/day always-on reference validator (m6i.xlarge + disk)': usd(sumLines(cost.reference)),
-    'AWS requests per PoG round': JSON.stringify(sum(r.sync, r.worker, r['proof jobs'])),
+    [`attempts per miner (measured, ${miners} miners)`]: (attempts / miners).toFixed(2),
+    'cost/day serverless (lib/cost, measured requests)': usd(cost.perDayUsd.serverless),
+    ...Object.fromEntries(cost.lines.map((l) => [`  ${l.item}`, `$${l.perDay.toFixed(4)}`])),
+    'cost/day GPU verifier on-demand (estimate)': usd(cost.perDayUsd.verifierOnDemand),
+    'cost/day GPU verifier Spot (estimate)': usd(cost.perDayUsd.verifierSpot),
+    'cost/day always-on reference validator': usd(cost.perDayUsd.alwaysOnBox),
+    'AWS requests per PoG round': JSON.stringify(sum(r.sync, r.worker, r.verifier)),
     'AWS requests per weight run': JSON.stringify(sum(r.weights)),
   };
 }
@@ -61,7 +77,8 @@ export async function run(): Promise<Record<string, string | number>> {
       env: { ...process.env, AWS_ENDPOINT_URL: undefined },
     });
     const orchestration = ORCHESTRATION.reduce((t, name) => t + (report.stages[name] ?? 0), 0);
-    figures[`orchestration ${miners} miners, PoG excluded (ms; target ≤ 5000 for 256)`] = orchestration;
+    figures[`orchestration ${miners} miners, PoG and verifier excluded (ms; target ≤ 5000 for 256)`] =
+      orchestration;
     figures[`  stages ${miners} miners (ms)`] = JSON.stringify(report.stages);
     last = { report, miners };
   }

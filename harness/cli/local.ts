@@ -1,18 +1,23 @@
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../../lib/cli/score.js';
 import { type LocalCycleReport, MAX_LOCAL_MINERS, runLocalCycle } from '../local/cycle.js';
+import { DEFAULT_LOCAL_MINERS } from '../local/miner-plan.js';
 
 const USAGE = `usage: npm run local -- [--miners N] [--json] [--chaos]
-  --miners N  simulated miners, 1..${MAX_LOCAL_MINERS} (default 16)
-  --json      print one JSON object { miners, chainWeights, stages } instead of the report
-  --chaos     inject faults (worker killed mid-batch, chain connection dropped during submission,
-              one DynamoDB throttle, one duplicate SQS delivery, one proof-job crash)`;
+  --miners N  simulated miners, 1..${MAX_LOCAL_MINERS} (default ${DEFAULT_LOCAL_MINERS}: every behaviour once, then honest)
+  --json      print one JSON object { miners, chainWeights, stages[, chaos] } instead of the report;
+              each miner: uid, hotkey, behaviour, gpu_name, num_gpus, score, attempts, rowsChecked,
+              entriesChecked, verifier ("gpu" | "cpu" | null), reason (null when valid)
+  --chaos     inject faults (worker killed mid-batch, a worker invocation timed out mid-session,
+              chain connection dropped after the node accepted the extrinsic, one DynamoDB throttle,
+              one duplicate SQS delivery, a verifier killed mid-queue)
+Set POG_LOCAL_DEBUG=1 to print every attempt's events.`;
 
 function formatReport(report: LocalCycleReport): string {
   const weights = report.chainWeights.uids.map((uid, i) => `uid ${uid}: ${report.chainWeights.weights[i]}`);
   const miners = report.miners.map(
     (m) =>
-      `  uid ${String(m.uid).padEnd(4)} ${m.behaviour.padEnd(18)} ${(m.gpu_name === null ? 'no GPU proven' : `${m.num_gpus} x ${m.gpu_name}`).padEnd(34)} score ${m.score.toFixed(2)}`,
+      `  uid ${String(m.uid).padEnd(4)} ${m.behaviour.padEnd(18)} ${(m.gpu_name === null ? 'no GPU proven' : `${m.num_gpus} x ${m.gpu_name}`).padEnd(34)} score ${m.score.toFixed(2)}${m.reason === null ? '' : `  (${m.reason})`}`,
   );
   const stages = Object.entries(report.stages).map(([name, ms]) => `  ${name.padEnd(18)} ${ms} ms`);
   const lines = [
@@ -63,7 +68,7 @@ export async function runLocalCommand(argv: readonly string[], io: CliIo): Promi
     io.stdout(`${USAGE}\n`);
     return 0;
   }
-  const miners = values.miners === undefined ? 16 : Number(values.miners);
+  const miners = values.miners === undefined ? DEFAULT_LOCAL_MINERS : Number(values.miners);
   if (!Number.isInteger(miners) || miners < 1 || miners > MAX_LOCAL_MINERS) {
     io.stderr(`--miners takes an integer from 1 to ${MAX_LOCAL_MINERS} (given "${values.miners}")\n`);
     return 2;

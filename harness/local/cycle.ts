@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { BatchClient, ListJobsCommand } from '@aws-sdk/client-batch';
@@ -23,6 +24,7 @@ import { DEFAULT_PERFORMANCE_CONFIG, type PerformanceConfig } from '../../lib/co
 import { asError } from '../../lib/errors.js';
 import type { QueryableOptions } from '../../lib/pipeline/queryable.js';
 import { drainVerificationQueue } from '../../lib/pipeline/verifier.js';
+import type { PogAttemptRunner } from '../../lib/pog/index.js';
 import { createPogRunner } from '../../lib/pog/index.js';
 import { runRowCheck } from '../../lib/pog/row-check.js';
 import type { ChainPort } from '../../lib/ports.js';
@@ -54,6 +56,25 @@ export const MAX_LOCAL_MINERS = 256;
 /** The stack's worker settings: parallel SubmitJob calls per batch, and concurrent pollers (max concurrency). */
 const WORKER_LANES = 5;
 const NETUID = 27;
+/**
+ * Attempts per (round, miner) in the local cycle: the reference's pog_retry_limit (22) would make every
+ * cheat cost 22 sessions; three leave an honest miner room for a chaos fault and a missed timing check
+ * on a busy machine, and still show failed deliveries coming back.
+ */
+export const LOCAL_RETRY_LIMIT = 3;
+/**
+ * The harness's short deadlines: a miner that never answers its allocation (stall-allocation) fails in
+ * seconds, and no attempt outlives this even on a busy 2-core machine.
+ */
+const LOCAL_DEADLINES = {
+  allocateTimeoutS: 5,
+  allocateCheckTimeoutS: 5,
+  deallocateTimeoutS: 3,
+  deallocateRetryDelayS: 1,
+  attemptTimeoutS: 120,
+} as const;
+/** `--chaos`: how far into its session the timed-out worker invocation is cut off. */
+const CHAOS_TIMEOUT_AFTER_MS = 1_500;
 /** Our validator's hotkey on the local chain (a dev URI: it guards nothing real). */
 const VALIDATOR_URI = '//PogValidatorLocal';
 
@@ -80,8 +101,8 @@ export interface LocalMinerReport {
   readonly attempts: number;
   readonly rowsChecked: number;
   readonly entriesChecked: number;
-  /** Where the row check ran; `cpu` in the local cycle. */
-  readonly verifier: 'gpu' | 'cpu';
+  /** Where the row check ran (`cpu` in the local cycle); null when no bundle reached the verifier. */
+  readonly verifier: 'gpu' | 'cpu' | null;
   /** The failure reason; null when valid. */
   readonly reason: string | null;
 }
@@ -90,11 +111,14 @@ export interface ChaosReport {
   readonly workerKills: number;
   readonly duplicateDeliveries: number;
   readonly dynamoThrottles: number;
+  /** Verifiers killed mid-queue (a received message never recorded). */
   readonly jobCrashes: number;
+  /** Worker invocations that ran out of time mid-session (the attempt counted, no result). */
+  readonly workerTimeouts: number;
   readonly chainDrops: number;
   /** Weight extrinsics the node accepted during the cycle. */
   readonly weightSubmissions: number;
-  /** Challenges enqueued vs PoG results stored: equal means no result was lost. */
+  /** Challenges enqueued vs miners with exactly one final row: equal means none lost or doubled. */
   readonly challenges: number;
   readonly resultsRecorded: number;
 }
@@ -135,6 +159,12 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
   const env = options.env ?? process.env;
   const progress = options.progress ?? (() => {});
   const performance = options.performance ?? DEFAULT_PERFORMANCE_CONFIG;
+  // POG_LOCAL_DEBUG=1: every attempt's and session's events, one line each, on the progress stream
+  const debug =
+    env.POG_LOCAL_DEBUG === '1'
+      ? (message: string, fields: Record<string, unknown>) =>
+          progress(`    ${message} ${JSON.stringify(fields)}`)
+      : undefined;
   const external = env.AWS_ENDPOINT_URL;
   const missing = checkLocalDependencies({
     needMoto: external === undefined,
@@ -302,8 +332,9 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     const challenges = sync.round.status === 'started' ? sync.round.challenges : 0;
 
     // --- SQS → worker → Batch ------------------------------------------------------------
-    const chaos = { workerKills: 0, duplicateDeliveries: 0, jobCrashes: 0 };
-    const kill = { armed: options.chaos, afterSubmits: 2, submits: 0, fired: false };
+    const chaos = { workerKills: 0, duplicateDeliveries: 0, jobCrashes: 0, workerTimeouts: 0 };
+    // killed at the round's one SubmitJob: after the bundle hand-over, before the verifier start
+    const kill = { armed: options.chaos, afterSubmits: 0, submits: 0, fired: false };
     const workerBatch = new Proxy(batch, {
       get(target, prop, receiver) {
         if (prop !== 'send') return Reflect.get(target, prop, receiver);
@@ -320,13 +351,51 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         };
       },
     });
-    const attemptRunner = createPogRunner({
+    const realRunner = createPogRunner({
       performance,
       hotkeySecret,
-      engine: sims.engine,
+      engine: { ...sims.engine, ...LOCAL_DEADLINES },
       matrixSize: sims.matrixSize,
       allowPrivateAddresses: true,
+      ...(debug ? { log: debug } : {}),
     });
+    // --chaos: one invocation runs out of Lambda time mid-session. Its session is aborted (the miner's
+    // allocation released) and the invocation never answers, like a process the runtime stopped.
+    // it hits a miner other than the duplicated delivery's, so one miner carries one fault
+    // A valid miner's session is the one cut (a cheat's reason would then name the fault, not its cheat).
+    const timeout = {
+      armed: options.chaos,
+      spare: undefined as string | undefined,
+      target: (
+        sims.miners.find((m) => m.behaviour === 'noisy-but-valid') ??
+        sims.miners.find((m) => m.behaviour === 'slow-but-valid')
+      )?.hotkey,
+    };
+    const invocation = new AsyncLocalStorage<{ expire: () => void }>();
+    const attemptRunner: PogAttemptRunner = {
+      ...realRunner,
+      attempt(challenge, signal) {
+        const passThrough =
+          !timeout.armed ||
+          challenge.hotkey === timeout.spare ||
+          (timeout.target !== undefined && challenge.hotkey !== timeout.target);
+        if (passThrough) return realRunner.attempt(challenge, signal);
+        timeout.armed = false;
+        const current = invocation.getStore();
+        const cut = new AbortController();
+        const session = realRunner.attempt(challenge, cut.signal).catch(() => undefined);
+        setTimeout(() => {
+          cut.abort();
+          // the allocation is released before the invocation ends (the miner would otherwise stay
+          // busy until its own lease runs out, longer than this cycle waits)
+          void session.then(() => {
+            chaos.workerTimeouts++;
+            current?.expire();
+          });
+        }, CHAOS_TIMEOUT_AFTER_MS);
+        return new Promise<never>(() => {});
+      },
+    };
     const outcomes = new PogOutcomeStore(doc, resources.tables, NETUID, { trim: true });
     const workerHandler = buildWorkerHandler({
       deps: {
@@ -341,15 +410,23 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         verificationQueueUrl: resources.verificationQueueUrl,
         verifierJobQueue: resources.jobQueue,
         verifierJobDefinition: resources.jobDefinition,
-        retryLimit: performance.merkle_proof.pog_retry_limit,
+        retryLimit: Math.min(LOCAL_RETRY_LIMIT, performance.merkle_proof.pog_retry_limit),
         // the harness redelivers at once (drainQueue): a miner fault never waits pog_retry_interval here
         retryIntervalS: 0,
+        ...(debug ? { log: debug } : {}),
       },
       logger: silentLogger(),
       metrics: new Metrics({ namespace: 'PogValidatorLocal' }),
     });
     const invokeWorker = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-      const response = await workerHandler(event, lambdaContext);
+      let expire = (): void => {};
+      const timedOut = new Promise<never>((_, reject) => {
+        expire = () => reject(new ChaosKill('chaos: worker invocation timed out'));
+      });
+      timedOut.catch(() => undefined);
+      const response = await invocation.run({ expire }, () =>
+        Promise.race([workerHandler(event, lambdaContext), timedOut]),
+      );
       if (kill.fired) {
         // the process died: no response reaches the event source
         kill.fired = false;
@@ -377,6 +454,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
               }),
             );
             chaos.duplicateDeliveries++;
+            timeout.spare = (JSON.parse(message.Body) as { hotkey?: string }).hotkey;
           }
         }
         return drainQueue(sqs, resources.queueUrl, invokeWorker, WORKER_LANES);
@@ -477,7 +555,8 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     for (const [index, sim] of sims.miners.entries()) {
       const uid = index + 1;
       const rows = await stores.pogResults.rows(sim.hotkey);
-      resultsRecorded += rows.length > 0 ? 1 : 0;
+      // exactly one final row per challenged miner: none is a lost result, two a duplicate
+      resultsRecorded += rows.length === 1 ? 1 : 0;
       const newest = rows[0];
       miners.push({
         uid,
@@ -489,7 +568,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         attempts: newest?.attempts ?? 0,
         rowsChecked: newest?.rowsChecked ?? 0,
         entriesChecked: newest?.entriesChecked ?? 0,
-        verifier: newest?.verifier === 'gpu' ? 'gpu' : 'cpu',
+        verifier: newest?.verifier === 'gpu' || newest?.verifier === 'cpu' ? newest.verifier : null,
         reason: newest?.error ?? null,
       });
     }
@@ -528,7 +607,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
 const performance_now = (): number => globalThis.performance.now();
 
 /**
- * Plays the Lambda SQS event source against the real queue: receive up to 10, invoke, delete what
+ * Plays the Lambda SQS event source against the real queue: receive one (batch size 1), invoke, delete what
  * succeeded, make failures (or a whole killed batch) visible again at once instead of waiting out the
  * visibility timeout, until the queue is empty.
  */
@@ -542,7 +621,8 @@ async function drainQueue(
   let failedInvocations = 0;
   const lane = async (): Promise<void> => {
     for (let round = 0; round < 1_000; round++) {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+      // the stack's event source hands the worker one record per invocation
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }));
       const messages = out.Messages ?? [];
       if (messages.length === 0) break;
       invocations++;

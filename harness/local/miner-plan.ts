@@ -3,6 +3,8 @@ import { SIM_BEHAVIOURS, type SimBehaviour } from '../sim/index.js';
 /** Behaviours in the order a local cycle hands them out: the simulated miners' own list. */
 export const CYCLE_BEHAVIOURS = SIM_BEHAVIOURS;
 export type CycleBehaviour = SimBehaviour;
+/** `npm run local`'s default miner count: every behaviour at least once. */
+export const DEFAULT_LOCAL_MINERS = Math.max(16, CYCLE_BEHAVIOURS.length);
 
 /** GPUs the simulated miners carry: each has a non-zero score in the default GPU table. */
 export const CYCLE_GPUS = [
@@ -40,6 +42,8 @@ export function planMiners(n: number): PlannedMiner[] {
       // claims a B200 while its figures are an RTX 4090's
       return { behaviour, gpuName: 'NVIDIA RTX 4090', count: 2, claimedName: 'NVIDIA B200' };
     }
+    // one device serving several claimed GPUs shows only when it claims more than one
+    if (behaviour === 'one-gpu-serial') return { behaviour, gpuName, count: Math.max(count, 4) };
     return { behaviour, gpuName, count };
   });
 }
