@@ -1,32 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { type LocalCycleReport, runLocalCycle } from '../harness/local/cycle.js';
-import { parseDeployConfig } from '../infra/config.js';
-import { type CostAssumptions, type CostSettings, costPerDay } from '../lib/cost/model.js';
+import { costSettingsFromCdkJson } from '../infra/cost-settings.js';
+import { type CostAssumptions, costPerDay } from '../lib/cost/model.js';
 
 /** Stages that are the pipeline's own work: server boots excluded (the worker stage includes PoG sessions). */
 const ORCHESTRATION = ['sync', 'dispatch jobs', 'weights', 'read back'];
-
-/** The deploy settings of cdk.json's context, as the cost command reads them (bin/cli.ts). */
-function deploySettings(): CostSettings {
-  const cdk = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
-    context?: Record<string, unknown>;
-  };
-  const context = cdk.context ?? {};
-  const config = parseDeployConfig({
-    ...context,
-    chainEndpoints: context.chainEndpoints ?? 'wss://entrypoint-finney.opentensor.ai:443',
-  });
-  return {
-    pogIntervalBlocks: config.pogIntervalBlocks,
-    syncIntervalMinutes: config.syncIntervalMinutes,
-    weightsIntervalMinutes: config.weightsIntervalMinutes,
-    verifierInstanceTypes: config.verifierInstanceTypes,
-    workerMemoryMb: 1024,
-    secrets: 2,
-    kmsKeys: 2,
-    alarms: 7,
-  };
-}
 
 const sum = (...parts: Array<Record<string, number> | undefined>): Record<string, number> => {
   const out: Record<string, number> = {};
@@ -52,7 +29,7 @@ function costFigures(report: LocalCycleReport, miners: number): Record<string, s
     syncSeconds: (report.stages.sync ?? 0) / 1000,
     weightsSeconds: (report.stages.weights ?? 0) / 1000,
   };
-  const cost = costPerDay(deploySettings(), measured);
+  const cost = costPerDay(costSettingsFromCdkJson(), measured);
   const usd = (x: number): string => `$${x.toFixed(2)}`;
   return {
     [`attempts per miner (measured, ${miners} miners)`]: (attempts / miners).toFixed(2),

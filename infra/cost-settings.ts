@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type { CostSettings } from '../lib/cost/model.js';
+import { parseDeployConfig } from './config.js';
+import { PipelineStack } from './pipeline-stack.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The cost model's inputs for the settings in cdk.json's context: the schedule settings through the
+ * stack's own config schema, and the counts (secrets, KMS keys, alarms, worker memory) read off the
+ * synthesized stack itself, so the model follows the stack when either changes.
+ */
+export function costSettingsFromCdkJson(cdkJsonPath = join(ROOT, 'cdk.json')): CostSettings {
+  const cdk = JSON.parse(readFileSync(cdkJsonPath, 'utf8')) as { context?: Record<string, unknown> };
+  const context = {
+    ...cdk.context,
+    chainEndpoints: cdk.context?.chainEndpoints ?? 'wss://entrypoint-finney.opentensor.ai:443',
+  };
+  const config = parseDeployConfig(context);
+  // no bundling and a registry image: only the template's resources are counted
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new PipelineStack(app, 'CostModel', {
+    config,
+    jobImage: ecs.ContainerImage.fromRegistry('cost-model/verifier:latest'),
+  });
+  const template = Template.fromStack(stack);
+  const count = (type: string) => Object.keys(template.findResources(type)).length;
+  const worker = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
+    id.startsWith('WorkerFunction'),
+  );
+  return {
+    pogIntervalBlocks: config.pogIntervalBlocks,
+    syncIntervalMinutes: config.syncIntervalMinutes,
+    weightsIntervalMinutes: config.weightsIntervalMinutes,
+    verifierInstanceTypes: config.verifierInstanceTypes,
+    workerMemoryMb: Number(worker?.[1].Properties.MemorySize ?? 128),
+    secrets: count('AWS::SecretsManager::Secret'),
+    kmsKeys: count('AWS::KMS::Key'),
+    alarms: count('AWS::CloudWatch::Alarm'),
+  };
+}
