@@ -68,18 +68,7 @@ export class PogResultStore implements PogResultSink {
   /** Inserts one row (failure rows have null specs), then trims the hotkey to its 4 newest rows. */
   async record(outcome: PogOutcome): Promise<void> {
     const createdAt = (this.options.now?.() ?? new Date()).toISOString();
-    const row: PogRow = {
-      hotkey: outcome.hotkey,
-      sk: `${createdAt}#${outcome.roundId}`,
-      uid: outcome.uid,
-      roundId: outcome.roundId,
-      gpuName: outcome.gpuName,
-      numGpus: outcome.numGpus,
-      ...(outcome.error !== undefined ? { error: outcome.error.slice(0, 500) } : {}),
-      attempts: outcome.attempts,
-      durationMs: outcome.durationMs,
-      createdAt,
-    };
+    const row = rowOf(outcome, createdAt);
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: row }));
     await this.trim(outcome.hotkey);
     await this.options.onRecorded?.(outcome);
@@ -345,21 +334,7 @@ export class PogOutcomeStore {
 
   private async recordFinal(outcome: PogOutcome, detail: FinalRowDetail): Promise<FinalWrite> {
     const createdAt = this.now().toISOString();
-    const row: PogRow = {
-      hotkey: outcome.hotkey,
-      sk: `${createdAt}#${outcome.roundId}`,
-      uid: outcome.uid,
-      roundId: outcome.roundId,
-      gpuName: outcome.gpuName,
-      numGpus: outcome.numGpus,
-      ...(outcome.error !== undefined ? { error: outcome.error.slice(0, 500) } : {}),
-      attempts: outcome.attempts,
-      durationMs: outcome.durationMs,
-      createdAt,
-      ...(detail.verifier !== undefined ? { verifier: detail.verifier } : {}),
-      ...(detail.rowsChecked !== undefined ? { rowsChecked: detail.rowsChecked } : {}),
-      ...(detail.entriesChecked !== undefined ? { entriesChecked: detail.entriesChecked } : {}),
-    };
+    const row = rowOf(outcome, createdAt, detail);
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -407,4 +382,23 @@ function isTransactionConditionFailure(error: unknown): boolean {
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
+}
+
+/** One results row: the outcome, its sort key (time, then round) and what the verifier checked. */
+function rowOf(outcome: PogOutcome, createdAt: string, detail: FinalRowDetail = {}): PogRow {
+  return {
+    hotkey: outcome.hotkey,
+    sk: `${createdAt}#${outcome.roundId}`,
+    uid: outcome.uid,
+    roundId: outcome.roundId,
+    gpuName: outcome.gpuName,
+    numGpus: outcome.numGpus,
+    ...(outcome.error !== undefined ? { error: outcome.error.slice(0, 500) } : {}),
+    attempts: outcome.attempts,
+    durationMs: outcome.durationMs,
+    createdAt,
+    ...(detail.verifier !== undefined ? { verifier: detail.verifier } : {}),
+    ...(detail.rowsChecked !== undefined ? { rowsChecked: detail.rowsChecked } : {}),
+    ...(detail.entriesChecked !== undefined ? { entriesChecked: detail.entriesChecked } : {}),
+  };
 }
