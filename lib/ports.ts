@@ -29,6 +29,9 @@ export interface NeuronInfo {
   readonly lastUpdate: number;
 }
 
+/** Subtensor's target block time: the chain counts in blocks, our clock in seconds. */
+export const SECONDS_PER_BLOCK = 12;
+
 export interface Metagraph {
   readonly netuid: number;
   /** Block the metagraph was read at. */

@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MetricName, MetricUnit } from '../../lib/observability/index.js';
 import { processChallenge, RetryLaterError, type WorkerDeps } from '../../lib/pipeline/worker.js';
 
@@ -20,9 +20,13 @@ export interface WorkerHandlerDeps {
  * on our own fault (redelivered after the visibility timeout, dead-lettered after maxReceiveCount).
  */
 export function buildWorkerHandler(d: WorkerHandlerDeps) {
-  const processor = new BatchProcessor(EventType.SQS);
-  const record = async (r: SQSRecord): Promise<void> => {
-    const delivery = { messageId: r.messageId, body: r.body, receiptHandle: r.receiptHandle };
+  const record = async (r: SQSRecord, context?: Context): Promise<void> => {
+    const delivery = {
+      messageId: r.messageId,
+      body: r.body,
+      receiptHandle: r.receiptHandle,
+      ...(context ? { invocationDeadline: new Date(Date.now() + context.getRemainingTimeInMillis()) } : {}),
+    };
     const result = await processChallenge(d.deps, delivery).catch((error: unknown) => {
       d.logger.warn('challenge not processed', { messageId: r.messageId, error: String(error) });
       throw error;
@@ -39,12 +43,21 @@ export function buildWorkerHandler(d: WorkerHandlerDeps) {
     if (result.status === 'retry') {
       throw new RetryLaterError(`attempt ${result.attempt} failed: ${result.reason}`);
     }
+    if (result.status === 'deferred') {
+      throw new RetryLaterError(
+        `a session with this miner may still run; back in ${result.retryInSeconds} s`,
+      );
+    }
   };
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(d.logger))
     .use(logMetrics(d.metrics))
     .handler(async (event, context) =>
-      // with batch size 1 every failure is a full-batch failure: report it, do not throw
-      processPartialResponse(event, record, processor, { context, throwOnFullBatchFailure: false }),
+      // with batch size 1 every failure is a full-batch failure: report it, do not throw. A processor
+      // per invocation: it holds the batch's state, and the local cycle runs invocations side by side
+      processPartialResponse(event, record, new BatchProcessor(EventType.SQS), {
+        context,
+        throwOnFullBatchFailure: false,
+      }),
     );
 }

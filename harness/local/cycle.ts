@@ -75,6 +75,13 @@ const LOCAL_DEADLINES = {
 } as const;
 /** `--chaos`: how far into its session the timed-out worker invocation is cut off. */
 const CHAOS_TIMEOUT_AFTER_MS = 1_500;
+/** A worker invocation's span (its context's deadline), as the stack's: the attempt deadline plus margin. */
+const LOCAL_WORKER_TIMEOUT_MS = (LOCAL_DEADLINES.attemptTimeoutS + 30) * 1000;
+/**
+ * How long an empty challenge queue is watched before the worker stage ends: a delivery deferred by a
+ * twin's session lease, or retried, comes back within it.
+ */
+const DRAIN_IDLE_WAIT_S = 5;
 /** Our validator's hotkey on the local chain (a dev URI: it guards nothing real). */
 const VALIDATOR_URI = '//PogValidatorLocal';
 
@@ -359,10 +366,11 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       allowPrivateAddresses: true,
       ...(debug ? { log: debug } : {}),
     });
-    // --chaos: one invocation runs out of Lambda time mid-session. Its session is aborted (the miner's
-    // allocation released) and the invocation never answers, like a process the runtime stopped.
-    // it hits a miner other than the duplicated delivery's, so one miner carries one fault
-    // A valid miner's session is the one cut (a cheat's reason would then name the fault, not its cheat).
+    // --chaos: one invocation runs out of Lambda time mid-session. Its context says so (its deadline is
+    // the cut, which is also how long its session's lease holds); at the cut its session is aborted (the
+    // miner's allocation released) and the invocation never answers, like a process the runtime stopped.
+    // It hits a miner other than the duplicated delivery's, so one miner carries one fault, and a valid
+    // miner's (a cheat's reason would then name the fault, not its cheat).
     const timeout = {
       armed: options.chaos,
       spare: undefined as string | undefined,
@@ -371,28 +379,26 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         sims.miners.find((m) => m.behaviour === 'slow-but-valid')
       )?.hotkey,
     };
-    const invocation = new AsyncLocalStorage<{ expire: () => void }>();
+    const invocation = new AsyncLocalStorage<{ cutAt?: number; expire: () => void }>();
     const attemptRunner: PogAttemptRunner = {
       ...realRunner,
       attempt(challenge, signal) {
-        const passThrough =
-          !timeout.armed ||
-          challenge.hotkey === timeout.spare ||
-          (timeout.target !== undefined && challenge.hotkey !== timeout.target);
-        if (passThrough) return realRunner.attempt(challenge, signal);
-        timeout.armed = false;
         const current = invocation.getStore();
+        if (current?.cutAt === undefined) return realRunner.attempt(challenge, signal);
         const cut = new AbortController();
         const session = realRunner.attempt(challenge, cut.signal).catch(() => undefined);
-        setTimeout(() => {
-          cut.abort();
-          // the allocation is released before the invocation ends (the miner would otherwise stay
-          // busy until its own lease runs out, longer than this cycle waits)
-          void session.then(() => {
-            chaos.workerTimeouts++;
-            current?.expire();
-          });
-        }, CHAOS_TIMEOUT_AFTER_MS);
+        setTimeout(
+          () => {
+            cut.abort();
+            // the allocation is released before the invocation ends (the miner would otherwise stay
+            // busy until its own lease runs out, longer than this cycle waits)
+            void session.then(() => {
+              chaos.workerTimeouts++;
+              current.expire();
+            });
+          },
+          Math.max(0, current.cutAt - Date.now()),
+        );
         return new Promise<never>(() => {});
       },
     };
@@ -419,13 +425,25 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       metrics: new Metrics({ namespace: 'PogValidatorLocal' }),
     });
     const invokeWorker = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      const hotkey = hotkeyOf(event);
+      const cut =
+        timeout.armed &&
+        hotkey !== undefined &&
+        hotkey !== timeout.spare &&
+        (timeout.target === undefined || hotkey === timeout.target);
+      if (cut) timeout.armed = false;
+      const deadline = Date.now() + (cut ? CHAOS_TIMEOUT_AFTER_MS : LOCAL_WORKER_TIMEOUT_MS);
+      const context = {
+        ...lambdaContext,
+        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      };
       let expire = (): void => {};
       const timedOut = new Promise<never>((_, reject) => {
         expire = () => reject(new ChaosKill('chaos: worker invocation timed out'));
       });
       timedOut.catch(() => undefined);
-      const response = await invocation.run({ expire }, () =>
-        Promise.race([workerHandler(event, lambdaContext), timedOut]),
+      const response = await invocation.run({ ...(cut ? { cutAt: deadline } : {}), expire }, () =>
+        Promise.race([workerHandler(event, context), timedOut]),
       );
       if (kill.fired) {
         // the process died: no response reaches the event source
@@ -611,6 +629,16 @@ const performance_now = (): number => globalThis.performance.now();
  * succeeded, make failures (or a whole killed batch) visible again at once instead of waiting out the
  * visibility timeout, until the queue is empty.
  */
+/** The challenge's hotkey, read loosely (the worker validates the body; this only picks a chaos target). */
+function hotkeyOf(event: SQSEvent): string | undefined {
+  try {
+    const body = JSON.parse(event.Records[0]?.body ?? '') as { hotkey?: unknown };
+    return typeof body.hotkey === 'string' ? body.hotkey : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function drainQueue(
   sqs: SQSClient,
   queueUrl: string,
@@ -622,7 +650,16 @@ async function drainQueue(
   const lane = async (): Promise<void> => {
     for (let round = 0; round < 1_000; round++) {
       // the stack's event source hands the worker one record per invocation
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }));
+      let out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }));
+      if ((out.Messages ?? []).length === 0) {
+        out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 1,
+            WaitTimeSeconds: DRAIN_IDLE_WAIT_S,
+          }),
+        );
+      }
       const messages = out.Messages ?? [];
       if (messages.length === 0) break;
       invocations++;

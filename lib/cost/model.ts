@@ -5,6 +5,8 @@
  * Prices are us-east-1 list prices (2025); every other input is either a deploy setting or a named,
  * stated assumption that the cost command prints.
  */
+
+import { SECONDS_PER_BLOCK } from '../ports.js';
 export const PRICES_USD = {
   lambdaArmGbSecond: 0.0000133334,
   lambdaRequest: 0.2 / 1e6,
@@ -80,7 +82,6 @@ export const DEFAULT_ASSUMPTIONS = {
 } as const;
 export type CostAssumptions = { -readonly [K in keyof typeof DEFAULT_ASSUMPTIONS]: number };
 
-const SECONDS_PER_BLOCK = 12;
 const DAY_SECONDS = 86_400;
 
 export interface CostReport {

@@ -1,5 +1,12 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { ChainPort, ExternalStatePort, PogChallenge, StandingProblem } from '../ports.js';
+import {
+  type ChainPort,
+  type ExternalStatePort,
+  type PogChallenge,
+  SECONDS_PER_BLOCK,
+  type StandingProblem,
+} from '../ports.js';
+import { CHALLENGE_QUEUE } from '../queue/challenge.js';
 import { enqueueChallenges } from '../queue/fan-out.js';
 import type { LockStore, RoundState } from '../store/locks.js';
 import type { MinerStore } from '../store/miners.js';
@@ -60,6 +67,22 @@ export interface SyncResult {
  */
 function fanOutFailed(state: RoundState): boolean {
   return state.expected === 0 && state.nextRoundBlock === state.startBlock;
+}
+
+/**
+ * Seconds from the fan-out during which a miner's attempts may start: the round's timeout, cut so that
+ * the last attempt (one worker timeout) ends before the next round is due, yet never so short that a
+ * miner whose message the jitter delayed gets no attempt at all. A staller is then recorded in time
+ * and the round completes, instead of holding the next round until the round timeout.
+ */
+export function attemptWindowSeconds(
+  options: Pick<SyncOptions, 'pogIntervalBlocks' | 'roundTimeoutSeconds'>,
+  delaySeconds: number,
+): number {
+  const beforeNextRound =
+    options.pogIntervalBlocks * SECONDS_PER_BLOCK - CHALLENGE_QUEUE.workerTimeoutSeconds;
+  const minimum = delaySeconds + CHALLENGE_QUEUE.workerTimeoutSeconds;
+  return Math.max(minimum, Math.min(delaySeconds + options.roundTimeoutSeconds, beforeNextRound));
 }
 
 /** True while a round has results outstanding and is not past its deadline (no overlap, §4.1). */
@@ -146,6 +169,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     challenges.push({ netuid: options.netuid, roundId, uid: n.uid, hotkey: n.hotkey, axon: n.axon });
   }
   const delaySeconds = Math.floor(random() * (options.maxJitterSeconds + 1));
+  const attemptsUntil = now + attemptWindowSeconds(options, delaySeconds);
   const next: RoundState = {
     roundId,
     startBlock: resumed ? state.startBlock : metagraph.block,
@@ -159,7 +183,12 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     return { ...base, round: { status: 'lost-race' } };
   }
   try {
-    await enqueueChallenges(deps.sqs, deps.queueUrl, challenges, { delaySeconds });
+    await enqueueChallenges(
+      deps.sqs,
+      deps.queueUrl,
+      challenges.map((c) => ({ ...c, attemptsUntil })),
+      { delaySeconds },
+    );
   } catch (error) {
     // make the round due again at the next tick under the same id (see fanOutFailed); messages
     // already sent are deduplicated by the worker's (roundId, hotkey) claim

@@ -11,7 +11,7 @@ import {
   type VerificationMessage,
 } from '../pog/bundle.js';
 import type { AttemptResult, PogAttemptRunner, SessionResult } from '../pog/index.js';
-import { decodeChallenge, type PogChallenge } from '../queue/challenge.js';
+import { CHALLENGE_QUEUE, decodeChallenge, type PogChallenge } from '../queue/challenge.js';
 import type { LockStore } from '../store/locks.js';
 import type { PogOutcomeStore } from '../store/pog-results.js';
 
@@ -43,6 +43,11 @@ export interface ChallengeDelivery {
   readonly messageId: string;
   readonly body: string;
   readonly receiptHandle: string;
+  /**
+   * When the invocation that handles it ends (the Lambda's own deadline): the session's lease runs
+   * until then, since no session outlives its invocation. Absent: the worker timeout from now.
+   */
+  readonly invocationDeadline?: Date;
 }
 
 export type ChallengeResult =
@@ -55,6 +60,12 @@ export type ChallengeResult =
       readonly attempt: number;
       readonly bundleKey: string;
       readonly verifierJobId: string | null;
+    }
+  /** Another delivery's session with this miner may still run: this one comes back after its lease. */
+  | {
+      readonly status: 'deferred';
+      readonly challenge: PogChallenge;
+      readonly retryInSeconds: number;
     }
   /** A miner fault with attempts left: the message comes back after the retry interval. */
   | {
@@ -211,12 +222,44 @@ export async function processChallenge(
     return { status: 'duplicate', challenge, state: 'verifying' };
   }
 
-  const attempt = await deps.outcomes.beginAttempt(roundId, hotkey, deps.retryLimit);
-  if (attempt === null) {
+  const nowMs = (deps.now?.() ?? new Date()).getTime();
+  if (challenge.attemptsUntil !== undefined && nowMs / 1000 >= challenge.attemptsUntil) {
+    // the round's window for this miner is over: its row now, so the round can end on time
+    const attempts = state?.attempts ?? 0;
+    const last = state?.lastReason === undefined ? '' : `: ${state.lastReason}`;
+    return exhausted(
+      deps,
+      challenge,
+      attempts,
+      `round attempt window closed after ${attempts} attempt(s)${last}`,
+      0,
+    );
+  }
+  const deadlineMs =
+    delivery.invocationDeadline?.getTime() ?? nowMs + CHALLENGE_QUEUE.workerTimeoutSeconds * 1000;
+  const start = await deps.outcomes.beginAttempt(
+    roundId,
+    hotkey,
+    deps.retryLimit,
+    Math.ceil(deadlineMs / 1000),
+  );
+  if (start.kind === 'leased') {
+    // a twin delivery: its session may still be alive, so this one waits until that invocation ended
+    const retryInSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(start.leaseUntil - nowMs / 1000) + 1);
+    await setVisibility(deps, delivery, retryInSeconds);
+    deps.log?.('session of this miner in progress elsewhere, retry later', {
+      roundId,
+      hotkey,
+      retryInSeconds,
+    });
+    return { status: 'deferred', challenge, retryInSeconds };
+  }
+  if (start.kind === 'closed') {
     // the limit was reached by an invocation that died before writing the failure row
     const reason = state?.lastReason ?? 'attempt limit reached';
     return exhausted(deps, challenge, state?.attempts ?? deps.retryLimit, reason, 0);
   }
+  const attempt = start.attempt;
 
   let result: AttemptResult;
   try {
@@ -237,17 +280,24 @@ export async function processChallenge(
 
   await deps.outcomes.noteFault(roundId, hotkey, result.reason);
   if (attempt < deps.retryLimit) {
-    await deps.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: deps.challengeQueueUrl,
-        ReceiptHandle: delivery.receiptHandle,
-        VisibilityTimeout: Math.round(deps.retryIntervalS),
-      }),
-    );
+    await setVisibility(deps, delivery, Math.round(deps.retryIntervalS));
     deps.log?.('attempt failed, retry later', { roundId, hotkey, attempt, reason: result.reason });
     return { status: 'retry', challenge, attempt, reason: result.reason };
   }
   return exhausted(deps, challenge, attempt, result.reason, result.durationMs);
+}
+
+/** SQS's largest visibility timeout (12 h). */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+async function setVisibility(deps: WorkerDeps, delivery: ChallengeDelivery, seconds: number): Promise<void> {
+  await deps.sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: deps.challengeQueueUrl,
+      ReceiptHandle: delivery.receiptHandle,
+      VisibilityTimeout: Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, seconds)),
+    }),
+  );
 }
 
 async function exhausted(

@@ -13,6 +13,12 @@ export interface PogChallenge {
   readonly uid: number;
   readonly hotkey: string;
   readonly axon: { readonly ip: string; readonly port: number; readonly version: number };
+  /**
+   * Epoch seconds (our clock, set at fan-out) after which no new attempt starts for this miner: its
+   * failure row is written instead, so every miner has its row before the next round is due.
+   * Absent on messages from before this field existed: the attempt limit alone bounds them.
+   */
+  readonly attemptsUntil?: number;
 }
 
 /** SQS bodies are untrusted: bounded sizes, integral ports and uids. */
@@ -26,6 +32,7 @@ export const PogChallengeSchema = z.object({
     port: z.number().int().min(1).max(65_535),
     version: z.number().int().nonnegative(),
   }),
+  attemptsUntil: z.number().int().positive().optional(),
 }) satisfies z.ZodType<PogChallenge>;
 
 /** Largest body we accept before even parsing JSON (a real challenge is ~200 bytes). */

@@ -176,8 +176,22 @@ export const AttemptStateSchema = z.object({
   state: z.enum(['attempting', 'verifying', 'final']),
   lastReason: z.string().optional(),
   bundleKey: z.string().optional(),
+  /**
+   * Epoch seconds until which a session of this pair may be running: the end of the invocation that
+   * began it. No second session starts before then (a twin delivery waits it out).
+   */
+  leaseUntil: z.number().optional(),
 });
 export type AttemptState = z.infer<typeof AttemptStateSchema>;
+
+/** What {@link PogOutcomeStore.beginAttempt} decided. */
+export type AttemptStart =
+  /** Counted: this invocation's session may run (attempt is 1-based). */
+  | { readonly kind: 'begun'; readonly attempt: number }
+  /** Another invocation's session may still be running, until `leaseUntil` (epoch seconds). */
+  | { readonly kind: 'leased'; readonly leaseUntil: number }
+  /** The limit is reached, or the pair is no longer attempting. */
+  | { readonly kind: 'closed' };
 
 /** A final row's extra facts (the verifier's figures). */
 export interface FinalRowDetail {
@@ -237,33 +251,50 @@ export class PogOutcomeStore {
   }
 
   /**
-   * Counts one more attempt before it runs (so an invocation that dies mid-session still counts);
-   * null when the limit is reached or the state is no longer `attempting`.
+   * Counts one more attempt before it runs (so an invocation that dies mid-session still counts) and
+   * takes the pair's session lease until `leaseUntil` (epoch seconds, the invocation's own end), so a
+   * twin delivery never opens a second session with the miner while this one may be alive.
    */
-  async beginAttempt(roundId: string, hotkey: string, limit: number): Promise<number | null> {
+  async beginAttempt(
+    roundId: string,
+    hotkey: string,
+    limit: number,
+    leaseUntil: number,
+  ): Promise<AttemptStart> {
+    const nowS = this.now().getTime() / 1000;
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tables.locks,
           Key: { pk: attemptKey(roundId, hotkey) },
-          UpdateExpression: 'SET #s = if_not_exists(#s, :attempting), expiresAt = :exp ADD attempts :one',
+          UpdateExpression:
+            'SET #s = if_not_exists(#s, :attempting), expiresAt = :exp, leaseUntil = :lease ADD attempts :one',
           ConditionExpression:
-            '(attribute_not_exists(attempts) OR attempts < :limit) AND (attribute_not_exists(#s) OR #s = :attempting)',
+            '(attribute_not_exists(attempts) OR attempts < :limit) AND (attribute_not_exists(#s) OR #s = :attempting)' +
+            ' AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now)',
           ExpressionAttributeNames: { '#s': 'state' },
           ExpressionAttributeValues: {
             ':attempting': 'attempting',
             ':one': 1,
             ':limit': limit,
-            ':exp': Math.floor(this.now().getTime() / 1000) + ATTEMPT_TTL_SECONDS,
+            ':now': nowS,
+            ':lease': leaseUntil,
+            ':exp': Math.floor(nowS) + ATTEMPT_TTL_SECONDS,
           },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return Number(out.Attributes?.attempts);
+      return { kind: 'begun', attempt: Number(out.Attributes?.attempts) };
     } catch (error) {
-      if (isConditionFailure(error)) return null;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
     }
+    // the condition names three causes: read which one holds
+    const state = await this.attemptState(roundId, hotkey);
+    const open = state !== null && state.state === 'attempting' && state.attempts < limit;
+    if (open && state.leaseUntil !== undefined && state.leaseUntil > nowS) {
+      return { kind: 'leased', leaseUntil: state.leaseUntil };
+    }
+    return { kind: 'closed' };
   }
 
   /** Gives back an attempt that our own fault ended before the miner was contacted. */
@@ -273,7 +304,7 @@ export class PogOutcomeStore {
         new UpdateCommand({
           TableName: this.tables.locks,
           Key: { pk: attemptKey(roundId, hotkey) },
-          UpdateExpression: 'ADD attempts :minus',
+          UpdateExpression: 'ADD attempts :minus REMOVE leaseUntil',
           ConditionExpression: 'attempts > :zero AND #s = :attempting',
           ExpressionAttributeNames: { '#s': 'state' },
           ExpressionAttributeValues: { ':minus': -1, ':zero': 0, ':attempting': 'attempting' },
@@ -284,13 +315,16 @@ export class PogOutcomeStore {
       });
   }
 
-  /** Keeps the last miner fault, for the failure row written when the attempts run out. */
+  /**
+   * Keeps the last miner fault, for the failure row written when the attempts run out, and ends the
+   * session's lease (the session is over: the retry may start at once).
+   */
   async noteFault(roundId: string, hotkey: string, reason: string): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tables.locks,
         Key: { pk: attemptKey(roundId, hotkey) },
-        UpdateExpression: 'SET lastReason = :r',
+        UpdateExpression: 'SET lastReason = :r REMOVE leaseUntil',
         ExpressionAttributeValues: { ':r': reason.slice(0, 500) },
       }),
     );
@@ -303,7 +337,7 @@ export class PogOutcomeStore {
         new UpdateCommand({
           TableName: this.tables.locks,
           Key: { pk: attemptKey(roundId, hotkey) },
-          UpdateExpression: 'SET #s = :verifying, bundleKey = :k',
+          UpdateExpression: 'SET #s = :verifying, bundleKey = :k REMOVE leaseUntil',
           ConditionExpression: 'attribute_exists(pk) AND #s <> :final',
           ExpressionAttributeNames: { '#s': 'state' },
           ExpressionAttributeValues: { ':verifying': 'verifying', ':final': 'final', ':k': bundleKey },

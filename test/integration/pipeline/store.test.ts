@@ -215,7 +215,7 @@ describe('DynamoDB stores on moto', () => {
     const outcomes = new PogOutcomeStore(c.doc, { pogResults: t.pogResults, locks: t.locks }, 27, {
       now: clock,
     });
-    await outcomes.beginAttempt('r-f', '5V', 3);
+    await outcomes.beginAttempt('r-f', '5V', 3, 0);
     // Act
     const first = await outcomes.recordVerified(outcome('5V', 'r-f', 'NVIDIA L4', 2), {
       verifier: 'cpu',
@@ -224,14 +224,42 @@ describe('DynamoDB stores on moto', () => {
     });
     const again = await outcomes.recordVerified(outcome('5V', 'r-f', 'NVIDIA L4', 2));
     const failureAfter = await outcomes.recordFailure({ ...outcome('5V', 'r-f', null, null), error: 'late' });
-    const begunAfterFinal = await outcomes.beginAttempt('r-f', '5V', 3);
+    const begunAfterFinal = await outcomes.beginAttempt('r-f', '5V', 3, 0);
     // Assess
     expect([first, again, failureAfter]).toEqual(['recorded', 'duplicate', 'duplicate']);
-    expect(begunAfterFinal).toBeNull();
+    expect(begunAfterFinal).toEqual({ kind: 'closed' });
     const rows = await new PogResultStore(c.doc, t.pogResults).rows('5V');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ gpuName: 'NVIDIA L4', numGpus: 2, verifier: 'cpu', rowsChecked: 34 });
     expect((await locks.round(27))?.done).toBe(1);
+  });
+
+  it('lets one session per (round, hotkey) run at a time: a twin waits for the lease, a fault or its expiry', async () => {
+    // Prepare: a clock we move; the first invocation's lease runs 100 s
+    let nowS = 1_000;
+    const t = await makeTables(c.ddb, uniquePrefix('lease'));
+    const outcomes = new PogOutcomeStore(c.doc, { pogResults: t.pogResults, locks: t.locks }, 27, {
+      now: () => new Date(nowS * 1000),
+    });
+    // Act
+    const first = await outcomes.beginAttempt('r-l', '5L', 3, nowS + 100);
+    const twin = await outcomes.beginAttempt('r-l', '5L', 3, nowS + 100);
+    await outcomes.noteFault('r-l', '5L', 'timing check failed');
+    const afterFault = await outcomes.beginAttempt('r-l', '5L', 3, nowS + 100);
+    nowS += 50;
+    const whileLeased = await outcomes.beginAttempt('r-l', '5L', 3, nowS + 100);
+    nowS += 51;
+    const afterExpiry = await outcomes.beginAttempt('r-l', '5L', 3, nowS + 100);
+    nowS += 101;
+    const overLimit = await outcomes.beginAttempt('r-l', '5L', 3, nowS + 100);
+    // Assess: a twin is told when to come back and is not counted; the limit still closes the pair
+    expect(first).toEqual({ kind: 'begun', attempt: 1 });
+    expect(twin).toEqual({ kind: 'leased', leaseUntil: 1_100 });
+    expect(afterFault).toEqual({ kind: 'begun', attempt: 2 });
+    expect(whileLeased).toEqual({ kind: 'leased', leaseUntil: 1_100 });
+    expect(afterExpiry).toEqual({ kind: 'begun', attempt: 3 });
+    expect(overLimit).toEqual({ kind: 'closed' });
+    expect((await outcomes.attemptState('r-l', '5L'))?.attempts).toBe(3);
   });
 
   it('scores only from the 4 newest rows even when a writer did not trim', async () => {

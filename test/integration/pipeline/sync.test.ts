@@ -1,5 +1,12 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { runSync, type SyncDeps, type SyncOptions } from '../../../lib/pipeline/sync.js';
+import {
+  attemptWindowSeconds,
+  runSync,
+  type SyncDeps,
+  type SyncOptions,
+} from '../../../lib/pipeline/sync.js';
+import { decodeChallenge } from '../../../lib/queue/challenge.js';
 import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 import {
   clients,
@@ -89,5 +96,20 @@ describe('Sync rounds on moto', () => {
     // Assess
     expect(error).toBeInstanceOf(Error);
     expect(round).toMatchObject({ roundId: '27-7000', expected: 0, nextRoundBlock: 7_000 });
+  });
+
+  it("stamps every challenge with the round's attempt window from our own clock", async () => {
+    // Prepare: no jitter, a fixed clock
+    const s = await setup('sync-window', new StubChain(metagraph(3, 9_000)));
+    const options = { ...SYNC_OPTIONS, maxJitterSeconds: 0 };
+    // Act
+    await runSync({ ...s.deps, nowSeconds: () => 1_000_000 }, options);
+    const out = await c.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: s.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    // Assess
+    const windows = (out.Messages ?? []).map((m) => decodeChallenge(m.Body ?? '').attemptsUntil);
+    expect(windows.length).toBeGreaterThan(0);
+    expect(new Set(windows)).toEqual(new Set([1_000_000 + attemptWindowSeconds(options, 0)]));
   });
 });

@@ -261,6 +261,56 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
     expect(await e.outcomes.attemptState('r-dup', miner(2).hotkey)).toMatchObject({ attempts: 1 });
   }, 60_000);
 
+  it('runs one session for twin deliveries of a challenge: the twin waits out the first invocation', async () => {
+    // Prepare: SQS delivers the same challenge twice at once (at-least-once delivery)
+    const e = await newEnv('twin');
+    const body = encodeChallenge(challengeOf(0, 'r-twin'));
+    await send(e, body);
+    await send(e, body);
+    const allocationsBefore = miner(0).stats.allocations;
+    const received = await c.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: e.queues.queueUrl, MaxNumberOfMessages: 2, WaitTimeSeconds: 1 }),
+    );
+    const twins = received.Messages ?? [];
+    expect(twins).toHaveLength(2);
+    const handler = buildWorkerHandler({ deps: e.deps, logger, metrics });
+    // Act: both invocations run concurrently
+    const responses = await Promise.all(twins.map((m) => handler({ Records: [recordOf(m)] }, lambdaContext)));
+    const visibleSoon = await deliverOnce(e, e.deps, 1);
+    // Assess: one session, one bundle; the twin is failed back, hidden for the first invocation's span
+    expect(responses.map((r) => r.batchItemFailures.length).sort()).toEqual([0, 1]);
+    expect(miner(0).stats.allocations - allocationsBefore).toBe(1);
+    expect(visibleSoon).toBeNull();
+    expect(await e.outcomes.attemptState('r-twin', miner(0).hotkey)).toMatchObject({
+      attempts: 1,
+      state: 'verifying',
+    });
+    expect(await verificationMessages(e)).toHaveLength(1);
+  }, 120_000);
+
+  it("writes the failure row without a session once the round's attempt window has closed", async () => {
+    // Prepare: the fan-out's window ended a second ago; one earlier attempt failed
+    const e = await newEnv('window');
+    const hotkey = miner(2).hotkey;
+    await send(e, encodeChallenge(challengeOf(2, 'r-window')));
+    await deliverOnce(e);
+    const allocationsBefore = miner(2).stats.allocations;
+    await send(
+      e,
+      encodeChallenge({ ...challengeOf(2, 'r-window'), attemptsUntil: Math.floor(Date.now() / 1000) - 1 }),
+    );
+    // Act
+    const late = await deliverOnce(e, e.deps, 1);
+    // Assess
+    expect(late?.failed).toBe(false);
+    expect(miner(2).stats.allocations).toBe(allocationsBefore);
+    const rows = await rowsOf(e, hotkey);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.error).toBe(
+      'round attempt window closed after 1 attempt(s): miner is busy or not allocatable',
+    );
+  }, 60_000);
+
   it('drops the verifier claim only when SubmitJob fails, and the redelivery starts the verifier without a new session', async () => {
     // Prepare
     const e = await newEnv('claim');
