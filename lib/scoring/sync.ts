@@ -36,7 +36,8 @@ export interface UidDecision {
   readonly reasons: readonly string[];
 }
 
-export interface SyncResult {
+/** What one `sync_scores` pass decides, before anything is persisted. */
+export interface SyncScoresOutcome {
   readonly decisions: readonly UidDecision[];
   /** Hotkeys whose PoG rows are deleted (non-queryable uids, §2.3). */
   readonly pogDeletions: readonly string[];
@@ -62,7 +63,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * by 100 for the score vector) and D2 (object-shaped penalty entries). Pure: the caller persists the
  * stats and performs the PoG deletions.
  */
-export function syncScores(snapshot: ScoringSnapshot, performance: GpuPerformance): SyncResult {
+export function syncScores(snapshot: ScoringSnapshot, performance: GpuPerformance): SyncScoresOutcome {
   const allocated = new Set(snapshot.allocatedHotkeys);
   const penalized = penalizedSet(snapshot.penalizedHotkeys);
   const decisions: UidDecision[] = [];
