@@ -1,21 +1,7 @@
 import type { GpuPerformance } from '../config/gpu-performance.js';
+import type { UidStat } from '../ports.js';
 import { calcScorePog } from './gpu-score.js';
 import type { ScoringSnapshot } from './snapshot.js';
-
-export interface GpuSpecs {
-  readonly gpu_name: string;
-  readonly num_gpus: number;
-}
-
-/** One uid's published stats, with the reference's field names and scales (score on 0-100). */
-export interface UidStat {
-  readonly hotkey: string;
-  readonly allocated: boolean;
-  readonly own_score: boolean;
-  readonly score: number;
-  readonly gpu_specs: GpuSpecs | Readonly<Record<string, unknown>> | null;
-  readonly reliability_score: number;
-}
 
 /** Which branch of `sync_scores` (§2.3) decided a uid. */
 export type SyncBranch =
