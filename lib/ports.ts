@@ -191,7 +191,7 @@ export interface ExternalState {
   readonly penalizedHotkeys: ReadonlyArray<
     string | { readonly hotkey: string; readonly [key: string]: unknown }
   >;
-  readonly statsAllocated: Readonly<Record<string, ExternalStat>>;
+  readonly statsAllocated: Readonly<Record<string, UidStat>>;
   /** How the state was obtained (lib/wandb sets it); absent means complete. */
   readonly meta?: ExternalStateMeta;
 }
@@ -211,14 +211,29 @@ export interface ExternalStateMeta {
   readonly error?: string;
 }
 
-export interface ExternalStat {
+/** A miner's GPU as a PoG round identified it (the reference's `get_pog_specs` dict). */
+export interface GpuSpecs {
+  readonly gpu_name: string;
+  readonly num_gpus: number;
+}
+
+/**
+ * One uid's stats entry with the reference's field names and scales (§2.2, §5 `stats`, §6.1): what
+ * scoring decides, the stats table stores and W&B publishes and reads. `gpu_specs` is a local PoG
+ * result, any dict an external (consensus) entry carried (§2.3), or null.
+ */
+export interface UidStat {
+  /** The reference drops it from entries it rebuilds (§2.3); the record key holds it then. */
+  readonly uid?: number;
   readonly hotkey: string;
-  readonly gpu_specs: { readonly gpu_name: string; readonly num_gpus: number } | null;
-  /** 0-100 scale, as published. */
+  readonly gpu_specs: GpuSpecs | Readonly<Record<string, unknown>> | null;
+  /** 0-100 scale, as the reference stores and publishes it. */
   readonly score: number;
   readonly allocated: boolean;
   readonly own_score: boolean;
   readonly reliability_score: number;
+  /** The reference's SQLite timestamp text; `null` when unknown. */
+  readonly created_at?: string | null;
 }
 
 export interface ExternalStatePort {

@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { asError } from '../../lib/errors.js';
 import { MetricName, MetricUnit } from '../../lib/observability/index.js';
 import { PREFLIGHT_MESSAGES } from '../../lib/pipeline/preflight.js';
-import { runSync, type SyncDeps, type SyncOptions, type SyncResult } from '../../lib/pipeline/sync.js';
+import { runSync, type SyncDeps, type SyncOptions, type SyncTickResult } from '../../lib/pipeline/sync.js';
 
 export interface SyncHandlerDeps {
   /** Resolved on first use and reused while the container lives (the chain connection is costly). */
@@ -18,7 +18,7 @@ export interface SyncHandlerDeps {
 
 /** The scheduled sync Lambda: the schedule's event carries nothing we need, so it is ignored. */
 export function buildSyncHandler(d: SyncHandlerDeps) {
-  return middy<unknown, SyncResult>()
+  return middy<unknown, SyncTickResult>()
     .use(injectLambdaContext(d.logger))
     .use(logMetrics(d.metrics))
     .handler(async () => {

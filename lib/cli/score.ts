@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadPerformanceConfig } from '../config/gpu-performance.js';
 import { ConfigError, ValidationError } from '../errors.js';
+import type { UidStat } from '../ports.js';
 import { explainUid, formatSummaryTable, ScoringSnapshotSchema, scoreSnapshot } from '../scoring/index.js';
-import type { UidStat } from '../scoring/sync.js';
 import { parseWith } from '../validation.js';
 
 export interface CliIo {

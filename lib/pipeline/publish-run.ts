@@ -1,9 +1,8 @@
 import { asError } from '../errors.js';
-import type { Metagraph } from '../ports.js';
-import type { UidStat } from '../scoring/index.js';
+import type { GpuSpecs, Metagraph, UidStat } from '../ports.js';
 import type { MinerStore } from '../store/miners.js';
 import type { WandbRunStore } from '../store/wandb-runs.js';
-import type { PublishedStat, PublishRunInput, PublishRunResult } from '../wandb/publish.js';
+import type { PublishRunInput, PublishRunResult } from '../wandb/publish.js';
 import type { RunSigner } from '../wandb/signature.js';
 
 /** Publishes our validator run after a scoring pass. */
@@ -27,7 +26,7 @@ export interface OwnRunPublisherDeps {
   readonly logger?: { warn(message: string, ...extra: Array<Record<string, unknown>>): void };
 }
 
-function gpuSpecs(value: UidStat['gpu_specs']): PublishedStat['gpu_specs'] {
+function gpuSpecs(value: UidStat['gpu_specs']): GpuSpecs | null {
   if (value === null || typeof value !== 'object') return null;
   const { gpu_name, num_gpus } = value as Record<string, unknown>;
   if (typeof gpu_name !== 'string' || gpu_name === '') return null;
@@ -46,8 +45,8 @@ const finite = (x: number, min: number, max: number) =>
 export function toPublishedStats(
   stats: Readonly<Record<string, UidStat>>,
   allocated: ReadonlySet<string>,
-): Record<string, PublishedStat> {
-  const out: Record<string, PublishedStat> = {};
+): Record<string, UidStat> {
+  const out: Record<string, UidStat> = {};
   for (const [uid, stat] of Object.entries(stats)) {
     out[uid] = {
       hotkey: stat.hotkey,

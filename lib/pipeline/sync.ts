@@ -39,7 +39,8 @@ export interface SyncOptions extends QueryableOptions {
   readonly roundTimeoutSeconds: number;
 }
 
-export interface SyncResult {
+/** What one sync tick did: the metagraph it read, the uids it purged and the round it started or found. */
+export interface SyncTickResult {
   readonly block: number;
   readonly neurons: number;
   readonly queryable: number;
@@ -97,7 +98,7 @@ export function roundRunning(state: RoundState | null, nowSeconds: number): bool
  * unallocated miner. The round's random jitter (the reference sleeps uniform(0, 900 s)) is the
  * messages' SQS delay, so no Lambda waits.
  */
-export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<SyncResult> {
+export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<SyncTickResult> {
   const nowSeconds = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const random = deps.random ?? Math.random;
   const [metagraph, preflight] = await Promise.all([

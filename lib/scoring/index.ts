@@ -1,6 +1,7 @@
 import type { PerformanceConfig } from '../config/gpu-performance.js';
+import type { UidStat } from '../ports.js';
 import type { ScoringSnapshot } from './snapshot.js';
-import { syncScores, type UidDecision, type UidStat } from './sync.js';
+import { syncScores, type UidDecision } from './sync.js';
 import {
   applyChainLimits,
   convertWeightsForEmit,
@@ -10,7 +11,7 @@ import {
 
 export { calcScorePog, maxGpuScore } from './gpu-score.js';
 export { type ScoringSnapshot, type ScoringSnapshotInput, ScoringSnapshotSchema } from './snapshot.js';
-export type { GpuSpecs, SyncBranch, UidDecision, UidStat } from './sync.js';
+export type { SyncBranch, UidDecision } from './sync.js';
 export { formatSummaryTable } from './table.js';
 export type { EmittedWeights } from './weights.js';
 

@@ -1,21 +1,7 @@
 import type { GpuPerformance } from '../config/gpu-performance.js';
+import type { UidStat } from '../ports.js';
 import { calcScorePog } from './gpu-score.js';
 import type { ScoringSnapshot } from './snapshot.js';
-
-export interface GpuSpecs {
-  readonly gpu_name: string;
-  readonly num_gpus: number;
-}
-
-/** One uid's published stats, with the reference's field names and scales (score on 0-100). */
-export interface UidStat {
-  readonly hotkey: string;
-  readonly allocated: boolean;
-  readonly own_score: boolean;
-  readonly score: number;
-  readonly gpu_specs: GpuSpecs | Readonly<Record<string, unknown>> | null;
-  readonly reliability_score: number;
-}
 
 /** Which branch of `sync_scores` (§2.3) decided a uid. */
 export type SyncBranch =
@@ -36,7 +22,8 @@ export interface UidDecision {
   readonly reasons: readonly string[];
 }
 
-export interface SyncResult {
+/** What one `sync_scores` pass decides, before anything is persisted. */
+export interface SyncScoresOutcome {
   readonly decisions: readonly UidDecision[];
   /** Hotkeys whose PoG rows are deleted (non-queryable uids, §2.3). */
   readonly pogDeletions: readonly string[];
@@ -62,7 +49,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * by 100 for the score vector) and D2 (object-shaped penalty entries). Pure: the caller persists the
  * stats and performs the PoG deletions.
  */
-export function syncScores(snapshot: ScoringSnapshot, performance: GpuPerformance): SyncResult {
+export function syncScores(snapshot: ScoringSnapshot, performance: GpuPerformance): SyncScoresOutcome {
   const allocated = new Set(snapshot.allocatedHotkeys);
   const penalized = penalizedSet(snapshot.penalizedHotkeys);
   const decisions: UidDecision[] = [];

@@ -1,4 +1,4 @@
-import type { UidStat } from './sync.js';
+import type { UidStat } from '../ports.js';
 
 export const TABLE_WIDTH = 190;
 

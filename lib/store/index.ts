@@ -7,7 +7,6 @@ export {
   ATTEMPT_KEY_PREFIX,
   type AttemptState,
   type FinalWrite,
-  type GpuSpecs,
   newestSpecs,
   POG_ROWS_KEPT,
   PogOutcomeStore,
@@ -15,7 +14,7 @@ export {
   type PogRow,
 } from './pog-results.js';
 export { createPogResultSink } from './sink.js';
-export { type StatsEntry, type StatsRow, StatsStore } from './stats.js';
+export { type StatsRow, StatsStore } from './stats.js';
 export {
   createTables,
   TABLE_DEFINITIONS,

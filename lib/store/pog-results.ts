@@ -8,7 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { PogOutcome, PogResultSink } from '../ports.js';
+import type { GpuSpecs, PogOutcome, PogResultSink } from '../ports.js';
 import { parseWith } from '../validation.js';
 import { batchWriteAll, StoreError } from './batch-write.js';
 import { LockStore } from './locks.js';
@@ -33,11 +33,6 @@ export const PogRowSchema = z.object({
   entriesChecked: z.number().int().nonnegative().optional(),
 });
 export type PogRow = z.infer<typeof PogRowSchema>;
-
-export interface GpuSpecs {
-  readonly gpu_name: string;
-  readonly num_gpus: number;
-}
 
 /** Called after a row is stored, e.g. to count the round's progress. */
 export type RecordedHook = (outcome: PogOutcome) => Promise<void>;

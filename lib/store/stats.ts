@@ -1,5 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import type { UidStat } from '../ports.js';
 import { parseWith } from '../validation.js';
 import { batchWriteAll } from './batch-write.js';
 import { scanAll } from './scan.js';
@@ -7,31 +8,21 @@ import { scanAll } from './scan.js';
 // a local row is {gpu_name, num_gpus}; an external (consensus) entry may carry any dict (§2.3)
 const GpuSpecsSchema = z.record(z.string(), z.unknown());
 
-/** One per-uid stats entry (§5 `stats`); `score` is on the 0-100 scale. */
-export const StatsEntrySchema = z.object({
+const StatsRowSchema = z.object({
   hotkey: z.string(),
   gpu_specs: GpuSpecsSchema.nullable(),
   score: z.number(),
   allocated: z.boolean(),
   own_score: z.boolean(),
   reliability_score: z.number(),
-});
-export type StatsEntry = z.infer<typeof StatsEntrySchema>;
-
-const StatsRowSchema = StatsEntrySchema.extend({
   uid: z.number().int().nonnegative(),
   updatedAt: z.string(),
 });
-export type StatsRow = z.infer<typeof StatsRowSchema>;
 
-/** What {@link StatsStore.writeAll} takes: the scoring core's per-uid stat. */
-export interface StatsInput {
-  readonly hotkey: string;
-  readonly gpu_specs: object | null;
-  readonly score: number;
-  readonly allocated: boolean;
-  readonly own_score: boolean;
-  readonly reliability_score: number;
+/** A stored entry of the stats table (§5 `stats`): the uid's stat, its uid always set, and when it was written. */
+export interface StatsRow extends UidStat {
+  readonly uid: number;
+  readonly updatedAt: string;
 }
 
 /** The per-uid stats table: the reference's `write_stats` / `retrieve_stats`. */
@@ -43,7 +34,7 @@ export class StatsStore {
   ) {}
 
   /** Upserts every entry (keyed by uid as text, as the scoring core returns them). */
-  async writeAll(stats: Readonly<Record<string, StatsInput>>): Promise<number> {
+  async writeAll(stats: Readonly<Record<string, UidStat>>): Promise<number> {
     const updatedAt = this.now().toISOString();
     const requests = Object.entries(stats).map(([uid, entry]) => ({
       PutRequest: {
@@ -66,7 +57,7 @@ export class StatsStore {
   async readAll(): Promise<Record<string, StatsRow>> {
     const out: Record<string, StatsRow> = {};
     for (const item of await scanAll(this.doc, this.tableName)) {
-      const row = parseWith(StatsRowSchema, item, 'stats row');
+      const row: StatsRow = parseWith(StatsRowSchema, item, 'stats row');
       out[String(row.uid)] = row;
     }
     return out;

@@ -4,7 +4,7 @@
  * the penalty list. Inputs are untrusted run config values; nothing here throws on bad data.
  */
 import * as z from 'zod';
-import type { ExternalStat, Metagraph } from '../ports.js';
+import type { Metagraph, UidStat } from '../ports.js';
 
 /** Bounds on what one run may contribute; past them the rest is ignored. */
 export const LIMITS = {
@@ -52,11 +52,11 @@ const StatEntrySchema = z
   .loose();
 
 /**
- * Parses one published stats entry into an {@link ExternalStat}; `null` when malformed (missing
+ * Parses one published stats entry into a {@link UidStat}; `null` when malformed (missing
  * hotkey, score outside 0–100 or not finite, non-boolean flags). `gpu_specs` is `null` unless a GPU
  * name is present.
  */
-export function parseStatEntry(raw: unknown): ExternalStat | null {
+export function parseStatEntry(raw: unknown): UidStat | null {
   const parsed = StatEntrySchema.safeParse(raw);
   if (!parsed.success) return null;
   const entry = parsed.data;
@@ -102,7 +102,7 @@ export function statsObject(value: unknown): Record<string, unknown> | null {
   return candidate as Record<string, unknown>;
 }
 
-function tripleKey(stat: ExternalStat): string {
+function tripleKey(stat: UidStat): string {
   return JSON.stringify([stat.gpu_specs?.gpu_name ?? null, stat.gpu_specs?.num_gpus ?? null, stat.score]);
 }
 
@@ -112,7 +112,7 @@ function tripleKey(stat: ExternalStat): string {
  * the first entry carrying the winning triple is returned.
  * @param entries non-empty, in the order the runs were read.
  */
-export function pickDominant(entries: readonly ExternalStat[]): ExternalStat {
+export function pickDominant(entries: readonly UidStat[]): UidStat {
   const counts = new Map<string, { count: number; score: number }>();
   for (const entry of entries) {
     const key = tripleKey(entry);
@@ -140,7 +140,7 @@ export interface StatsContribution {
 }
 
 export interface ConsensusResult {
-  readonly stats: Record<string, ExternalStat>;
+  readonly stats: Record<string, UidStat>;
   /** Eligible-looking entries dropped because they failed validation. */
   readonly malformed: number;
 }
@@ -150,7 +150,7 @@ export interface ConsensusResult {
  * then one entry per uid (the only one, or the dominant one), marked `own_score: true`.
  */
 export function consensusStats(contributions: Iterable<StatsContribution>): ConsensusResult {
-  const perUid = new Map<string, ExternalStat[]>();
+  const perUid = new Map<string, UidStat[]>();
   let malformed = 0;
   for (const { stats } of contributions) {
     const object = statsObject(stats);
@@ -170,11 +170,11 @@ export function consensusStats(contributions: Iterable<StatsContribution>): Cons
       else perUid.set(uid, [stat]);
     }
   }
-  const result: Record<string, ExternalStat> = {};
+  const result: Record<string, UidStat> = {};
   for (const [uid, entries] of perUid) {
     const nonZero = entries.filter((entry) => entry.score !== 0);
     if (nonZero.length === 0) continue;
-    const chosen = nonZero.length === 1 ? (nonZero[0] as ExternalStat) : pickDominant(nonZero);
+    const chosen = nonZero.length === 1 ? (nonZero[0] as UidStat) : pickDominant(nonZero);
     result[uid] = { ...chosen, own_score: true };
   }
   return { stats: result, malformed };

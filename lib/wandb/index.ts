@@ -29,7 +29,6 @@ export { WandbError, WandbHttpError, WandbResponseError } from './errors.js';
 export { WANDB_METRICS, type WandbLogger, type WandbMetrics, type WandbMetricUnit } from './observability.js';
 export {
   buildValidatorRunConfig,
-  type PublishedStat,
   type PublishRunInput,
   type PublishRunResult,
   publishValidatorRun,

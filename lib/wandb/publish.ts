@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import * as z from 'zod';
 import type { WandbConfig } from '../config/wandb.js';
+import type { UidStat } from '../ports.js';
 import { formatIssues } from '../validation.js';
 import type { WandbClient } from './client.js';
 import { canonicalUid, LIMITS } from './consensus.js';
@@ -9,29 +10,14 @@ import { errorText, redactSecrets } from './redact.js';
 import { type RunSigner, signRunId } from './signature.js';
 import { decodeRunConfig, encodeRunConfig } from './wire.js';
 
-/** One entry of our published `stats`, in the reference's field names (§6.1). */
-export interface PublishedStat {
-  /** Defaults to the record key. */
-  readonly uid?: number;
-  readonly hotkey: string;
-  readonly gpu_specs: { readonly gpu_name: string; readonly num_gpus: number } | null;
-  /** 0–100, as `stats.score` in the reference. */
-  readonly score: number;
-  readonly allocated: boolean;
-  readonly own_score: boolean;
-  readonly reliability_score: number;
-  /** The reference's SQLite timestamp text; `null` when unknown. */
-  readonly created_at?: string | null;
-}
-
 export interface PublishRunInput {
   readonly netuid: number;
   /** Our hotkey (sr25519). */
   readonly signer: RunSigner;
   /** Hotkeys we allocated (the local allocation table). */
   readonly allocatedHotkeys: readonly string[];
-  /** Keyed by uid. */
-  readonly stats: Readonly<Record<string, PublishedStat>>;
+  /** Keyed by uid; `uid` defaults to the key, `gpu_specs` is `{gpu_name, num_gpus}` or null (checked). */
+  readonly stats: Readonly<Record<string, UidStat>>;
   /** Our run id if the caller persisted it; otherwise it is looked up, then created. */
   readonly runId?: string;
   /** Extra fields for `config.config` (the reference publishes its bittensor config there). */

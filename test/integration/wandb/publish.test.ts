@@ -3,7 +3,8 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { signatureVerify } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseWandbConfig, type WandbConfigInput } from '../../../lib/config/wandb.js';
-import type { PublishedStat, PublishRunInput } from '../../../lib/wandb/publish.js';
+import type { UidStat } from '../../../lib/ports.js';
+import type { PublishRunInput } from '../../../lib/wandb/publish.js';
 import { verifyRunSignature } from '../../../lib/wandb/signature.js';
 import { createWandbState } from '../../../lib/wandb/state.js';
 import { startWandbServer, type WandbServer } from '../../helpers/wandb-server.js';
@@ -40,7 +41,7 @@ function service(overrides: WandbConfigInput = {}) {
   return { wandb, rec };
 }
 
-const h100: PublishedStat = {
+const h100: UidStat = {
   hotkey: MINER_A,
   gpu_specs: { gpu_name: 'NVIDIA H100 80GB HBM3', num_gpus: 8 },
   score: 66,

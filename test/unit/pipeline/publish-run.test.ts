@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createOwnRunPublisher, toPublishedStats } from '../../../lib/pipeline/publish-run.js';
-import type { Metagraph } from '../../../lib/ports.js';
-import type { UidStat } from '../../../lib/scoring/index.js';
+import type { Metagraph, UidStat } from '../../../lib/ports.js';
 import type { MinerRow } from '../../../lib/store/miners.js';
 import { deferredWandbState } from '../../../lib/wandb/deferred.js';
 import type { PublishRunInput, PublishRunResult } from '../../../lib/wandb/publish.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ExternalStat } from '../../../lib/ports.js';
+import type { UidStat } from '../../../lib/ports.js';
 import {
   collectPenalties,
   consensusStats,
@@ -12,12 +12,7 @@ import {
 
 const HK = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
 
-function stat(
-  gpu: string | null,
-  count: number,
-  score: number,
-  extra: Partial<ExternalStat> = {},
-): ExternalStat {
+function stat(gpu: string | null, count: number, score: number, extra: Partial<UidStat> = {}): UidStat {
   return {
     hotkey: HK,
     gpu_specs: gpu === null ? null : { gpu_name: gpu, num_gpus: count },
@@ -78,8 +73,7 @@ describe('Function: pickDominant()', () => {
         // Act
         const chosen = pickDominant(entries);
         // Assess
-        const key = (s: ExternalStat) =>
-          JSON.stringify([s.gpu_specs?.gpu_name, s.gpu_specs?.num_gpus, s.score]);
+        const key = (s: UidStat) => JSON.stringify([s.gpu_specs?.gpu_name, s.gpu_specs?.num_gpus, s.score]);
         const counts = new Map<string, number>();
         for (const e of entries) counts.set(key(e), (counts.get(key(e)) ?? 0) + 1);
         const chosenCount = counts.get(key(chosen)) ?? 0;
