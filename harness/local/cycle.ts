@@ -592,7 +592,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     const tableRows = new Map<number, UidStat>(
       Object.values(stats)
         .sort((a, b) => a.uid - b.uid)
-        .map((row) => [row.uid, { ...row, gpu_specs: row.gpu_specs } as UidStat]),
+        .map((row) => [row.uid, row]),
     );
     return {
       miners,
