@@ -137,6 +137,7 @@ export class RowCheckProcess {
     const max = this.#options.maxOutputChars ?? MAX_STDOUT;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
+      if (live.dead) return; // what a replaced process still says is nobody's answer
       live.line += chunk;
       for (let nl = live.line.indexOf('\n'); nl >= 0 && !live.dead; nl = live.line.indexOf('\n')) {
         const line = live.line.slice(0, nl);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RowCheckError, runRowCheck } from '../../../lib/pog/row-check.js';
 import { type RowCheckProcessOptions, startRowChecker } from '../../../lib/pog/row-check-process.js';
-import { bundleBytes, bundleDir, payloadRows } from '../../helpers/bundle-file.js';
+import { bundleBytes, bundleDir, payloadRows, ROW_CHECK_PATH } from '../../helpers/bundle-file.js';
 
 const files = bundleDir();
 afterAll(() => files.cleanup());
@@ -90,6 +90,36 @@ async function waitGone(pid: number | undefined): Promise<boolean> {
 }
 
 describe('RowCheckProcess with the real row_check.py --serve (CPU path)', () => {
+  it('speaks the --serve contract: one answer line per request line, in order, exit 0 at the end of stdin', () => {
+    // Prepare
+    const good = bundleFile('serve-good.pogb', 32);
+    const invalid = files.write('serve-invalid.pogb', Buffer.from('POGX0000'));
+    const input = [
+      JSON.stringify({ id: 7, bundle: good }),
+      'not a request',
+      '',
+      JSON.stringify({ id: 8, bundle: `${files.dir}/missing.pogb` }),
+      JSON.stringify({ id: 9, bundle: invalid }),
+    ].join('\n');
+    // Act
+    const run = spawnSync('python3', [ROW_CHECK_PATH, '--serve', '--device', 'cpu'], {
+      input,
+      encoding: 'utf8',
+    });
+    // Assess
+    expect(run.status).toBe(0);
+    const answers = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(answers).toEqual([
+      { id: 7, ok: true, report: expect.objectContaining({ device: 'cpu', entriesChecked: 3 * 32 }) },
+      { id: null, ok: false, kind: 'error', error: 'request is not {"id": int, "bundle": str}' },
+      { id: 8, ok: false, kind: 'error', error: 'cannot open bundle: No such file or directory' },
+      { id: 9, ok: false, kind: 'invalid-bundle', error: 'not a proof bundle (bad magic)' },
+    ]);
+  });
+
   it('checks several bundles in one process, with the one-shot CLI’s verdicts', async () => {
     // Prepare
     const honest = bundleFile('honest.pogb', 96);
