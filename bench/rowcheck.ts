@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
+import { runRowCheck as runOneShot } from '../lib/pog/row-check.js';
+import { startRowChecker } from '../lib/pog/row-check-process.js';
 import {
   type BundleGpu,
   bundleBytes,
@@ -60,12 +62,61 @@ function figures(
   };
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const ms = (s: number) => Math.round(s * 1000);
+
+/**
+ * Wall time per bundle as the verifier job sees it (spawn, request, parse), one process per bundle against
+ * one `--serve` process for all of them, `count` honest 17-row bundles at size n on the CPU path. Medians (the
+ * machine is shared); the persistent figure leaves out the process's own start, which `startS` gives (from
+ * construction to the first answer: the start plus one check).
+ */
+async function perBundle(dir: ReturnType<typeof bundleDir>, n: number, count: number) {
+  const rows = rowsOf(n);
+  const values = payloadRows(n, SEED_A, SEED_B, rows, 'float32');
+  const path = dir.write(
+    `perbundle-${n}.pogb`,
+    bundleBytes(n, [{ gpu: 0, seedA: SEED_A, seedB: SEED_B, rows, values }]),
+  );
+  const options = { python: 'python3', device: 'cpu', timeoutMs: 120_000 } as const;
+  const oneShot: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const start = performance.now();
+    const report = await runOneShot(path, options);
+    oneShot.push((performance.now() - start) / 1000);
+    if (report.gpus[0]?.wrongValues !== 0) throw new Error('one-shot: honest bundle reported wrong values');
+  }
+  const created = performance.now();
+  const checker = startRowChecker(options);
+  const persistent: number[] = [];
+  let startS = 0;
+  try {
+    for (let k = 0; k <= count; k++) {
+      const start = performance.now();
+      const report = await checker.check(path);
+      if (k === 0) startS = (performance.now() - created) / 1000;
+      else persistent.push((performance.now() - start) / 1000);
+      if (report.gpus[0]?.wrongValues !== 0)
+        throw new Error('persistent: honest bundle reported wrong values');
+    }
+  } finally {
+    await checker.close();
+  }
+  return { oneShotS: median(oneShot), persistentS: median(persistent), startS };
+}
+
 /** Figures for `npm run bench -- rowcheck` (bench/run.ts) or `npx tsx bench/rowcheck.ts`. */
 export async function run(): Promise<Record<string, string | number>> {
   const dir = bundleDir();
   try {
     // CPU path: honest rows as the payload's numpy path computes them (every value must pass)
     const out: Record<string, string | number> = {};
+    for (const n of [256, 1024]) {
+      const r = await perBundle(dir, n, 7);
+      out[`rowcheck_cpu_n${n}_oneshot_ms_per_bundle`] = ms(r.oneShotS);
+      out[`rowcheck_cpu_n${n}_persistent_ms_per_bundle`] = ms(r.persistentS);
+      out[`rowcheck_cpu_n${n}_persistent_first_answer_ms`] = ms(r.startS);
+    }
     for (const n of [1024, 4096]) {
       const r = measure(dir, n, 'cpu', (rows) => payloadRows(n, SEED_A, SEED_B, rows, 'float32'), 3);
       out.rowcheck_cpu_device = r.best.deviceName;

@@ -2,8 +2,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createDynamoDocumentClient, createSqsClient } from '../../lib/clients/index.js';
 import { loadEnv, VerifierEnvSchema } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/observability/index.js';
-import { drainVerificationQueue } from '../../lib/pipeline/verifier.js';
-import { runRowCheck } from '../../lib/pog/row-check.js';
+import { drainWithRowChecker } from '../../lib/pipeline/verifier.js';
+import { startRowChecker } from '../../lib/pog/row-check-process.js';
 import { createSqsVerificationQueue } from '../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../lib/store/bundles.js';
 import { finalResultsOf } from '../../lib/store/final-results.js';
@@ -25,30 +25,29 @@ async function main(): Promise<number> {
   const stop = new AbortController();
   // Batch stops a job with SIGTERM: finish the bundle in hand, leave the rest to the queue
   process.once('SIGTERM', () => stop.abort());
-  await drainVerificationQueue(
-    {
-      queue: createSqsVerificationQueue(createSqsClient(), {
-        queueUrl: env.VERIFICATION_QUEUE_URL,
-        dlqUrl: env.VERIFICATION_DLQ_URL,
-      }),
-      bundles: createS3BundleSource(s3, env.BUNDLE_BUCKET),
-      rowCheck: (file) =>
-        runRowCheck(file, {
-          python: env.PYTHON,
-          device: env.ROW_CHECK_DEVICE,
-          timeoutMs: env.ROW_CHECK_TIMEOUT_SECONDS * 1000,
-        }),
-      results,
-      mode: env.ROW_CHECK,
-      log: (message, fields) => logger.info(message, fields),
-    },
-    {
-      batchSize: env.VERIFIER_BATCH_SIZE,
-      waitSeconds: env.VERIFIER_WAIT_SECONDS,
-      emptyPolls: env.VERIFIER_EMPTY_POLLS,
-      signal: stop.signal,
-    },
-  );
+  const deps = {
+    queue: createSqsVerificationQueue(createSqsClient(), {
+      queueUrl: env.VERIFICATION_QUEUE_URL,
+      dlqUrl: env.VERIFICATION_DLQ_URL,
+    }),
+    bundles: createS3BundleSource(s3, env.BUNDLE_BUCKET),
+    results,
+    mode: env.ROW_CHECK,
+    log: (message: string, fields: Record<string, unknown>) => logger.info(message, fields),
+  };
+  // one checker process for the whole job (the interpreter and CUDA start once), started last so that
+  // nothing between its start and the drain's finally can leave it running
+  const checker = startRowChecker({
+    python: env.PYTHON,
+    device: env.ROW_CHECK_DEVICE,
+    timeoutMs: env.ROW_CHECK_TIMEOUT_SECONDS * 1000,
+  });
+  await drainWithRowChecker(checker, deps, {
+    batchSize: env.VERIFIER_BATCH_SIZE,
+    waitSeconds: env.VERIFIER_WAIT_SECONDS,
+    emptyPolls: env.VERIFIER_EMPTY_POLLS,
+    signal: stop.signal,
+  });
   return 0;
 }
 

@@ -44,6 +44,12 @@ export const VerifierLog = {
 /** Runs the row checker on a bundle file. */
 export type RowChecker = (bundlePath: string) => Promise<RowCheckReport>;
 
+/** A checker that lives for a whole drain (lib/pog/row-check-process.ts: one interpreter, one CUDA context). */
+export interface RowCheckService {
+  check(bundlePath: string): Promise<RowCheckReport>;
+  close(): Promise<void>;
+}
+
 export type VerifierLogFn = (message: string, fields: Record<string, unknown>) => void;
 
 export interface VerifierDeps {
@@ -106,6 +112,19 @@ export async function drainVerificationQueue(
   }
   deps.log(VerifierLog.Finished, { ...counts });
   return counts;
+}
+
+/** Drains with one checker for the whole run, and closes it at the end, also when the drain throws. */
+export async function drainWithRowChecker(
+  checker: RowCheckService,
+  deps: Omit<VerifierDeps, 'rowCheck'>,
+  options: DrainOptions,
+): Promise<DrainSummary> {
+  try {
+    return await drainVerificationQueue({ ...deps, rowCheck: (file) => checker.check(file) }, options);
+  } finally {
+    await checker.close();
+  }
 }
 
 /** Something wrong with the bundle itself: no redelivery can help. */

@@ -12,10 +12,6 @@ export const PogEngineConfigSchema = z
     rowsPerGpu: z.number().int().min(1).max(64).default(17),
     /** Entries verified inside each challenged row (the validator picks them after the row arrives). */
     entriesPerRow: z.number().int().min(1).max(64).default(2),
-    /** Attempts per challenge, counted durably by the worker (reference `pog_retry_limit`); null → the performance config's value. */
-    retryLimit: z.number().int().min(1).max(100).nullable().default(null),
-    /** Seconds before SQS redelivers a failed attempt (reference `pog_retry_interval`); null → the performance config's value. */
-    retryIntervalS: z.number().min(0).max(3600).nullable().default(null),
     /** Seconds added to one multiplication budget for the compute deadline (timing.ts); null → `merkle_proof.time_tolerance`. */
     timeToleranceS: z.number().min(0).max(600).nullable().default(null),
     /** Overall deadline of one attempt (reference: 300 s). */

@@ -7,7 +7,8 @@ import { formatIssues } from '../validation.js';
 
 /**
  * The TS side of the row checker (lib/pog/payload/row_check.py; contract in lib/pog/README.md): spawn
- * it on a bundle file with a deadline and bounded output, parse its one JSON line with zod.
+ * it on a bundle file with a deadline and bounded output, parse its one JSON line with zod. One process
+ * per bundle; a caller with many bundles keeps one process instead (row-check-process.ts).
  */
 
 /** Why a row check produced no report: the bundle is invalid (exit 2), or the checker failed. */
@@ -56,8 +57,8 @@ export function defaultRowCheckScript(): string {
   return join(dirname(fileURLToPath(import.meta.url)), 'payload', 'row_check.py');
 }
 
-const MAX_STDOUT = 1024 * 1024;
-const MAX_STDERR = 4096;
+export const MAX_STDOUT = 1024 * 1024;
+export const MAX_STDERR = 4096;
 
 /** Runs the checker on a bundle file; resolves with its report or throws {@link RowCheckError}. */
 export function runRowCheck(bundlePath: string, options: RowCheckOptions): Promise<RowCheckReport> {
@@ -110,12 +111,20 @@ export function runRowCheck(bundlePath: string, options: RowCheckOptions): Promi
 
 /** Parses the checker's stdout (one JSON line). */
 export function parseRowCheckReport(stdout: string): RowCheckReport {
-  let json: unknown;
+  return validateRowCheckReport(parseCheckerJson(stdout));
+}
+
+/** One JSON line of the checker; Python's bare NaN/Infinity tokens become null first. */
+export function parseCheckerJson(line: string): unknown {
   try {
-    json = JSON.parse(stdout.trim().replace(/(?<![A-Za-z"])-?(?:NaN|Infinity)(?![A-Za-z"])/g, 'null'));
+    return JSON.parse(line.trim().replace(/(?<![A-Za-z"])-?(?:NaN|Infinity)(?![A-Za-z"])/g, 'null'));
   } catch {
     throw new RowCheckError('row check output is not JSON', 'crashed');
   }
+}
+
+/** The report object of the contract, or a {@link RowCheckError} naming the first problems. */
+export function validateRowCheckReport(json: unknown): RowCheckReport {
   const result = RowCheckReportSchema.safeParse(json);
   if (!result.success) {
     throw new RowCheckError(

@@ -160,17 +160,3 @@ export function verifyGpuProof(
   }
   return { gpu, passed: true };
 }
-
-/**
- * The reference's timing check (§4.5): the compute command must finish within
- * `tolerance + numGpus·t32` and the reported multiplications must average below t32.
- */
-export function timingPassed(
-  elapsedS: number,
-  t32: number,
-  numGpus: number,
-  avgMultiplicationS: number,
-  toleranceS: number,
-): boolean {
-  return elapsedS < toleranceS + numGpus * t32 && avgMultiplicationS < t32;
-}

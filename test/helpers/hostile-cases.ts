@@ -45,7 +45,6 @@ export const SUITE_ENGINE = {
   benchmarkTimeoutS: 6,
   timeToleranceS: 8,
   rowsPerGpu: 4,
-  retryLimit: 1,
 } as const satisfies PogEngineConfigInput;
 /** Slack on top of the attempt deadline for the measured wall time (event loop and python on a busy machine). */
 export const DEADLINE_MARGIN_MS = 2000;

@@ -2,6 +2,7 @@
 """Row checker: every entry of every challenged row of a proof bundle, recomputed.
 
   python3 row_check.py --bundle PATH [--device auto|cpu|cuda] [--block-cols K]
+  python3 row_check.py --serve [--device auto|cpu|cuda] [--block-cols K]
 
 The bundle layout and the output line are the contract in lib/pog/README.md ("Row checker"). For each GPU of
 the bundle, A's challenged rows and B (in blocks of K columns) are regenerated with the payload's own D10
@@ -17,6 +18,11 @@ verifier checks them before it runs this).
 Exit status: 0 when the check ran (pass or fail is in the JSON line on stdout); 2 for an invalid or truncated
 bundle (one line on stderr, nothing on stdout); 1 for anything else (bad arguments, unreadable file, --device cuda
 without CUDA, a crash), so that only 2 can ever be held against the miner.
+
+--serve keeps one interpreter (and CUDA context) for many bundles: one JSON request per stdin line,
+{"id": <int>, "bundle": <path>}, one JSON response per stdout line, {"id", "ok": true, "report": <the line above>}
+or {"id", "ok": false, "kind": "invalid-bundle" | "error", "error": <one line>}; "invalid-bundle" is exit 2's
+case, "error" exit 1's. It exits 0 at the end of stdin, 1 at start when the device cannot be used.
 """
 import argparse
 import json
@@ -270,15 +276,60 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def answer(raw, device, block_cols):
+    """The response to one request line of --serve (never raises for a bad request or bundle)."""
+    try:
+        request = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        request = None
+    ident = request.get('id') if isinstance(request, dict) else None
+    if isinstance(ident, bool) or not isinstance(ident, int) or not isinstance(request.get('bundle'), str):
+        return {'id': None, 'ok': False, 'kind': 'error', 'error': 'request is not {"id": int, "bundle": str}'}
+    try:
+        return {'id': ident, 'ok': True, 'report': check(request['bundle'], device, block_cols)}
+    except BundleError as exc:
+        return {'id': ident, 'ok': False, 'kind': 'invalid-bundle', 'error': str(exc)}
+    except UsageError as exc:
+        return {'id': ident, 'ok': False, 'kind': 'error', 'error': str(exc)}
+    except Exception as exc:  # noqa: BLE001 - a crash on one bundle must not end the others' checker
+        return {'id': ident, 'ok': False, 'kind': 'error', 'error': f'{type(exc).__name__}: {exc}'[:300]}
+
+
+def serve(device, block_cols):
+    """One request per stdin line, one response per stdout line, until stdin ends."""
+    out = sys.stdout
+    # anything printed by a library goes to stderr: stdout carries only the protocol's lines
+    sys.stdout = sys.stderr
+    pick_device(device)  # --device cuda without CUDA fails here, before any request
+    while True:
+        raw = sys.stdin.readline()
+        if not raw:
+            return 0
+        if not raw.strip():
+            continue
+        response = answer(raw, device, block_cols)
+        try:
+            line = json.dumps(response, separators=(',', ':'), allow_nan=False)
+        except ValueError:
+            failed = {'id': response['id'], 'ok': False, 'kind': 'error', 'error': 'non-finite value in report'}
+            line = json.dumps(failed)
+        out.write(line + '\n')
+        out.flush()
+
+
 def main(argv):
     parser = _Parser(prog='row_check.py', description='Recompute every entry of every challenged row.')
-    parser.add_argument('--bundle', required=True)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument('--bundle')
+    mode.add_argument('--serve', action='store_true', help='check the bundles named on stdin, one per line')
     parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
     parser.add_argument('--block-cols', type=int, default=0, help='columns of B per block (default: <= 256 MiB)')
     try:
         args = parser.parse_args(argv)
         if args.block_cols < 0:
             raise UsageError('--block-cols must be >= 1')
+        if args.serve:
+            return serve(args.device, args.block_cols)
         result = check(args.bundle, args.device, args.block_cols)
         line = json.dumps(result, separators=(',', ':'), allow_nan=False)
     except BundleError as exc:

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -9,11 +9,11 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bundleHandler } from '../../../infra/bundling.js';
 import { drainVerificationQueue, type RowCheckMode, VerifierLog } from '../../../lib/pipeline/verifier.js';
 import { bundleDigest, bundleKey } from '../../../lib/pog/bundle.js';
-import { runRowCheck } from '../../../lib/pog/row-check.js';
+import { startRowChecker } from '../../../lib/pog/row-check-process.js';
 import { createSqsVerificationQueue } from '../../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../../lib/store/bundles.js';
 import { finalResultsOf } from '../../../lib/store/final-results.js';
@@ -22,10 +22,29 @@ import { PogOutcomeStore } from '../../../lib/store/pog-results.js';
 import { lowPrecision, makeTestBundle, oneWrongEntryPerRow } from '../../helpers/bundles.js';
 import { clients, makeTables, uniquePrefix } from './fixtures.js';
 
+/** python3 running the given script with every stdin line delivered 0.5 s late. */
+const SLOW_PYTHON = `#!/bin/sh
+exec python3 -c '
+import runpy, sys, time
+class Late:
+    def __init__(self, f):
+        self.f = f
+    def readline(self):
+        line = self.f.readline()
+        if line:
+            time.sleep(0.5)
+        return line
+sys.stdin = Late(sys.stdin)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+' "$@"
+`;
+
 /**
  * Bundles in S3 → verification queue → verifier → result rows, on moto with the real row checker
- * (numpy on the CPU here): honest bundles pass, the cheats fail naming why, poison ends as a failure
- * row plus a DLQ message, and a verifier process killed mid-queue loses nothing.
+ * (numpy on the CPU here; one `--serve` process for the whole suite, as the job keeps one per run):
+ * honest bundles pass, the cheats fail naming why, poison ends as a failure row plus a DLQ message, and a
+ * verifier process killed mid-queue loses nothing.
  */
 describe('verifier on the emulator', () => {
   const endpoint = inject('motoEndpoint');
@@ -40,6 +59,8 @@ describe('verifier on the emulator', () => {
   let tables: Awaited<ReturnType<typeof makeTables>>;
   let bucket: string;
   let results: PogResultStore;
+  const checker = startRowChecker({ python: 'python3', device: 'cpu', timeoutMs: 60_000 });
+  afterAll(() => checker.close());
 
   beforeAll(async () => {
     prefix = uniquePrefix('ver');
@@ -76,8 +97,7 @@ describe('verifier on the emulator', () => {
       deps: {
         queue: createSqsVerificationQueue(c.sqs, urls),
         bundles: createS3BundleSource(s3, bucket),
-        rowCheck: (file: string) =>
-          runRowCheck(file, { python: 'python3', device: 'cpu', timeoutMs: 60_000 }),
+        rowCheck: (file: string) => checker.check(file),
         results: finalResultsOf(new PogOutcomeStore(doc, tables, 27)),
         mode,
         log: (message: string, fields: Record<string, unknown>) => logs.push({ message, fields }),
@@ -192,9 +212,13 @@ describe('verifier on the emulator', () => {
   });
 
   it('loses nothing when the shipped verifier process is killed mid-queue', async () => {
-    // Prepare: the esbuild entry as the image runs it, three bundles, SIGKILL after the first row
+    // Prepare: the esbuild entry as the image runs it, three bundles, SIGKILL after the first row. The job
+    // keeps one checker process, so a small bundle takes milliseconds: its interpreter (PYTHON) waits
+    // 0.5 s before each request, so that the kill lands with bundles still in the queue
     const dir = mkdtempSync(join(tmpdir(), 'verifier-'));
     await bundleHandler('verifier', dir, { sdkExternal: false });
+    const slowPython = join(dir, 'slow-python');
+    writeFileSync(slowPython, SLOW_PYTHON, { mode: 0o755 });
     const urls = await makeQueue('kill', 2);
     const hotkeys = ['5KillA', '5KillB', '5KillC'];
     for (const hotkey of hotkeys) await enqueue(urls.queueUrl, makeTestBundle({ hotkey, n: 96 }));
@@ -211,6 +235,7 @@ describe('verifier on the emulator', () => {
       VERIFICATION_DLQ_URL: urls.dlqUrl,
       ROW_CHECK: 'enforce',
       ROW_CHECK_DEVICE: 'cpu',
+      PYTHON: slowPython,
       VERIFIER_BATCH_SIZE: '3',
       VERIFIER_WAIT_SECONDS: '1',
       VERIFIER_EMPTY_POLLS: '2',

@@ -91,7 +91,7 @@ describe('hostile axon answers (fuzzed, over HTTP)', () => {
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '//Alice',
-      engine: { retryLimit: 1, deallocateTries: 1, deallocateRetryDelayS: 0 },
+      engine: { deallocateTries: 1, deallocateRetryDelayS: 0 },
       allowPrivateAddresses: true,
     });
     const bodies = [

@@ -40,7 +40,7 @@ describe('only public miners are contacted (second line of defence in the PoG co
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '//Alice',
-      engine: { retryLimit: 1, allocateCheckTimeoutS: 2 },
+      engine: { allocateCheckTimeoutS: 2 },
     });
     // Act
     const outcome = await runner.run({
@@ -65,7 +65,7 @@ describe('only public miners are contacted (second line of defence in the PoG co
     const runner = createPogRunner({
       performance: DEFAULT_PERFORMANCE_CONFIG,
       hotkeySecret: '//Alice',
-      engine: { retryLimit: 1, allocateCheckTimeoutS: 2 },
+      engine: { allocateCheckTimeoutS: 2 },
       allowPrivateAddresses: true,
     });
     // Act

@@ -50,7 +50,6 @@ describe('timing the miner cannot stretch (issue 12, real sshd and payload)', ()
         matrixSize: sim.matrixSize,
         engine: {
           ...sim.engine,
-          retryLimit: 1,
           attemptTimeoutS,
           deallocateRetryDelayS: 0.05,
           commandTimeoutS: 30,

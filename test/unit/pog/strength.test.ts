@@ -8,7 +8,7 @@ import {
   roundPass,
   wrongEntriesGpuPass,
 } from '../../../lib/pog/strength.js';
-import { type GpuChallenge, pickRows, timingPassed, verifyGpuProof } from '../../../lib/pog/verify.js';
+import { type GpuChallenge, pickRows, verifyGpuProof } from '../../../lib/pog/verify.js';
 import { commit, honestC, proofResponse } from './challenge-helpers.js';
 
 const defaults = parsePogEngineConfig({});
@@ -103,12 +103,6 @@ describe('detection per cheat class, by simulation with the real verifier (n = 6
     const names = Object.keys(perf.GPU_TFLOPS_FP16).map((claimed) => identifyGpu(figures, claimed, perf));
     // Assess
     expect(new Set(names)).toEqual(new Set(['NVIDIA RTX 4090']));
-  });
-
-  it('too slow: any compute past tolerance + gpus·t32 fails', () => {
-    // Prepare / Act / Assess
-    expect(timingPassed(5 + 8 * 0.51, 0.51, 8, 0.1, 5)).toBe(false);
-    expect(timingPassed(5 + 8 * 0.51 - 0.01, 0.51, 8, 0.1, 5)).toBe(true);
   });
 
   it('honest miners always pass', () => {

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { drainWithRowChecker, type RowCheckService } from '../../../lib/pipeline/verifier.js';
+import { startRowChecker } from '../../../lib/pog/row-check-process.js';
+import type { QueueMessage, VerificationQueuePort } from '../../../lib/queue/verification.js';
+import type { VerifiedOutcome } from '../../../lib/store/final-results.js';
+import { makeTestBundle, oneWrongEntryPerRow } from '../../helpers/bundles.js';
+
+/** An in-memory queue holding `bundles` (one receive returns them all) and the bytes behind them. */
+function memoryDeps(bundles: ReturnType<typeof makeTestBundle>[]) {
+  let waiting: QueueMessage[] = bundles.map((b, k) => ({
+    body: JSON.stringify(b.message),
+    receiptHandle: `r${k}`,
+  }));
+  const deleted: string[] = [];
+  const recorded: VerifiedOutcome[] = [];
+  const queue: VerificationQueuePort = {
+    receive: async () => {
+      const out = waiting;
+      waiting = [];
+      return out;
+    },
+    delete: async (handle) => {
+      deleted.push(handle);
+    },
+    deadLetter: async () => undefined,
+  };
+  const store = new Map(bundles.map((b) => [b.key, b.bytes]));
+  return {
+    deleted,
+    recorded,
+    deps: {
+      queue,
+      bundles: {
+        get: async (key: string) => {
+          const bytes = store.get(key);
+          if (bytes === undefined) throw new Error(`no bundle ${key}`);
+          return bytes;
+        },
+      },
+      results: {
+        recordFinal: async (outcome: VerifiedOutcome) => {
+          recorded.push(outcome);
+          return 'recorded' as const;
+        },
+      },
+      mode: 'enforce' as const,
+      log: () => undefined,
+    },
+  };
+}
+
+const drain = { batchSize: 10, waitSeconds: 0, emptyPolls: 1 };
+
+describe('drainWithRowChecker', () => {
+  it('verifies every bundle of the drain with one checker process and closes it at the end', async () => {
+    // Prepare
+    const bundles = [
+      makeTestBundle({ hotkey: '5A' }),
+      makeTestBundle({ hotkey: '5B', cheat: oneWrongEntryPerRow }),
+      makeTestBundle({ hotkey: '5C', gpus: 2 }),
+    ];
+    const { deps, recorded, deleted } = memoryDeps(bundles);
+    const checker = startRowChecker({ python: 'python3', device: 'cpu', timeoutMs: 60_000 });
+    const pid = checker.pid as number;
+    // Act
+    const summary = await drainWithRowChecker(checker, deps, drain);
+    // Assess
+    expect(summary).toMatchObject({ processed: 3, recorded: 3, retried: 0 });
+    expect(recorded.map((r) => [r.hotkey, r.gpuName, r.entriesChecked])).toEqual([
+      ['5A', 'NVIDIA H100 80GB HBM3', 3 * 32],
+      ['5B', null, 3 * 32],
+      ['5C', 'NVIDIA H100 80GB HBM3', 2 * 3 * 32],
+    ]);
+    expect(deleted).toEqual(['r0', 'r1', 'r2']);
+    expect(checker.started).toBe(1);
+    expect(() => process.kill(pid, 0)).toThrow();
+  }, 60_000);
+
+  it('closes the checker when the drain throws, and passes the error on', async () => {
+    // Prepare
+    const { deps } = memoryDeps([]);
+    const failing = {
+      ...deps,
+      queue: {
+        ...deps.queue,
+        receive: async () => {
+          throw new Error('SQS unreachable');
+        },
+      },
+    };
+    let closes = 0;
+    const checker: RowCheckService = {
+      check: () => Promise.reject(new Error('not called')),
+      close: async () => {
+        closes++;
+      },
+    };
+    // Act
+    const run = drainWithRowChecker(checker, failing, drain);
+    // Assess
+    await expect(run).rejects.toThrow('SQS unreachable');
+    expect(closes).toBe(1);
+  });
+});
