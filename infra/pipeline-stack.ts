@@ -164,7 +164,7 @@ export class PipelineStack extends Stack {
     syncFn.bindTable('TABLE_STATS', this.tables.stats);
     syncFn.bindTable('TABLE_MINERS', this.tables.miners);
     syncFn.bindTable('TABLE_AUDIT', this.tables.audit, 'r');
-    syncFn.bindTable('TABLE_LOCKS', this.tables.locks);
+    syncFn.bindTable('TABLE_COORDINATION', this.tables.coordination);
     this.queue.grantSendMessages(syncFn);
     // the sync reads the allocated-hotkeys union from W&B
     wandbSecret.grantRead(syncFn);
@@ -193,7 +193,7 @@ export class PipelineStack extends Stack {
       queue: this.proofBundles.queue,
       deadLetterQueue: this.proofBundles.deadLetterQueue,
       pogResults: this.tables.pogResults,
-      locks: this.tables.locks,
+      coordination: this.tables.coordination,
       image: props.jobImage ?? jobImage(cfg),
     });
     const jobQueue = verifier.jobQueue;
@@ -210,7 +210,7 @@ export class PipelineStack extends Stack {
       environment: {
         NETUID: String(cfg.netuid),
         TABLE_POG_RESULTS: this.tables.pogResults.tableName,
-        TABLE_LOCKS: this.tables.locks.tableName,
+        TABLE_COORDINATION: this.tables.coordination.tableName,
         HOTKEY_SECRET_ARN: hotkeySecret.secretArn,
         CHALLENGE_QUEUE_URL: this.queue.queueUrl,
         VERIFICATION_QUEUE_URL: this.proofBundles.queue.queueUrl,
@@ -219,7 +219,7 @@ export class PipelineStack extends Stack {
         VERIFIER_JOB_DEFINITION: jobDefinition.jobDefinitionArn,
       },
     });
-    grantWorkerPogItems(workerFn, this.tables.pogResults, this.tables.locks);
+    grantWorkerPogItems(workerFn, this.tables.pogResults, this.tables.coordination);
     hotkeySecret.grantRead(workerFn);
     this.proofBundles.grantHandOver(workerFn);
     jobDefinition.grantSubmitJob(workerFn, jobQueue);
@@ -251,7 +251,7 @@ export class PipelineStack extends Stack {
     weightsFn.bindTable('TABLE_STATS', this.tables.stats);
     weightsFn.bindTable('TABLE_MINERS', this.tables.miners, 'r');
     weightsFn.bindTable('TABLE_AUDIT', this.tables.audit);
-    weightsFn.bindTable('TABLE_LOCKS', this.tables.locks);
+    weightsFn.bindTable('TABLE_COORDINATION', this.tables.coordination);
     weightsFn.bindTable('TABLE_COMMITS', this.tables.commits);
     hotkeySecret.grantRead(weightsFn);
     // the weight run reads other validators' state and publishes ours

@@ -73,7 +73,7 @@ export class ProofBundles extends Construct {
 }
 
 /**
- * The worker's DynamoDB rights, narrowed to the items it needs (issue 12): on the locks table only
+ * The worker's DynamoDB rights, narrowed to the items it needs (issue 12): on the coordination table only
  * attempt state (`pog#…`), the verifier claims (`claim#verifier#…`) and round progress (`round#…`),
  * by partition-key condition, with delete only for a verifier claim whose SubmitJob failed; on the
  * results table only new rows (PutItem, inside the conditional transaction), no read, scan or delete.
@@ -81,7 +81,7 @@ export class ProofBundles extends Construct {
 export function grantWorkerPogItems(
   grantee: IGrantable,
   pogResults: dynamodb.ITable,
-  locks: dynamodb.ITable,
+  coordination: dynamodb.ITable,
 ): void {
   const leading = (prefixes: string[]) => ({
     'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes },
@@ -89,14 +89,14 @@ export function grantWorkerPogItems(
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      resources: [locks.tableArn],
+      resources: [coordination.tableArn],
       conditions: leading([`${ATTEMPT_KEY_PREFIX}*`, 'claim#verifier#*', 'round#*']),
     }),
   );
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['dynamodb:DeleteItem'],
-      resources: [locks.tableArn],
+      resources: [coordination.tableArn],
       conditions: leading(['claim#verifier#*']),
     }),
   );

@@ -38,7 +38,7 @@ export interface VerifierJobProps {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly pogResults: dynamodb.ITable;
-  readonly locks: dynamodb.ITable;
+  readonly coordination: dynamodb.ITable;
   /** The container image (infra/job-image.ts picks the registry image or the Dockerfile asset). */
   readonly image: ecs.ContainerImage;
   /** Extra container variables (the GPU tables parameter): Batch fixes a container's environment at creation. */
@@ -113,7 +113,7 @@ export class VerifierJob extends Construct {
         environment: {
           NETUID: String(cfg.netuid),
           TABLE_POG_RESULTS: props.pogResults.tableName,
-          TABLE_LOCKS: props.locks.tableName,
+          TABLE_COORDINATION: props.coordination.tableName,
           BUNDLE_BUCKET: props.bundleBucket.bucketName,
           VERIFICATION_QUEUE_URL: props.queue.queueUrl,
           VERIFICATION_DLQ_URL: props.deadLetterQueue.queueUrl,
@@ -154,7 +154,7 @@ export class VerifierJob extends Construct {
     this.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
-        resources: [props.locks.tableArn],
+        resources: [props.coordination.tableArn],
         conditions: {
           'ForAllValues:StringLike': {
             'dynamodb:LeadingKeys': [`${ATTEMPT_KEY_PREFIX}*`, `round#${props.config.netuid}`],

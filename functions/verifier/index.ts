@@ -17,7 +17,7 @@ async function main(): Promise<number> {
   const env = loadEnv(VerifierEnvSchema);
   const logger = createLogger('verifier');
   const doc = createDynamoDocumentClient();
-  const tables = { pogResults: env.TABLE_POG_RESULTS, locks: env.TABLE_LOCKS };
+  const tables = { pogResults: env.TABLE_POG_RESULTS, coordination: env.TABLE_COORDINATION };
   // no trim: the role cannot delete rows; the newest-4 window is applied on read
   const results = finalResultsOf(new PogOutcomeStore(doc, tables, env.NETUID));
   const override = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;

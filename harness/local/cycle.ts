@@ -33,7 +33,13 @@ import { formatSummaryTable } from '../../lib/scoring/index.js';
 import type { UidStat } from '../../lib/scoring/sync.js';
 import { createS3BundleSource } from '../../lib/store/bundles.js';
 import { finalResultsOf } from '../../lib/store/final-results.js';
-import { AuditStore, LockStore, MinerStore, PogResultStore, StatsStore } from '../../lib/store/index.js';
+import {
+  AuditStore,
+  CoordinationStore,
+  MinerStore,
+  PogResultStore,
+  StatsStore,
+} from '../../lib/store/index.js';
 import { PogOutcomeStore } from '../../lib/store/pog-results.js';
 import {
   connectDevnet,
@@ -289,7 +295,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       miners: new MinerStore(doc, resources.tables.miners),
       pogResults: new PogResultStore(doc, resources.tables.pogResults),
       stats: new StatsStore(doc, resources.tables.stats),
-      locks: new LockStore(doc, resources.tables.locks),
+      coordination: new CoordinationStore(doc, resources.tables.coordination),
       audit: new AuditStore(doc, resources.tables.audit),
     };
     const filter: QueryableOptions = {
@@ -401,7 +407,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       deps: {
         runner: attemptRunner,
         outcomes,
-        locks: stores.locks,
+        coordination: stores.coordination,
         s3,
         sqs,
         batch: workerBatch,

@@ -27,7 +27,7 @@ const TableEnv = {
   TABLE_STATS: name,
   TABLE_MINERS: name,
   TABLE_AUDIT: name,
-  TABLE_LOCKS: name,
+  TABLE_COORDINATION: name,
 };
 
 const ChainEnv = {
@@ -99,7 +99,7 @@ const PerformanceEnv = {
 /** The worker runs one PoG attempt per challenge and hands passed attempts to the verifier. */
 export const WorkerEnvSchema = z.object({
   TABLE_POG_RESULTS: name,
-  TABLE_LOCKS: name,
+  TABLE_COORDINATION: name,
   NETUID: int(0, 27),
   HOTKEY_SECRET_ARN: name,
   CHALLENGE_QUEUE_URL: z.url(),
@@ -112,7 +112,7 @@ export const WorkerEnvSchema = z.object({
 
 export const ProofJobEnvSchema = z.object({
   TABLE_POG_RESULTS: name,
-  TABLE_LOCKS: name,
+  TABLE_COORDINATION: name,
   NETUID: int(0, 27),
   HOTKEY_SECRET_ARN: name,
   /** The challenge, as the worker passes it through the job's environment. */
@@ -123,7 +123,7 @@ export const ProofJobEnvSchema = z.object({
 /** The verifier Batch job (functions/verifier): drains the verification queue. */
 export const VerifierEnvSchema = z.object({
   TABLE_POG_RESULTS: name,
-  TABLE_LOCKS: name,
+  TABLE_COORDINATION: name,
   NETUID: int(0, 27),
   BUNDLE_BUCKET: name,
   VERIFICATION_QUEUE_URL: z.url(),
@@ -229,14 +229,14 @@ export function tableNames(env: {
   TABLE_STATS: string;
   TABLE_MINERS: string;
   TABLE_AUDIT: string;
-  TABLE_LOCKS: string;
+  TABLE_COORDINATION: string;
 }) {
   return {
     pogResults: env.TABLE_POG_RESULTS,
     stats: env.TABLE_STATS,
     miners: env.TABLE_MINERS,
     audit: env.TABLE_AUDIT,
-    locks: env.TABLE_LOCKS,
+    coordination: env.TABLE_COORDINATION,
   } as const;
 }
 
