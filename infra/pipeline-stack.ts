@@ -215,8 +215,7 @@ export class PipelineStack extends Stack {
     verifier.bindSubmitter(workerFn);
     workerFn.addEventSource(
       new SqsEventSource(this.queue, {
-        // one attempt per invocation: no two sessions share an invocation's clock
-        batchSize: 1,
+        batchSize: CHALLENGE_QUEUE.workerBatchSize,
         reportBatchItemFailures: true,
         maxConcurrency: cfg.workerConcurrency,
       }),

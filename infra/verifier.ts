@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvName } from '../lib/config/env-names.js';
 import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observability/index.js';
-import { VerifierLog } from '../lib/pipeline/verifier.js';
+import { VerifierLog, VerifierOutcome } from '../lib/pipeline/verifier.js';
 import { ATTEMPT_KEY_PREFIX } from '../lib/store/pog-results.js';
 import { bindTable, bindValues, ContainerEnvironment, type EnvTarget, type TableGrant } from './bind.js';
 import type { DeployConfig } from './config.js';
@@ -156,7 +156,7 @@ export class VerifierJob extends Construct {
       MetricName.VerifierFailures,
       logs.FilterPattern.all(
         logs.FilterPattern.stringValue('$.message', '=', VerifierLog.Result),
-        logs.FilterPattern.stringValue('$.outcome', '=', 'failure'),
+        logs.FilterPattern.stringValue(`$.${VerifierOutcome.field}`, '=', VerifierOutcome.failure),
       ),
     );
     filter(

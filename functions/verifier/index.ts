@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createDynamoDocumentClient, createSqsClient } from '../../lib/clients/index.js';
 import { loadEnv, VerifierEnvSchema } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/observability/index.js';
-import { drainVerificationQueue } from '../../lib/pipeline/verifier.js';
+import { drainVerificationQueue, VerifierExit } from '../../lib/pipeline/verifier.js';
 import { runRowCheck } from '../../lib/pog/row-check.js';
 import { createSqsVerificationQueue } from '../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../lib/store/bundles.js';
@@ -10,8 +10,9 @@ import { finalResultsOf } from '../../lib/store/final-results.js';
 import { PogOutcomeStore } from '../../lib/store/pog-results.js';
 
 /**
- * The AWS Batch verifier (not a Lambda): drains the verification queue, then exits 0. Exit 1 only for
- * a configuration or client fault; messages it did not finish come back to the queue by themselves.
+ * The AWS Batch verifier (not a Lambda): drains the verification queue, then exits `Drained`; `Fault`
+ * only for a configuration or client fault ({@link VerifierExit}); messages it did not finish come
+ * back to the queue by themselves.
  */
 async function main(): Promise<number> {
   const env = loadEnv(VerifierEnvSchema);
@@ -49,7 +50,7 @@ async function main(): Promise<number> {
       signal: stop.signal,
     },
   );
-  return 0;
+  return VerifierExit.Drained;
 }
 
 main().then(
@@ -58,6 +59,6 @@ main().then(
   },
   (error: unknown) => {
     console.error(JSON.stringify({ level: 'ERROR', message: 'verifier crashed', error: String(error) }));
-    process.exitCode = 1;
+    process.exitCode = VerifierExit.Fault;
   },
 );

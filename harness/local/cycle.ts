@@ -28,6 +28,7 @@ import type { PogAttemptRunner } from '../../lib/pog/index.js';
 import { createPogRunner } from '../../lib/pog/index.js';
 import { runRowCheck } from '../../lib/pog/row-check.js';
 import type { ChainPort } from '../../lib/ports.js';
+import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
 import { createSqsVerificationQueue, type VerificationQueuePort } from '../../lib/queue/verification.js';
 import { formatSummaryTable } from '../../lib/scoring/index.js';
 import type { UidStat } from '../../lib/scoring/sync.js';
@@ -59,7 +60,7 @@ import { makeBatch, makeHotkeySecret, makeQueues, makeTables } from './resources
 import { WsProxy } from './ws-proxy.js';
 
 export const MAX_LOCAL_MINERS = 256;
-/** The stack's worker settings: parallel SubmitJob calls per batch, and concurrent pollers (max concurrency). */
+/** Concurrent worker invocations in the local cycle (the stack's is CHALLENGE_QUEUE.defaultWorkerConcurrency): few, on a small machine. */
 const WORKER_LANES = 5;
 const NETUID = 27;
 /**
@@ -627,8 +628,13 @@ async function drainQueue(
   let failedInvocations = 0;
   const lane = async (): Promise<void> => {
     for (let round = 0; round < 1_000; round++) {
-      // the stack's event source hands the worker one record per invocation
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }));
+      // as the stack's event source hands them to the worker
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: CHALLENGE_QUEUE.workerBatchSize,
+        }),
+      );
       const messages = out.Messages ?? [];
       if (messages.length === 0) break;
       invocations++;
