@@ -9,7 +9,7 @@ import { DEFAULT_PERFORMANCE_CONFIG } from '../lib/config/gpu-performance.js';
 import { runSync } from '../lib/pipeline/sync.js';
 import { runWeights } from '../lib/pipeline/weights.js';
 import type { PogChallenge } from '../lib/ports.js';
-import { AuditStore, LockStore, MinerStore, PogResultStore, StatsStore } from '../lib/store/index.js';
+import { AuditStore, CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../lib/store/index.js';
 import {
   clients,
   makeQueues,
@@ -31,7 +31,7 @@ const DUMMY_ENV: Record<string, string> = {
   TABLE_STATS: 's',
   TABLE_MINERS: 'm',
   TABLE_AUDIT: 'a',
-  TABLE_LOCKS: 'l',
+  TABLE_COORDINATION: 'l',
   CHAIN_ENDPOINTS: 'ws://127.0.0.1:1',
   CHALLENGE_QUEUE_URL: 'http://127.0.0.1:1/123456789012/q',
   JOB_QUEUE: 'q',
@@ -91,9 +91,9 @@ async function cycle(figures: Record<string, string | number>): Promise<void> {
     const prefix = `bench${Date.now().toString(36)}`;
     const [tables, queues] = await Promise.all([makeTables(c.ddb, prefix), makeQueues(c.sqs, prefix)]);
     const chain = new StubChain(metagraph(256, 10_000));
-    const locks = new LockStore(c.doc, tables.locks);
+    const coordination = new CoordinationStore(c.doc, tables.coordination);
     const pogResults = new PogResultStore(c.doc, tables.pogResults, {
-      onRecorded: (o) => locks.markRoundProgress(27, o.roundId),
+      onRecorded: (o) => coordination.markRoundProgress(27, o.roundId),
     });
     const stats = new StatsStore(c.doc, tables.stats);
     const snapshot = () => new Map(counter.counts);
@@ -113,7 +113,7 @@ async function cycle(figures: Record<string, string | number>): Promise<void> {
         miners: new MinerStore(c.doc, tables.miners),
         pogResults,
         stats,
-        locks,
+        coordination,
       },
       SYNC_OPTIONS,
     );
@@ -152,7 +152,7 @@ async function cycle(figures: Record<string, string | number>): Promise<void> {
         chain,
         pogResults,
         stats,
-        locks,
+        coordination,
         audit: new AuditStore(c.doc, tables.audit),
         performance: DEFAULT_PERFORMANCE_CONFIG,
       },

@@ -8,7 +8,7 @@ import { runWeights, type WeightsDeps } from '../lib/pipeline/weights.js';
 import type { Metagraph } from '../lib/ports.js';
 import {
   AuditStore,
-  LockStore,
+  CoordinationStore,
   MinerStore,
   PogResultStore,
   StatsStore,
@@ -85,7 +85,7 @@ export async function run(): Promise<Record<string, string | number>> {
       chain: new StubChain(mg),
       pogResults: pog,
       stats: new StatsStore(c.doc, t.stats),
-      locks: new LockStore(c.doc, t.locks),
+      coordination: new CoordinationStore(c.doc, t.coordination),
       audit: new AuditStore(c.doc, t.audit),
       performance: DEFAULT_PERFORMANCE_CONFIG,
     };
@@ -102,7 +102,7 @@ export async function run(): Promise<Record<string, string | number>> {
         wandb,
         signer: ours,
         miners,
-        runIds: new WandbRunStore(c.doc, t.locks),
+        runIds: new WandbRunStore(c.doc, t.coordination),
       });
       return { ...base, external: wandb, publisher };
     };

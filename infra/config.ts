@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigError } from '../lib/errors.js';
+import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { formatIssues } from '../lib/validation.js';
 
 // `-c key=false` arrives as the string 'false', which z.coerce.boolean() would read as true; anything
@@ -40,9 +41,14 @@ export const DeployConfigSchema = z
     pogIntervalBlocks: z.coerce.number().int().positive().default(360),
     /**
      * Worker Lambdas running PoG sessions at once (the SQS event source's maximum concurrency, which
-     * AWS allows from 2 to 1000); the reference's worker pool is 64.
+     * AWS allows from 2 to 1000).
      */
-    workerConcurrency: z.coerce.number().int().min(2).max(1000).default(64),
+    workerConcurrency: z.coerce
+      .number()
+      .int()
+      .min(2)
+      .max(1000)
+      .default(CHALLENGE_QUEUE.defaultWorkerConcurrency),
     /**
      * The verifier's row check: `report` logs and counts discrepancies while the sampled verdict stands;
      * `enforce` fails them. `report` until a device run shows honest GPU proofs at n ≥ 29 280 pass (README).

@@ -1,12 +1,13 @@
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { EnvName } from '../lib/config/env-names.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../lib/config/gpu-performance.js';
-import { PERFORMANCE_PARAMETER_ENV, PerformanceMetricName } from '../lib/config/live-performance.js';
+import { PerformanceMetricName } from '../lib/config/live-performance.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/observability/index.js';
+import type { EnvTarget } from './bind.js';
 
 /** SSM's Standard tier holds at most 4 KB; above that the parameter needs the Advanced tier. */
 const STANDARD_TIER_BYTES = 4096;
@@ -20,8 +21,6 @@ const STANDARD_TIER_BYTES = 4096;
  */
 export class GpuTables extends Construct {
   readonly parameter: ssm.StringParameter;
-  /** For a consumer that is not a Lambda function (the Batch job's container environment). */
-  readonly environment: Readonly<Record<string, string>>;
   readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string) {
@@ -36,7 +35,6 @@ export class GpuTables extends Construct {
           ? ssm.ParameterTier.ADVANCED
           : ssm.ParameterTier.STANDARD,
     });
-    this.environment = { [PERFORMANCE_PARAMETER_ENV]: this.parameter.parameterName };
     new CfnOutput(this, 'ParameterName', {
       description:
         'Change the GPU tables: aws ssm put-parameter --overwrite --name <this> --value file://tables.json',
@@ -46,13 +44,11 @@ export class GpuTables extends Construct {
 
   /**
    * Makes `consumer` read the tables: sets the parameter's name in its environment (a Lambda
-   * function; a Batch container takes {@link GpuTables.environment}), grants `ssm:GetParameter` on
-   * this one parameter and nothing else, and alarms when `component` refuses an update.
+   * function or a Batch container's `ContainerEnvironment`, infra/bind.ts), grants `ssm:GetParameter` on this
+   * one parameter and nothing else, and alarms when `component` refuses an update.
    */
-  bind(consumer: lambda.Function | iam.IGrantable, component: string): this {
-    if (consumer instanceof lambda.Function) {
-      consumer.addEnvironment(PERFORMANCE_PARAMETER_ENV, this.parameter.parameterName);
-    }
+  bind(consumer: EnvTarget, component: string): this {
+    consumer.addEnvironment(EnvName.PogPerformanceParameter, this.parameter.parameterName);
     iam.Grant.addToPrincipal({
       grantee: consumer,
       actions: ['ssm:GetParameter'],

@@ -12,15 +12,17 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { EnvName } from '../lib/config/env-names.js';
 import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observability/index.js';
 import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/tables.js';
+import { bindQueue, bindSecret, bindTable, bindValues } from './bind.js';
 import { ChainAlarms } from './chain-alarms.js';
 import type { DeployConfig } from './config.js';
 import { GpuTables } from './gpu-tables.js';
 import { jobImage } from './job-image.js';
 import { ProjectFunction } from './project-function.js';
-import { grantWorkerPogItems, ProofBundles } from './proof-bundles.js';
+import { ProofBundles, putResultRows, workerCoordinationItems } from './proof-bundles.js';
 import { VerifierJob } from './verifier.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -124,25 +126,25 @@ export class PipelineStack extends Stack {
       encryptionKey: wandbKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const wandbEnv: Record<string, string> = {
-      WANDB_ENABLED: String(cfg.wandbEnabled),
-      WANDB_API_KEY_SECRET_ARN: wandbSecret.secretArn,
-      ...(cfg.wandbEntity !== undefined ? { WANDB_ENTITY: cfg.wandbEntity } : {}),
-      ...(cfg.wandbProject !== undefined ? { WANDB_PROJECT: cfg.wandbProject } : {}),
-      ...(cfg.wandbBaseUrl !== undefined ? { WANDB_BASE_URL: cfg.wandbBaseUrl } : {}),
-      ...(cfg.wandbAllowInsecureHttp ? { WANDB_ALLOW_INSECURE_HTTP: 'true' } : {}),
-      ...(cfg.wandbTrustedPenaltyValidators.length > 0
-        ? { WANDB_TRUSTED_PENALTY_VALIDATORS: cfg.wandbTrustedPenaltyValidators.join(',') }
-        : {}),
+    const wandbEnv = {
+      [EnvName.WandbEnabled]: String(cfg.wandbEnabled),
+      [EnvName.WandbEntity]: cfg.wandbEntity,
+      [EnvName.WandbProject]: cfg.wandbProject,
+      [EnvName.WandbBaseUrl]: cfg.wandbBaseUrl,
+      [EnvName.WandbAllowInsecureHttp]: cfg.wandbAllowInsecureHttp ? 'true' : undefined,
+      [EnvName.WandbTrustedPenaltyValidators]:
+        cfg.wandbTrustedPenaltyValidators.length > 0
+          ? cfg.wandbTrustedPenaltyValidators.join(',')
+          : undefined,
     };
 
-    const filterEnv: Record<string, string> = {
-      NETUID: String(cfg.netuid),
-      CHAIN_ENDPOINTS: cfg.chainEndpoints.join(','),
-      BLACKLIST_HOTKEYS: cfg.blacklistHotkeys.join(','),
-      BLACKLIST_COLDKEYS: cfg.blacklistColdkeys.join(','),
-      DEDUPE_IPS: String(cfg.dedupeIps),
-      ...(cfg.minMinerVersion !== undefined ? { MIN_MINER_VERSION: String(cfg.minMinerVersion) } : {}),
+    const filterEnv = {
+      [EnvName.Netuid]: String(cfg.netuid),
+      [EnvName.ChainEndpoints]: cfg.chainEndpoints.join(','),
+      [EnvName.BlacklistHotkeys]: cfg.blacklistHotkeys.join(','),
+      [EnvName.BlacklistColdkeys]: cfg.blacklistColdkeys.join(','),
+      [EnvName.DedupeIps]: String(cfg.dedupeIps),
+      [EnvName.MinMinerVersion]: cfg.minMinerVersion !== undefined ? String(cfg.minMinerVersion) : undefined,
     };
 
     // --- sync ---------------------------------------------------------------------------------
@@ -151,23 +153,22 @@ export class PipelineStack extends Stack {
       component: 'sync',
       timeout: Duration.minutes(2),
       deadLetterQueue: asyncDlq,
-      environment: {
-        ...filterEnv,
-        ...wandbEnv,
-        CHALLENGE_QUEUE_URL: this.queue.queueUrl,
-        POG_INTERVAL_BLOCKS: String(cfg.pogIntervalBlocks),
-        // the public address only (the secret stays with the signers): the preflight before the fan-out
-        ...(cfg.validatorHotkey !== undefined ? { VALIDATOR_HOTKEY: cfg.validatorHotkey } : {}),
-      },
     });
-    syncFn.bindTable('TABLE_POG_RESULTS', this.tables.pogResults);
-    syncFn.bindTable('TABLE_STATS', this.tables.stats);
-    syncFn.bindTable('TABLE_MINERS', this.tables.miners);
-    syncFn.bindTable('TABLE_AUDIT', this.tables.audit, 'r');
-    syncFn.bindTable('TABLE_LOCKS', this.tables.locks);
-    this.queue.grantSendMessages(syncFn);
+    bindValues(syncFn, {
+      ...filterEnv,
+      ...wandbEnv,
+      [EnvName.PogIntervalBlocks]: String(cfg.pogIntervalBlocks),
+      // the public address only (the secret stays with the signers): the preflight before the fan-out
+      [EnvName.ValidatorHotkey]: cfg.validatorHotkey,
+    });
+    bindTable(syncFn, EnvName.TablePogResults, this.tables.pogResults, 'readWrite');
+    bindTable(syncFn, EnvName.TableStats, this.tables.stats, 'readWrite');
+    bindTable(syncFn, EnvName.TableMiners, this.tables.miners, 'readWrite');
+    bindTable(syncFn, EnvName.TableAudit, this.tables.audit, 'read');
+    bindTable(syncFn, EnvName.TableCoordination, this.tables.coordination, 'readWrite');
+    bindQueue(syncFn, EnvName.ChallengeQueueUrl, this.queue, 'send');
     // the sync reads the allocated-hotkeys union from W&B
-    wandbSecret.grantRead(syncFn);
+    bindSecret(syncFn, EnvName.WandbApiKeySecretArn, wandbSecret);
     new events.Rule(this, 'SyncSchedule', {
       schedule: events.Schedule.rate(Duration.minutes(cfg.syncIntervalMinutes)),
       targets: [new targets.LambdaFunction(syncFn, { retryAttempts: 0, deadLetterQueue: asyncDlq })],
@@ -189,15 +190,11 @@ export class PipelineStack extends Stack {
     const verifier = new VerifierJob(this, 'Verifier', {
       config: cfg,
       vpc,
-      bundleBucket: this.proofBundles.bucket,
-      queue: this.proofBundles.queue,
-      deadLetterQueue: this.proofBundles.deadLetterQueue,
+      proofBundles: this.proofBundles,
       pogResults: this.tables.pogResults,
-      locks: this.tables.locks,
+      coordination: this.tables.coordination,
       image: props.jobImage ?? jobImage(cfg),
     });
-    const jobQueue = verifier.jobQueue;
-    const jobDefinition = verifier.jobDefinition;
 
     // --- worker: one PoG attempt per challenge, bundles to the verifier ------------------------
     const workerFn = new ProjectFunction(this, 'WorkerFunction', {
@@ -207,26 +204,18 @@ export class PipelineStack extends Stack {
       // a bundle at n = 29 280 with 8 GPUs × 17 rows is ~16 MB, built once beside its rows
       memorySize: 1024,
       extraFiles: [{ source: 'lib/pog/payload/miner_payload.py', target: 'payload/miner_payload.py' }],
-      environment: {
-        NETUID: String(cfg.netuid),
-        TABLE_POG_RESULTS: this.tables.pogResults.tableName,
-        TABLE_LOCKS: this.tables.locks.tableName,
-        HOTKEY_SECRET_ARN: hotkeySecret.secretArn,
-        CHALLENGE_QUEUE_URL: this.queue.queueUrl,
-        VERIFICATION_QUEUE_URL: this.proofBundles.queue.queueUrl,
-        BUNDLE_BUCKET: this.proofBundles.bucket.bucketName,
-        VERIFIER_JOB_QUEUE: jobQueue.jobQueueArn,
-        VERIFIER_JOB_DEFINITION: jobDefinition.jobDefinitionArn,
-      },
     });
-    grantWorkerPogItems(workerFn, this.tables.pogResults, this.tables.locks);
-    hotkeySecret.grantRead(workerFn);
-    this.proofBundles.grantHandOver(workerFn);
-    jobDefinition.grantSubmitJob(workerFn, jobQueue);
+    bindValues(workerFn, { [EnvName.Netuid]: String(cfg.netuid) });
+    bindTable(workerFn, EnvName.TablePogResults, this.tables.pogResults, putResultRows);
+    bindTable(workerFn, EnvName.TableCoordination, this.tables.coordination, workerCoordinationItems);
+    bindSecret(workerFn, EnvName.HotkeySecretArn, hotkeySecret);
+    // the worker extends a failed attempt's visibility (the retry interval); the event source receives
+    bindQueue(workerFn, EnvName.ChallengeQueueUrl, this.queue, 'consume');
+    this.proofBundles.bindHandOver(workerFn);
+    verifier.bindSubmitter(workerFn);
     workerFn.addEventSource(
       new SqsEventSource(this.queue, {
-        // one attempt per invocation: no two sessions share an invocation's clock
-        batchSize: 1,
+        batchSize: CHALLENGE_QUEUE.workerBatchSize,
         reportBatchItemFailures: true,
         maxConcurrency: cfg.workerConcurrency,
       }),
@@ -239,23 +228,22 @@ export class PipelineStack extends Stack {
       timeout: Duration.minutes(5),
       memorySize: 1024,
       deadLetterQueue: asyncDlq,
-      environment: {
-        ...filterEnv,
-        ...wandbEnv,
-        WEIGHT_MODE: cfg.weightMode,
-        HOTKEY_SECRET_ARN: hotkeySecret.secretArn,
-        ...(cfg.validatorHotkey !== undefined ? { VALIDATOR_HOTKEY: cfg.validatorHotkey } : {}),
-      },
     });
-    weightsFn.bindTable('TABLE_POG_RESULTS', this.tables.pogResults);
-    weightsFn.bindTable('TABLE_STATS', this.tables.stats);
-    weightsFn.bindTable('TABLE_MINERS', this.tables.miners, 'r');
-    weightsFn.bindTable('TABLE_AUDIT', this.tables.audit);
-    weightsFn.bindTable('TABLE_LOCKS', this.tables.locks);
-    weightsFn.bindTable('TABLE_COMMITS', this.tables.commits);
-    hotkeySecret.grantRead(weightsFn);
+    bindValues(weightsFn, {
+      ...filterEnv,
+      ...wandbEnv,
+      [EnvName.WeightMode]: cfg.weightMode,
+      [EnvName.ValidatorHotkey]: cfg.validatorHotkey,
+    });
+    bindTable(weightsFn, EnvName.TablePogResults, this.tables.pogResults, 'readWrite');
+    bindTable(weightsFn, EnvName.TableStats, this.tables.stats, 'readWrite');
+    bindTable(weightsFn, EnvName.TableMiners, this.tables.miners, 'read');
+    bindTable(weightsFn, EnvName.TableAudit, this.tables.audit, 'readWrite');
+    bindTable(weightsFn, EnvName.TableCoordination, this.tables.coordination, 'readWrite');
+    bindTable(weightsFn, EnvName.TableCommits, this.tables.commits, 'readWrite');
+    bindSecret(weightsFn, EnvName.HotkeySecretArn, hotkeySecret);
     // the weight run reads other validators' state and publishes ours
-    wandbSecret.grantRead(weightsFn);
+    bindSecret(weightsFn, EnvName.WandbApiKeySecretArn, wandbSecret);
     new events.Rule(this, 'WeightsSchedule', {
       schedule: events.Schedule.rate(Duration.minutes(cfg.weightsIntervalMinutes)),
       targets: [new targets.LambdaFunction(weightsFn, { retryAttempts: 0, deadLetterQueue: asyncDlq })],

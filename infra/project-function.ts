@@ -1,12 +1,12 @@
 import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { SERVICE_NAME } from '../lib/observability/index.js';
+import { EnvName } from '../lib/config/env-names.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/observability/index.js';
 import { ESM_REQUIRE_BANNER, NATIVE_EXTERNALS, RUNTIME_SDK_EXTERNALS } from './bundling.js';
 
 export interface ProjectFunctionProps {
@@ -31,8 +31,8 @@ export interface ProjectFunctionProps {
  * The one Lambda shape of the project, with its defaults decided once: Node 22 on ARM64, minified ESM
  * bundle with source maps, JSON logs into its own log group with retention (its role may write that
  * group and no other), no X-Ray tracing, Powertools
- * service settings. `bindTable` sets a table's env variable and grants access in one call, so names
- * and permissions cannot drift apart.
+ * service settings. Variables that name a resource are set with infra/bind.ts, which grants access in
+ * the same call, so names and permissions cannot drift apart.
  */
 export class ProjectFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ProjectFunctionProps) {
@@ -58,9 +58,9 @@ export class ProjectFunction extends NodejsFunction {
       loggingFormat: lambda.LoggingFormat.JSON,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: 'PogValidator',
+        [EnvName.NodeOptions]: '--enable-source-maps',
+        [EnvName.PowertoolsServiceName]: SERVICE_NAME,
+        [EnvName.PowertoolsMetricsNamespace]: METRICS_NAMESPACE,
         ...props.environment,
       },
       bundling: {
@@ -99,13 +99,5 @@ export class ProjectFunction extends NodejsFunction {
         resources: [logGroup.logGroupArn],
       }),
     );
-  }
-
-  /** Sets `envName` to the table's name and grants read/write (`rw`) or read (`r`). */
-  bindTable(envName: string, table: dynamodb.ITable, access: 'r' | 'rw' = 'rw'): this {
-    this.addEnvironment(envName, table.tableName);
-    if (access === 'rw') table.grantReadWriteData(this);
-    else table.grantReadData(this);
-    return this;
   }
 }

@@ -1,10 +1,11 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { EnvName } from '../lib/config/env-names.js';
 import { ATTEMPT_KEY_PREFIX } from '../lib/store/pog-results.js';
+import { bindBucket, bindQueue, type EnvTarget, type TableGrant } from './bind.js';
 
 /** Bundles are read once by the round's verifier; a day covers any retry and the 4 h round deadline. */
 export const BUNDLE_EXPIRY_DAYS = 1;
@@ -57,53 +58,74 @@ export class ProofBundles extends Construct {
     });
   }
 
-  /** The worker side: put bundle objects (no read, no delete) and send verification messages. */
-  grantHandOver(grantee: IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects('bundles/*')] }),
-    );
-    this.queue.grantSendMessages(grantee);
+  /**
+   * The worker side: names the bucket and the verification queue in `target`'s environment, and
+   * grants putting bundle objects (no read, no delete) and sending verification messages.
+   */
+  bindHandOver(target: EnvTarget): void {
+    bindBucket(target, EnvName.BundleBucket, this.bucket, putBundles);
+    bindQueue(target, EnvName.VerificationQueueUrl, this.queue, 'send');
   }
 
-  /** The verifier side: read bundle objects and consume verification messages. */
-  grantVerify(grantee: IGrantable): void {
-    this.bucket.grantRead(grantee);
-    this.queue.grantConsumeMessages(grantee);
+  /**
+   * The verifier side: names the bucket, the queue and its DLQ in `target`'s environment, and grants
+   * reading bundle objects (GetObject only: no List, no bucket-level reads), consuming the queue and
+   * dead-lettering poison.
+   */
+  bindVerify(target: EnvTarget): void {
+    bindBucket(target, EnvName.BundleBucket, this.bucket, readBundles);
+    bindQueue(target, EnvName.VerificationQueueUrl, this.queue, 'consume');
+    bindQueue(target, EnvName.VerificationDlqUrl, this.deadLetterQueue, 'send');
   }
 }
 
+/** Object keys of the bundles: the worker writes and the verifier reads under this prefix only. */
+const BUNDLE_OBJECTS = 'bundles/*';
+
+function putBundles(bucket: s3.IBucket, grantee: IGrantable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(BUNDLE_OBJECTS)] }),
+  );
+}
+
+function readBundles(bucket: s3.IBucket, grantee: IGrantable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(BUNDLE_OBJECTS)] }),
+  );
+}
+
+const leadingKeys = (prefixes: string[]) => ({
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes },
+});
+
 /**
- * The worker's DynamoDB rights, narrowed to the items it needs (issue 12): on the locks table only
- * attempt state (`pog#…`), the verifier claims (`claim#verifier#…`) and round progress (`round#…`),
- * by partition-key condition, with delete only for a verifier claim whose SubmitJob failed; on the
- * results table only new rows (PutItem, inside the conditional transaction), no read, scan or delete.
+ * The worker's rights on the coordination table, narrowed to the items it needs (issue 12): attempt
+ * state (`pog#…`), the verifier claims (`claim#verifier#…`) and round progress (`round#…`), by
+ * partition-key condition, with delete only for a verifier claim whose SubmitJob failed.
  */
-export function grantWorkerPogItems(
-  grantee: IGrantable,
-  pogResults: dynamodb.ITable,
-  locks: dynamodb.ITable,
-): void {
-  const leading = (prefixes: string[]) => ({
-    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes },
-  });
+export const workerCoordinationItems: TableGrant = (coordination, grantee) => {
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      resources: [locks.tableArn],
-      conditions: leading([`${ATTEMPT_KEY_PREFIX}*`, 'claim#verifier#*', 'round#*']),
+      resources: [coordination.tableArn],
+      conditions: leadingKeys([`${ATTEMPT_KEY_PREFIX}*`, 'claim#verifier#*', 'round#*']),
     }),
   );
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['dynamodb:DeleteItem'],
-      resources: [locks.tableArn],
-      conditions: leading(['claim#verifier#*']),
+      resources: [coordination.tableArn],
+      conditions: leadingKeys(['claim#verifier#*']),
     }),
   );
+};
+
+/** New result rows only (PutItem, inside the conditional transaction): no read, scan or delete. */
+export const putResultRows: TableGrant = (pogResults, grantee) => {
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [pogResults.tableArn] }),
   );
-}
+};
 
 /** cdk-nag findings of the bundle hand-over, each acknowledged on its own construct with the reason. */
 export function acknowledgeProofBundleFindings(bundles: ProofBundles, worker: Construct): void {

@@ -5,13 +5,14 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { EnvName } from '../lib/config/env-names.js';
 import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observability/index.js';
-import { VerifierLog } from '../lib/pipeline/verifier.js';
+import { VerifierLog, VerifierOutcome } from '../lib/pipeline/verifier.js';
 import { ATTEMPT_KEY_PREFIX } from '../lib/store/pog-results.js';
+import { bindTable, bindValues, ContainerEnvironment, type EnvTarget, type TableGrant } from './bind.js';
 import type { DeployConfig } from './config.js';
+import type { ProofBundles } from './proof-bundles.js';
 
 /**
  * The verifier's Batch settings, one source for the stack, its test and the cost model. One job at a
@@ -33,16 +34,12 @@ export const VERIFIER_JOB = {
 export interface VerifierJobProps {
   readonly config: DeployConfig;
   readonly vpc: ec2.IVpc;
-  /** Where the worker writes proof bundles (`bundles/` prefix). */
-  readonly bundleBucket: s3.IBucket;
-  readonly queue: sqs.IQueue;
-  readonly deadLetterQueue: sqs.IQueue;
+  /** Where the worker writes proof bundles and queues them for verification. */
+  readonly proofBundles: ProofBundles;
   readonly pogResults: dynamodb.ITable;
-  readonly locks: dynamodb.ITable;
+  readonly coordination: dynamodb.ITable;
   /** The container image (infra/job-image.ts picks the registry image or the Dockerfile asset). */
   readonly image: ecs.ContainerImage;
-  /** Extra container variables (the GPU tables parameter): Batch fixes a container's environment at creation. */
-  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -95,6 +92,22 @@ export class VerifierJob extends Construct {
     this.role = new iam.Role(this, 'JobRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
     });
+    // the role reads bundles, consumes its queue, dead-letters poison, writes result rows and its own
+    // state items: nothing else
+    const container = new ContainerEnvironment(this.role);
+    props.proofBundles.bindVerify(container);
+    bindTable(container, EnvName.TablePogResults, props.pogResults, putFinalRows);
+    bindTable(container, EnvName.TableCoordination, props.coordination, verifierStateItems(cfg.netuid));
+    bindValues(container, {
+      [EnvName.Netuid]: String(cfg.netuid),
+      [EnvName.RowCheck]: cfg.rowCheck,
+      [EnvName.RowCheckDevice]: 'auto',
+      [EnvName.RowCheckTimeoutSeconds]: String(VERIFIER_JOB.rowCheckTimeoutSeconds),
+      [EnvName.VerifierBatchSize]: String(VERIFIER_JOB.batchSize),
+      [EnvName.VerifierWaitSeconds]: String(VERIFIER_JOB.waitSeconds),
+      [EnvName.VerifierEmptyPolls]: String(VERIFIER_JOB.emptyPolls),
+      [EnvName.PowertoolsServiceName]: SERVICE_NAME,
+    });
     this.jobDefinition = new batch.EcsJobDefinition(this, 'JobDefinition', {
       timeout: Duration.minutes(cfg.verifierTimeoutMinutes),
       // a reclaimed Spot host retries the drain; unfinished messages come back to the queue anyway
@@ -110,58 +123,17 @@ export class VerifierJob extends Construct {
         gpu: VERIFIER_JOB.gpus,
         jobRole: this.role,
         logging: ecs.LogDriver.awsLogs({ streamPrefix: 'verifier', logGroup: this.logGroup }),
-        environment: {
-          NETUID: String(cfg.netuid),
-          TABLE_POG_RESULTS: props.pogResults.tableName,
-          TABLE_LOCKS: props.locks.tableName,
-          BUNDLE_BUCKET: props.bundleBucket.bucketName,
-          VERIFICATION_QUEUE_URL: props.queue.queueUrl,
-          VERIFICATION_DLQ_URL: props.deadLetterQueue.queueUrl,
-          ROW_CHECK: cfg.rowCheck,
-          ROW_CHECK_DEVICE: 'auto',
-          ROW_CHECK_TIMEOUT_SECONDS: String(VERIFIER_JOB.rowCheckTimeoutSeconds),
-          VERIFIER_BATCH_SIZE: String(VERIFIER_JOB.batchSize),
-          VERIFIER_WAIT_SECONDS: String(VERIFIER_JOB.waitSeconds),
-          VERIFIER_EMPTY_POLLS: String(VERIFIER_JOB.emptyPolls),
-          POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-          ...props.environment,
-        },
+        environment: container.variables,
       }),
     });
-    this.grantLeastPrivilege(props);
     this.metricFilters();
   }
 
-  /** Reads bundles, consumes its queue, dead-letters poison, writes result rows and its own state items. */
-  private grantLeastPrivilege(props: VerifierJobProps): void {
-    // GetObject on the bundle prefix only: no List, no bucket-level reads
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [props.bundleBucket.arnForObjects('bundles/*')],
-      }),
-    );
-    props.queue.grantConsumeMessages(this.role);
-    props.deadLetterQueue.grantSendMessages(this.role);
-    // result rows: PutItem only (the final row is conditional; no trim, so no DeleteItem, no Scan)
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
-        resources: [props.pogResults.tableArn],
-      }),
-    );
-    // the (round, hotkey) state item is marked final in the same transaction; the round item is counted
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
-        resources: [props.locks.tableArn],
-        conditions: {
-          'ForAllValues:StringLike': {
-            'dynamodb:LeadingKeys': [`${ATTEMPT_KEY_PREFIX}*`, `round#${props.config.netuid}`],
-          },
-        },
-      }),
-    );
+  /** The worker side: names the job queue and definition in `target`'s environment and grants SubmitJob on them. */
+  bindSubmitter(target: EnvTarget): void {
+    target.addEnvironment(EnvName.VerifierJobQueue, this.jobQueue.jobQueueArn);
+    target.addEnvironment(EnvName.VerifierJobDefinition, this.jobDefinition.jobDefinitionArn);
+    this.jobDefinition.grantSubmitJob(target, this.jobQueue);
   }
 
   private metricFilters(): void {
@@ -184,7 +156,7 @@ export class VerifierJob extends Construct {
       MetricName.VerifierFailures,
       logs.FilterPattern.all(
         logs.FilterPattern.stringValue('$.message', '=', VerifierLog.Result),
-        logs.FilterPattern.stringValue('$.outcome', '=', 'failure'),
+        logs.FilterPattern.stringValue(`$.${VerifierOutcome.field}`, '=', VerifierOutcome.failure),
       ),
     );
     filter(
@@ -199,3 +171,30 @@ export class VerifierJob extends Construct {
     );
   }
 }
+
+/** Result rows: PutItem only (the final row is conditional; no trim, so no DeleteItem, no Scan). */
+const putFinalRows: TableGrant = (pogResults, grantee) => {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+      resources: [pogResults.tableArn],
+    }),
+  );
+};
+
+/** The (round, hotkey) state item is marked final in the same transaction; the round item is counted. */
+const verifierStateItems =
+  (netuid: number): TableGrant =>
+  (coordination, grantee) => {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+        resources: [coordination.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [`${ATTEMPT_KEY_PREFIX}*`, `round#${netuid}`],
+          },
+        },
+      }),
+    );
+  };

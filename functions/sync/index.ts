@@ -4,7 +4,7 @@ import { onceUntilFailure } from '../../lib/clients/once.js';
 import { readWandbApiKey } from '../../lib/clients/secrets.js';
 import { loadEnv, queryableOptionsFromEnv, SyncEnvSchema, wandbConfigFromEnv } from '../../lib/config/env.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
-import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../lib/store/index.js';
+import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../lib/store/index.js';
 import { deferredWandbState } from '../../lib/wandb/deferred.js';
 import { createWandbState, type WandbStateService } from '../../lib/wandb/state.js';
 import { buildSyncHandler } from './handler.js';
@@ -49,7 +49,7 @@ export const handler = buildSyncHandler({
       miners: new MinerStore(doc, env.TABLE_MINERS),
       pogResults: new PogResultStore(doc, env.TABLE_POG_RESULTS),
       stats: new StatsStore(doc, env.TABLE_STATS),
-      locks: new LockStore(doc, env.TABLE_LOCKS),
+      coordination: new CoordinationStore(doc, env.TABLE_COORDINATION),
       ...(external ? { external } : {}),
     })),
   ),

@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createDynamoDocumentClient, createSqsClient } from '../../lib/clients/index.js';
 import { loadEnv, VerifierEnvSchema } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/observability/index.js';
-import { drainWithRowChecker } from '../../lib/pipeline/verifier.js';
+import { drainWithRowChecker, VerifierExit } from '../../lib/pipeline/verifier.js';
 import { startRowChecker } from '../../lib/pog/row-check-process.js';
 import { createSqsVerificationQueue } from '../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../lib/store/bundles.js';
@@ -10,14 +10,15 @@ import { finalResultsOf } from '../../lib/store/final-results.js';
 import { PogOutcomeStore } from '../../lib/store/pog-results.js';
 
 /**
- * The AWS Batch verifier (not a Lambda): drains the verification queue, then exits 0. Exit 1 only for
- * a configuration or client fault; messages it did not finish come back to the queue by themselves.
+ * The AWS Batch verifier (not a Lambda): drains the verification queue, then exits `Drained`; `Fault`
+ * only for a configuration or client fault ({@link VerifierExit}); messages it did not finish come
+ * back to the queue by themselves.
  */
 async function main(): Promise<number> {
   const env = loadEnv(VerifierEnvSchema);
   const logger = createLogger('verifier');
   const doc = createDynamoDocumentClient();
-  const tables = { pogResults: env.TABLE_POG_RESULTS, locks: env.TABLE_LOCKS };
+  const tables = { pogResults: env.TABLE_POG_RESULTS, coordination: env.TABLE_COORDINATION };
   // no trim: the role cannot delete rows; the newest-4 window is applied on read
   const results = finalResultsOf(new PogOutcomeStore(doc, tables, env.NETUID));
   const override = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
     emptyPolls: env.VERIFIER_EMPTY_POLLS,
     signal: stop.signal,
   });
-  return 0;
+  return VerifierExit.Drained;
 }
 
 main().then(
@@ -57,6 +58,6 @@ main().then(
   },
   (error: unknown) => {
     console.error(JSON.stringify({ level: 'ERROR', message: 'verifier crashed', error: String(error) }));
-    process.exitCode = 1;
+    process.exitCode = VerifierExit.Fault;
   },
 );

@@ -16,7 +16,7 @@ import type { WeightsDeps } from '../../lib/pipeline/weights.js';
 import {
   AuditStore,
   CommitRowStore,
-  LockStore,
+  CoordinationStore,
   MinerStore,
   PogResultStore,
   StatsStore,
@@ -53,7 +53,7 @@ async function connect(): Promise<Omit<WeightsDeps, 'performance'>> {
     chain,
     pogResults: new PogResultStore(doc, env.TABLE_POG_RESULTS),
     stats: new StatsStore(doc, env.TABLE_STATS),
-    locks: new LockStore(doc, env.TABLE_LOCKS),
+    coordination: new CoordinationStore(doc, env.TABLE_COORDINATION),
     audit: new AuditStore(doc, env.TABLE_AUDIT),
   };
   // disabled: no secret read, no W&B request at all; scoring runs on local data
@@ -75,7 +75,7 @@ async function connect(): Promise<Omit<WeightsDeps, 'performance'>> {
     wandb,
     signer,
     miners: new MinerStore(doc, env.TABLE_MINERS),
-    runIds: new WandbRunStore(doc, env.TABLE_LOCKS),
+    runIds: new WandbRunStore(doc, env.TABLE_COORDINATION),
     logger,
   });
   return { ...base, external: wandb, publisher };

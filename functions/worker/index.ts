@@ -11,7 +11,7 @@ import { performanceSourceFromEnv } from '../../lib/config/live-performance.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
 import { createPogRunner } from '../../lib/pog/index.js';
 import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
-import { LockStore, PogOutcomeStore } from '../../lib/store/index.js';
+import { CoordinationStore, PogOutcomeStore } from '../../lib/store/index.js';
 import { buildWorkerHandler } from './handler.js';
 
 const env = loadEnv(WorkerEnvSchema);
@@ -35,10 +35,10 @@ export const handler = buildWorkerHandler({
     // no trim: the worker may not delete rows; the read side applies the newest-4 window
     outcomes: new PogOutcomeStore(
       doc,
-      { pogResults: env.TABLE_POG_RESULTS, locks: env.TABLE_LOCKS },
+      { pogResults: env.TABLE_POG_RESULTS, coordination: env.TABLE_COORDINATION },
       env.NETUID,
     ),
-    locks: new LockStore(doc, env.TABLE_LOCKS),
+    coordination: new CoordinationStore(doc, env.TABLE_COORDINATION),
     s3: new S3Client({}),
     sqs: createSqsClient(),
     batch: createBatchClient(),

@@ -28,11 +28,19 @@ import type { PogAttemptRunner } from '../../lib/pog/index.js';
 import { createPogRunner } from '../../lib/pog/index.js';
 import { runRowCheck } from '../../lib/pog/row-check.js';
 import type { ChainPort, UidStat } from '../../lib/ports.js';
+
+import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
 import { createSqsVerificationQueue, type VerificationQueuePort } from '../../lib/queue/verification.js';
 import { formatSummaryTable } from '../../lib/scoring/index.js';
 import { createS3BundleSource } from '../../lib/store/bundles.js';
 import { finalResultsOf } from '../../lib/store/final-results.js';
-import { AuditStore, LockStore, MinerStore, PogResultStore, StatsStore } from '../../lib/store/index.js';
+import {
+  AuditStore,
+  CoordinationStore,
+  MinerStore,
+  PogResultStore,
+  StatsStore,
+} from '../../lib/store/index.js';
 import { PogOutcomeStore } from '../../lib/store/pog-results.js';
 import {
   connectDevnet,
@@ -52,7 +60,7 @@ import { makeBatch, makeHotkeySecret, makeQueues, makeTables } from './resources
 import { WsProxy } from './ws-proxy.js';
 
 export const MAX_LOCAL_MINERS = 256;
-/** The stack's worker settings: parallel SubmitJob calls per batch, and concurrent pollers (max concurrency). */
+/** Concurrent worker invocations in the local cycle (the stack's is CHALLENGE_QUEUE.defaultWorkerConcurrency): few, on a small machine. */
 const WORKER_LANES = 5;
 const NETUID = 27;
 /**
@@ -295,7 +303,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       miners: new MinerStore(doc, resources.tables.miners),
       pogResults: new PogResultStore(doc, resources.tables.pogResults),
       stats: new StatsStore(doc, resources.tables.stats),
-      locks: new LockStore(doc, resources.tables.locks),
+      coordination: new CoordinationStore(doc, resources.tables.coordination),
       audit: new AuditStore(doc, resources.tables.audit),
     };
     const filter: QueryableOptions = {
@@ -406,7 +414,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       deps: {
         runner: attemptRunner,
         outcomes,
-        locks: stores.locks,
+        coordination: stores.coordination,
         s3,
         sqs,
         batch: workerBatch,
@@ -648,13 +656,13 @@ async function drainQueue(
   let failedInvocations = 0;
   const lane = async (): Promise<void> => {
     for (let round = 0; round < 1_000; round++) {
-      // the stack's event source hands the worker one record per invocation
-      let out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }));
+      // as the stack's event source hands them to the worker
+      const receive = { QueueUrl: queueUrl, MaxNumberOfMessages: CHALLENGE_QUEUE.workerBatchSize };
+      let out = await sqs.send(new ReceiveMessageCommand(receive));
       if ((out.Messages ?? []).length === 0) {
         out = await sqs.send(
           new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: 1,
+            ...receive,
             WaitTimeSeconds: DRAIN_IDLE_WAIT_S,
           }),
         );

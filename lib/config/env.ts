@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ConfigError } from '../errors.js';
 import { formatIssues } from '../validation.js';
+import { EnvName } from './env-names.js';
 import { type WandbConfig, WandbConfigSchema } from './wandb.js';
 
 const list = z
@@ -23,29 +24,29 @@ const int = (min: number, fallback?: number) =>
 const name = z.string().min(1);
 
 const TableEnv = {
-  TABLE_POG_RESULTS: name,
-  TABLE_STATS: name,
-  TABLE_MINERS: name,
-  TABLE_AUDIT: name,
-  TABLE_LOCKS: name,
+  [EnvName.TablePogResults]: name,
+  [EnvName.TableStats]: name,
+  [EnvName.TableMiners]: name,
+  [EnvName.TableAudit]: name,
+  [EnvName.TableCoordination]: name,
 };
 
 const ChainEnv = {
-  NETUID: int(0, 27),
+  [EnvName.Netuid]: int(0, 27),
   /** Comma-separated WebSocket endpoints, tried in order. */
-  CHAIN_ENDPOINTS: list.refine((l) => l.length > 0, 'at least one endpoint is required'),
-  CHAIN_TIMEOUT_MS: int(1, 30_000),
+  [EnvName.ChainEndpoints]: list.refine((l) => l.length > 0, 'at least one endpoint is required'),
+  [EnvName.ChainTimeoutMs]: int(1, 30_000),
 };
 
 /** Queryable filter (§7.2). */
 const FilterEnv = {
-  BLACKLIST_HOTKEYS: list,
-  BLACKLIST_COLDKEYS: list,
+  [EnvName.BlacklistHotkeys]: list,
+  [EnvName.BlacklistColdkeys]: list,
   /** Keep only the first uid per IP (the reference's filter_axons; PR #386 turns it off). */
-  DEDUPE_IPS: bool,
+  [EnvName.DedupeIps]: bool,
   /** D3: a version like 185 (= 1.8.5); absent → the version filter is skipped (and alarmed). */
-  MIN_MINER_VERSION: z.coerce.number().int().nonnegative().optional(),
-  VERSION_FILTER_THRESHOLD_PERCENT: int(0, 60),
+  [EnvName.MinMinerVersion]: z.coerce.number().int().nonnegative().optional(),
+  [EnvName.VersionFilterThresholdPercent]: int(0, 60),
 };
 
 /**
@@ -53,26 +54,26 @@ const FilterEnv = {
  * the `wandb` config defaults (the reference's entity, project and trusted penalty validator).
  */
 const WandbEnv = {
-  WANDB_ENABLED: bool,
-  WANDB_API_KEY_SECRET_ARN: name.optional(),
-  WANDB_BASE_URL: z.string().optional(),
-  WANDB_ALLOW_INSECURE_HTTP: bool,
-  WANDB_ENTITY: z.string().optional(),
-  WANDB_PROJECT: z.string().optional(),
+  [EnvName.WandbEnabled]: bool,
+  [EnvName.WandbApiKeySecretArn]: name.optional(),
+  [EnvName.WandbBaseUrl]: z.string().optional(),
+  [EnvName.WandbAllowInsecureHttp]: bool,
+  [EnvName.WandbEntity]: z.string().optional(),
+  [EnvName.WandbProject]: z.string().optional(),
   /** Comma-separated ss58 hotkeys whose penalty lists are trusted; empty → the reference's one. */
-  WANDB_TRUSTED_PENALTY_VALIDATORS: list,
-  WANDB_PERMIT_STAKE: z.coerce.number().optional(),
-  WANDB_TIMEOUT_MS: z.coerce.number().optional(),
-  WANDB_READ_DEADLINE_MS: z.coerce.number().optional(),
-  WANDB_MAX_PAGES: z.coerce.number().optional(),
+  [EnvName.WandbTrustedPenaltyValidators]: list,
+  [EnvName.WandbPermitStake]: z.coerce.number().optional(),
+  [EnvName.WandbTimeoutMs]: z.coerce.number().optional(),
+  [EnvName.WandbReadDeadlineMs]: z.coerce.number().optional(),
+  [EnvName.WandbMaxPages]: z.coerce.number().optional(),
 };
 
 // enabled without a key would fail at the first read; fail at cold start instead, naming the key
 const requireWandbKey = (env: { WANDB_ENABLED: boolean; WANDB_API_KEY_SECRET_ARN?: string | undefined }) =>
   !env.WANDB_ENABLED || env.WANDB_API_KEY_SECRET_ARN !== undefined;
 const WANDB_KEY_ISSUE = {
-  message: 'WANDB_API_KEY_SECRET_ARN is required when WANDB_ENABLED is true',
-  path: ['WANDB_API_KEY_SECRET_ARN'],
+  message: `${EnvName.WandbApiKeySecretArn} is required when ${EnvName.WandbEnabled} is true`,
+  path: [EnvName.WandbApiKeySecretArn],
 };
 
 export const SyncEnvSchema = z
@@ -81,61 +82,61 @@ export const SyncEnvSchema = z
     ...ChainEnv,
     ...FilterEnv,
     ...WandbEnv,
-    CHALLENGE_QUEUE_URL: z.url(),
+    [EnvName.ChallengeQueueUrl]: z.url(),
     /** Our hotkey's ss58 address, for the operator preflight before the fan-out; absent → skipped. */
-    VALIDATOR_HOTKEY: z.string().min(1).optional(),
-    POG_INTERVAL_BLOCKS: int(1, 360),
-    POG_MAX_JITTER_SECONDS: int(0, 900).refine((n) => n <= 900, 'SQS allows at most 900'),
+    [EnvName.ValidatorHotkey]: z.string().min(1).optional(),
+    [EnvName.PogIntervalBlocks]: int(1, 360),
+    [EnvName.PogMaxJitterSeconds]: int(0, 900).refine((n) => n <= 900, 'SQS allows at most 900'),
     /** After this long an unfinished round stops blocking the next one. */
-    POG_ROUND_TIMEOUT_SECONDS: int(60, 4 * 3600),
+    [EnvName.PogRoundTimeoutSeconds]: int(60, 4 * 3600),
   })
   .refine(requireWandbKey, WANDB_KEY_ISSUE);
 
 /** GPU tables and PoG settings: a JSON file with the reference config.yaml keys; absent → reference v1.9.0. */
 const PerformanceEnv = {
-  POG_PERFORMANCE_CONFIG: z.string().min(1).optional(),
+  [EnvName.PogPerformanceConfig]: z.string().min(1).optional(),
 };
 
 /** The worker runs one PoG attempt per challenge and hands passed attempts to the verifier. */
 export const WorkerEnvSchema = z.object({
-  TABLE_POG_RESULTS: name,
-  TABLE_LOCKS: name,
-  NETUID: int(0, 27),
-  HOTKEY_SECRET_ARN: name,
-  CHALLENGE_QUEUE_URL: z.url(),
-  VERIFICATION_QUEUE_URL: z.url(),
-  BUNDLE_BUCKET: name,
-  VERIFIER_JOB_QUEUE: name,
-  VERIFIER_JOB_DEFINITION: name,
+  [EnvName.TablePogResults]: name,
+  [EnvName.TableCoordination]: name,
+  [EnvName.Netuid]: int(0, 27),
+  [EnvName.HotkeySecretArn]: name,
+  [EnvName.ChallengeQueueUrl]: z.url(),
+  [EnvName.VerificationQueueUrl]: z.url(),
+  [EnvName.BundleBucket]: name,
+  [EnvName.VerifierJobQueue]: name,
+  [EnvName.VerifierJobDefinition]: name,
   ...PerformanceEnv,
 });
 
 export const ProofJobEnvSchema = z.object({
-  TABLE_POG_RESULTS: name,
-  TABLE_LOCKS: name,
-  NETUID: int(0, 27),
-  HOTKEY_SECRET_ARN: name,
+  [EnvName.TablePogResults]: name,
+  [EnvName.TableCoordination]: name,
+  [EnvName.Netuid]: int(0, 27),
+  [EnvName.HotkeySecretArn]: name,
   /** The challenge, as the worker passes it through the job's environment. */
-  POG_CHALLENGE: z.string().min(2).max(4096),
+  [EnvName.PogChallenge]: z.string().min(2).max(4096),
   ...PerformanceEnv,
 });
 
 /** The verifier Batch job (functions/verifier): drains the verification queue. */
 export const VerifierEnvSchema = z.object({
-  TABLE_POG_RESULTS: name,
-  TABLE_LOCKS: name,
-  NETUID: int(0, 27),
-  BUNDLE_BUCKET: name,
-  VERIFICATION_QUEUE_URL: z.url(),
-  VERIFICATION_DLQ_URL: z.url(),
+  [EnvName.TablePogResults]: name,
+  [EnvName.TableCoordination]: name,
+  [EnvName.Netuid]: int(0, 27),
+  [EnvName.BundleBucket]: name,
+  [EnvName.VerificationQueueUrl]: z.url(),
+  [EnvName.VerificationDlqUrl]: z.url(),
   /** `report` until a device run shows honest GPU proofs at n ≥ 29 280 passing every value (README). */
-  ROW_CHECK: z.enum(['enforce', 'report']).default('report'),
-  ROW_CHECK_DEVICE: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-  ROW_CHECK_TIMEOUT_SECONDS: int(1, 600),
-  PYTHON: name.default('python3'),
-  VERIFIER_BATCH_SIZE: int(1, 1).refine((n) => n <= 10, 'SQS allows at most 10'),
-  VERIFIER_WAIT_SECONDS: int(0, 20).refine((n) => n <= 20, 'SQS allows at most 20'),
-  VERIFIER_EMPTY_POLLS: int(1, 3),
+  [EnvName.RowCheck]: z.enum(['enforce', 'report']).default('report'),
+  [EnvName.RowCheckDevice]: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  [EnvName.RowCheckTimeoutSeconds]: int(1, 600),
+  [EnvName.Python]: name.default('python3'),
+  [EnvName.VerifierBatchSize]: int(1, 1).refine((n) => n <= 10, 'SQS allows at most 10'),
+  [EnvName.VerifierWaitSeconds]: int(0, 20).refine((n) => n <= 20, 'SQS allows at most 20'),
+  [EnvName.VerifierEmptyPolls]: int(1, 3),
 });
 
 export const WeightsEnvSchema = z
@@ -145,15 +146,15 @@ export const WeightsEnvSchema = z
     ...FilterEnv,
     ...WandbEnv,
     ...PerformanceEnv,
-    HOTKEY_SECRET_ARN: name,
+    [EnvName.HotkeySecretArn]: name,
     /** Pending v2 hash commits (DynamoDB); absent → v2 commits are refused (timelocked ones need none). */
-    TABLE_COMMITS: name.optional(),
+    [EnvName.TableCommits]: name.optional(),
     /** D8. */
-    WEIGHT_MODE: z.enum(['scores', 'burn']).default('scores'),
+    [EnvName.WeightMode]: z.enum(['scores', 'burn']).default('scores'),
     /** Our hotkey's ss58 address: its LastUpdate drives the rate limit (§3.5). */
-    VALIDATOR_HOTKEY: z.string().min(1).optional(),
+    [EnvName.ValidatorHotkey]: z.string().min(1).optional(),
     /** Longest a weight submission may hold the single-flight lock. */
-    WEIGHTS_LOCK_SECONDS: int(30, 600),
+    [EnvName.WeightsLockSeconds]: int(30, 600),
   })
   .refine(requireWandbKey, WANDB_KEY_ISSUE);
 
@@ -181,16 +182,16 @@ export function loadEnv<S extends z.ZodType>(
 export type WandbEnv = Pick<SyncEnv, Extract<keyof SyncEnv, `WANDB_${string}`>>;
 
 const ENV_OF: Readonly<Record<string, string>> = {
-  enabled: 'WANDB_ENABLED',
-  baseUrl: 'WANDB_BASE_URL',
-  allowInsecureHttp: 'WANDB_ALLOW_INSECURE_HTTP',
-  entity: 'WANDB_ENTITY',
-  project: 'WANDB_PROJECT',
-  trustedPenaltyValidators: 'WANDB_TRUSTED_PENALTY_VALIDATORS',
-  permitStake: 'WANDB_PERMIT_STAKE',
-  timeoutMs: 'WANDB_TIMEOUT_MS',
-  readDeadlineMs: 'WANDB_READ_DEADLINE_MS',
-  maxPages: 'WANDB_MAX_PAGES',
+  enabled: EnvName.WandbEnabled,
+  baseUrl: EnvName.WandbBaseUrl,
+  allowInsecureHttp: EnvName.WandbAllowInsecureHttp,
+  entity: EnvName.WandbEntity,
+  project: EnvName.WandbProject,
+  trustedPenaltyValidators: EnvName.WandbTrustedPenaltyValidators,
+  permitStake: EnvName.WandbPermitStake,
+  timeoutMs: EnvName.WandbTimeoutMs,
+  readDeadlineMs: EnvName.WandbReadDeadlineMs,
+  maxPages: EnvName.WandbMaxPages,
 };
 
 /**
@@ -229,14 +230,14 @@ export function tableNames(env: {
   TABLE_STATS: string;
   TABLE_MINERS: string;
   TABLE_AUDIT: string;
-  TABLE_LOCKS: string;
+  TABLE_COORDINATION: string;
 }) {
   return {
     pogResults: env.TABLE_POG_RESULTS,
     stats: env.TABLE_STATS,
     miners: env.TABLE_MINERS,
     audit: env.TABLE_AUDIT,
-    locks: env.TABLE_LOCKS,
+    coordination: env.TABLE_COORDINATION,
   } as const;
 }
 

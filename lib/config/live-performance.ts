@@ -4,15 +4,13 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { asError, ConfigError } from '../errors.js';
 import { formatIssues } from '../validation.js';
+import { EnvName } from './env-names.js';
 import {
   DEFAULT_PERFORMANCE_CONFIG,
   loadPerformanceConfig,
   type PerformanceConfig,
   parsePerformanceConfig,
 } from './gpu-performance.js';
-
-/** The variable that names the SSM parameter holding the GPU tables (set by infra/gpu-tables.ts). */
-export const PERFORMANCE_PARAMETER_ENV = 'POG_PERFORMANCE_PARAMETER';
 
 /** Metric names shared by the loader and the alarm in infra/gpu-tables.ts. */
 export const PerformanceMetricName = {
@@ -143,9 +141,10 @@ export function staticPerformanceSource(config: PerformanceConfig): PerformanceS
 }
 
 const SourceEnvSchema = z.object({
-  [PERFORMANCE_PARAMETER_ENV]: z.string().min(1).optional(),
+  /** The SSM parameter holding the GPU tables (set by infra/gpu-tables.ts). */
+  [EnvName.PogPerformanceParameter]: z.string().min(1).optional(),
   /** A JSON file with the reference config.yaml keys (local runs and the CLI); absent → v1.9.0. */
-  POG_PERFORMANCE_CONFIG: z.string().min(1).optional(),
+  [EnvName.PogPerformanceConfig]: z.string().min(1).optional(),
 });
 
 /**
@@ -165,11 +164,13 @@ export function performanceSourceFromEnv(
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = SourceEnvSchema.safeParse(cleaned);
   if (!parsed.success) throw new ConfigError(`invalid environment: ${formatIssues(parsed.error).join('; ')}`);
-  const parameterName = parsed.data[PERFORMANCE_PARAMETER_ENV];
-  const file = parsed.data.POG_PERFORMANCE_CONFIG;
+  const parameterName = parsed.data[EnvName.PogPerformanceParameter];
+  const file = parsed.data[EnvName.PogPerformanceConfig];
   if (parameterName === undefined) return staticPerformanceSource(loadPerformanceConfig(file));
   if (file !== undefined) {
-    throw new ConfigError(`set ${PERFORMANCE_PARAMETER_ENV} or POG_PERFORMANCE_CONFIG, not both`);
+    throw new ConfigError(
+      `set ${EnvName.PogPerformanceParameter} or ${EnvName.PogPerformanceConfig}, not both`,
+    );
   }
   return createLivePerformanceConfig({
     parameterName,

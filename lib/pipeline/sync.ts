@@ -8,7 +8,7 @@ import {
 } from '../ports.js';
 import { CHALLENGE_QUEUE } from '../queue/challenge.js';
 import { enqueueChallenges } from '../queue/fan-out.js';
-import type { LockStore, RoundState } from '../store/locks.js';
+import type { CoordinationStore, RoundState } from '../store/coordination.js';
 import type { MinerStore } from '../store/miners.js';
 import type { PogResultStore } from '../store/pog-results.js';
 import type { StatsStore } from '../store/stats.js';
@@ -22,7 +22,7 @@ export interface SyncDeps {
   readonly miners: MinerStore;
   readonly pogResults: PogResultStore;
   readonly stats: StatsStore;
-  readonly locks: LockStore;
+  readonly coordination: CoordinationStore;
   /** Optional: other validators' allocation list (§4.1 skips allocated miners). */
   readonly external?: ExternalStatePort;
   /** Uniform [0, 1), injectable for tests. */
@@ -145,7 +145,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
   if (preflight !== null && preflight.problems.length > 0) {
     return { ...base, round: { status: 'blocked', problems: preflight.problems } };
   }
-  const state = await deps.locks.round(options.netuid);
+  const state = await deps.coordination.round(options.netuid);
   const now = nowSeconds();
   if (roundRunning(state, now) && state !== null)
     return { ...base, round: { status: 'running', roundId: state.roundId } };
@@ -180,7 +180,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     done: resumed ? state.done : 0,
     deadline: now + delaySeconds + options.roundTimeoutSeconds,
   };
-  if (!(await deps.locks.startRound(options.netuid, next, state?.roundId ?? null))) {
+  if (!(await deps.coordination.startRound(options.netuid, next, state?.roundId ?? null))) {
     return { ...base, round: { status: 'lost-race' } };
   }
   try {
@@ -193,7 +193,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
   } catch (error) {
     // make the round due again at the next tick under the same id (see fanOutFailed); messages
     // already sent are deduplicated by the worker's (roundId, hotkey) claim
-    await deps.locks.startRound(
+    await deps.coordination.startRound(
       options.netuid,
       { ...next, expected: 0, nextRoundBlock: next.startBlock },
       roundId,

@@ -41,6 +41,24 @@ export const VerifierLog = {
   Finished: 'verifier finished',
 } as const;
 
+/** The `outcome` field of a {@link VerifierLog.Result} line; the failures metric filter matches `failure`. */
+export const VerifierOutcome = {
+  field: 'outcome',
+  success: 'success',
+  failure: 'failure',
+} as const;
+
+/**
+ * Exit codes of the verifier job (functions/verifier). Unfinished messages come back to the queue by
+ * themselves, so the job definition retries only a reclaimed Spot host and exits on any code.
+ */
+export const VerifierExit = {
+  /** The queue stayed empty (or Batch sent SIGTERM) and every bundle in hand was finished. */
+  Drained: 0,
+  /** A configuration or client fault. */
+  Fault: 1,
+} as const;
+
 /** Runs the row checker on a bundle file. */
 export type RowChecker = (bundlePath: string) => Promise<RowCheckReport>;
 
@@ -190,7 +208,7 @@ export async function verifyMessage(
   }
   deps.log(VerifierLog.Result, {
     ...ids,
-    outcome: outcome.gpuName !== null ? 'success' : 'failure',
+    [VerifierOutcome.field]: outcome.gpuName !== null ? VerifierOutcome.success : VerifierOutcome.failure,
     verifier: outcome.verifier,
     rowsChecked: outcome.rowsChecked,
     entriesChecked: outcome.entriesChecked,

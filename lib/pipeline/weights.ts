@@ -13,7 +13,7 @@ import {
 } from '../ports.js';
 import { type ScoringDecision, ScoringSnapshotSchema, scoreSnapshot } from '../scoring/index.js';
 import type { AuditRow, AuditStore } from '../store/audit.js';
-import type { LockStore } from '../store/locks.js';
+import type { CoordinationStore } from '../store/coordination.js';
 import type { PogResultStore } from '../store/pog-results.js';
 import type { StatsStore } from '../store/stats.js';
 import { parseWith } from '../validation.js';
@@ -29,7 +29,7 @@ export interface WeightsDeps {
   readonly chain: ChainPort;
   readonly pogResults: PogResultStore;
   readonly stats: StatsStore;
-  readonly locks: LockStore;
+  readonly coordination: CoordinationStore;
   readonly audit: AuditStore;
   readonly performance: PerformanceConfig;
   /** Optional other validators' state; absent → empty allocated, penalized and consensus stats. */
@@ -149,7 +149,7 @@ async function revealStep(deps: WeightsDeps, netuid: number): Promise<RevealRepo
 export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Promise<WeightsResult> {
   const owner = deps.owner ?? randomUUID();
   const lockName = `weights#${options.netuid}`;
-  if (!(await deps.locks.acquire(lockName, owner, options.lockSeconds))) return { status: 'locked' };
+  if (!(await deps.coordination.acquire(lockName, owner, options.lockSeconds))) return { status: 'locked' };
   try {
     const preflight = await validatorPreflight(deps.chain, options.netuid);
     if (preflight !== null && preflight.problems.length > 0) {
@@ -252,6 +252,6 @@ export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Pr
       ...withReveals,
     };
   } finally {
-    await deps.locks.release(lockName, owner);
+    await deps.coordination.release(lockName, owner);
   }
 }

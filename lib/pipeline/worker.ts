@@ -12,7 +12,7 @@ import {
 } from '../pog/bundle.js';
 import type { AttemptResult, PogAttemptRunner, SessionResult } from '../pog/index.js';
 import { CHALLENGE_QUEUE, decodeChallenge, type PogChallenge } from '../queue/challenge.js';
-import type { LockStore } from '../store/locks.js';
+import type { CoordinationStore } from '../store/coordination.js';
 import type { PogOutcomeStore } from '../store/pog-results.js';
 
 /** The attempt failed for the miner and SQS redelivers it after the retry interval. */
@@ -21,7 +21,7 @@ export class RetryLaterError extends PogValidatorError {}
 export interface WorkerDeps {
   readonly runner: PogAttemptRunner;
   readonly outcomes: PogOutcomeStore;
-  readonly locks: LockStore;
+  readonly coordination: CoordinationStore;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly batch: BatchClient;
@@ -105,7 +105,7 @@ function verifierJobName(roundId: string): string {
  */
 export async function startVerifier(deps: WorkerDeps, roundId: string): Promise<string | null> {
   const key = verifierClaimKey(roundId);
-  const claim = await deps.locks.claim(key, CLAIM_TTL_SECONDS, CLAIM_STALE_SECONDS);
+  const claim = await deps.coordination.claim(key, CLAIM_TTL_SECONDS, CLAIM_STALE_SECONDS);
   if (claim !== 'claimed') return null;
   let jobId: string;
   try {
@@ -119,10 +119,10 @@ export async function startVerifier(deps: WorkerDeps, roundId: string): Promise<
     );
     jobId = out.jobId ?? '';
   } catch (error) {
-    await deps.locks.abandon(key);
+    await deps.coordination.abandon(key);
     throw error;
   }
-  await deps.locks.complete(key, jobId);
+  await deps.coordination.complete(key, jobId);
   return jobId;
 }
 

@@ -11,6 +11,15 @@ import { formatIssues } from '../validation.js';
  * per bundle; a caller with many bundles keeps one process instead (row-check-process.ts).
  */
 
+/** Exit codes of payload/row_check.py (its BundleError and UsageError); a unit test runs it for each. */
+export const RowCheckExit = {
+  Ok: 0,
+  /** Our own fault or the caller's: bad arguments, no CUDA. */
+  Fault: 1,
+  /** The bundle is invalid or truncated: the miner's fault. */
+  InvalidBundle: 2,
+} as const;
+
 /** Why a row check produced no report: the bundle is invalid (exit 2), or the checker failed. */
 export class RowCheckError extends PogValidatorError {
   constructor(
@@ -96,9 +105,10 @@ export function runRowCheck(bundlePath: string, options: RowCheckOptions): Promi
     child.on('close', (code) =>
       finish(() => {
         const why = stderr.trim().split('\n').pop()?.slice(0, 300) ?? '';
-        if (code === 2)
+        if (code === RowCheckExit.InvalidBundle)
           return reject(new RowCheckError(`bundle rejected by row check: ${why}`, 'invalid-bundle'));
-        if (code !== 0) return reject(new RowCheckError(`row check exited ${code}: ${why}`, 'crashed'));
+        if (code !== RowCheckExit.Ok)
+          return reject(new RowCheckError(`row check exited ${code}: ${why}`, 'crashed'));
         try {
           resolve(parseRowCheckReport(stdout));
         } catch (error) {

@@ -74,4 +74,8 @@ export const CHALLENGE_QUEUE = {
   /** Above the miner attempts (reference `pog_retry_limit`), so only our own repeated faults dead-letter. */
   maxReceiveCount: DEFAULT_PERFORMANCE_CONFIG.merkle_proof.pog_retry_limit + INFRASTRUCTURE_RETRIES,
   dlqRetentionSeconds: 14 * 24 * 3600,
+  /** Records per worker invocation: one attempt each, so no two sessions share an invocation's clock. */
+  workerBatchSize: 1,
+  /** Worker invocations at once (the event source's maximum concurrency) unless the deploy sets it; the reference's worker pool is 64. */
+  defaultWorkerConcurrency: 64,
 } as const;

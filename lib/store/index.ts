@@ -1,7 +1,7 @@
 export { type AuditRow, AuditStore } from './audit.js';
 export { batchWriteAll, StoreError } from './batch-write.js';
 export { type CommitRow, CommitRowStore } from './commits.js';
-export { type ClaimResult, LockStore, type RoundState } from './locks.js';
+export { type ClaimResult, CoordinationStore, type RoundState } from './coordination.js';
 export { type MinerRow, MinerStore } from './miners.js';
 export {
   ATTEMPT_KEY_PREFIX,

@@ -11,7 +11,7 @@ import * as z from 'zod';
 import type { GpuSpecs, PogOutcome, PogResultSink } from '../ports.js';
 import { parseWith } from '../validation.js';
 import { batchWriteAll, StoreError } from './batch-write.js';
-import { LockStore } from './locks.js';
+import { CoordinationStore } from './coordination.js';
 
 /** The reference keeps the 4 newest rows per hotkey (§4.6: the SQL says LIMIT 4). */
 export const POG_ROWS_KEPT = 4;
@@ -204,11 +204,11 @@ function attemptKey(roundId: string, hotkey: string): string {
   return `${ATTEMPT_KEY_PREFIX}${roundId}#${hotkey}`;
 }
 
-/** Partition-key prefix of attempt state items on the locks table (the worker's IAM LeadingKeys). */
+/** Partition-key prefix of attempt state items on the coordination table (the worker's IAM LeadingKeys). */
 export const ATTEMPT_KEY_PREFIX = 'pog#';
 
 /**
- * The per-(round, hotkey) life of a challenge: durable attempt counts and state on the locks table,
+ * The per-(round, hotkey) life of a challenge: durable attempt counts and state on the coordination table,
  * and exactly one final row in the results table. A final row is written in one transaction with
  * the state item's `final` mark, conditional on it not being final yet, so a redelivery, a retried
  * job or a second verifier never writes a second row. The round progress counts the one winner.
@@ -219,7 +219,7 @@ export const ATTEMPT_KEY_PREFIX = 'pog#';
 export class PogOutcomeStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
-    private readonly tables: { readonly pogResults: string; readonly locks: string },
+    private readonly tables: { readonly pogResults: string; readonly coordination: string },
     private readonly netuid: number,
     private readonly options: {
       readonly now?: () => Date;
@@ -236,7 +236,7 @@ export class PogOutcomeStore {
   async attemptState(roundId: string, hotkey: string): Promise<AttemptState | null> {
     const out = await this.doc.send(
       new GetCommand({
-        TableName: this.tables.locks,
+        TableName: this.tables.coordination,
         Key: { pk: attemptKey(roundId, hotkey) },
         ConsistentRead: true,
       }),
@@ -260,7 +260,7 @@ export class PogOutcomeStore {
     try {
       const out = await this.doc.send(
         new UpdateCommand({
-          TableName: this.tables.locks,
+          TableName: this.tables.coordination,
           Key: { pk: attemptKey(roundId, hotkey) },
           UpdateExpression:
             'SET #s = if_not_exists(#s, :attempting), expiresAt = :exp, leaseUntil = :lease ADD attempts :one',
@@ -297,7 +297,7 @@ export class PogOutcomeStore {
     await this.doc
       .send(
         new UpdateCommand({
-          TableName: this.tables.locks,
+          TableName: this.tables.coordination,
           Key: { pk: attemptKey(roundId, hotkey) },
           UpdateExpression: 'ADD attempts :minus REMOVE leaseUntil',
           ConditionExpression: 'attempts > :zero AND #s = :attempting',
@@ -317,7 +317,7 @@ export class PogOutcomeStore {
   async noteFault(roundId: string, hotkey: string, reason: string): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
-        TableName: this.tables.locks,
+        TableName: this.tables.coordination,
         Key: { pk: attemptKey(roundId, hotkey) },
         UpdateExpression: 'SET lastReason = :r REMOVE leaseUntil',
         ExpressionAttributeValues: { ':r': reason.slice(0, 500) },
@@ -330,7 +330,7 @@ export class PogOutcomeStore {
     try {
       await this.doc.send(
         new UpdateCommand({
-          TableName: this.tables.locks,
+          TableName: this.tables.coordination,
           Key: { pk: attemptKey(roundId, hotkey) },
           UpdateExpression: 'SET #s = :verifying, bundleKey = :k REMOVE leaseUntil',
           ConditionExpression: 'attribute_exists(pk) AND #s <> :final',
@@ -370,7 +370,7 @@ export class PogOutcomeStore {
           TransactItems: [
             {
               Update: {
-                TableName: this.tables.locks,
+                TableName: this.tables.coordination,
                 Key: { pk: attemptKey(outcome.roundId, outcome.hotkey) },
                 UpdateExpression: 'SET #s = :final, expiresAt = :exp',
                 ConditionExpression: 'attribute_not_exists(#s) OR #s <> :final',
@@ -398,7 +398,10 @@ export class PogOutcomeStore {
     if (this.options.trim === true) {
       await new PogResultStore(this.doc, this.tables.pogResults).trim(outcome.hotkey);
     }
-    await new LockStore(this.doc, this.tables.locks).markRoundProgress(this.netuid, outcome.roundId);
+    await new CoordinationStore(this.doc, this.tables.coordination).markRoundProgress(
+      this.netuid,
+      outcome.roundId,
+    );
     return 'recorded';
   }
 }

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { LockStore } from './locks.js';
+import { CoordinationStore } from './coordination.js';
 import { PogResultStore } from './pog-results.js';
 
 /**
@@ -8,13 +8,13 @@ import { PogResultStore } from './pog-results.js';
  */
 export function createPogResultSink(
   doc: DynamoDBDocumentClient,
-  tables: { readonly pogResults: string; readonly locks: string },
+  tables: { readonly pogResults: string; readonly coordination: string },
   netuid: number,
   now?: () => Date,
 ): PogResultStore {
-  const locks = new LockStore(doc, tables.locks);
+  const coordination = new CoordinationStore(doc, tables.coordination);
   return new PogResultStore(doc, tables.pogResults, {
     ...(now ? { now } : {}),
-    onRecorded: (outcome) => locks.markRoundProgress(netuid, outcome.roundId),
+    onRecorded: (outcome) => coordination.markRoundProgress(netuid, outcome.roundId),
   });
 }

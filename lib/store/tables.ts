@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 /** Logical tables of the pipeline. Physical names come from config (CDK generates them). */
-export type TableKey = 'pogResults' | 'stats' | 'miners' | 'audit' | 'locks' | 'commits';
+export type TableKey = 'pogResults' | 'stats' | 'miners' | 'audit' | 'coordination' | 'commits';
 
 export type TableNames = Readonly<Record<TableKey, string>>;
 
@@ -31,7 +31,8 @@ export interface TableDefinition {
  * - stats: the per-uid scoring snapshot (§5 `stats`).
  * - miners: uid → hotkey as last seen, plus the local allocation flag (D9 purge, §4.1 skip).
  * - audit: every confirmed weight submission (D7), newest last.
- * - locks: single-flight locks, round state and worker idempotency keys, with TTL.
+ * - coordination: what concurrent Lambdas agree on: round state, per-(round, hotkey) attempt state,
+ *   idempotency claims, the weight run's single-flight lock and our W&B run id; TTL on `expiresAt`.
  * - commits: v2 hash commits awaiting their reveal (`pk` = `<netuid>#<hotkey>`, `commitHash`); the reveal
  *   step deletes each row once the chain no longer holds its commit.
  */
@@ -40,7 +41,7 @@ export const TABLE_DEFINITIONS: Readonly<Record<TableKey, TableDefinition>> = {
   stats: { partitionKey: { name: 'uid', type: 'N' } },
   miners: { partitionKey: { name: 'uid', type: 'N' } },
   audit: { partitionKey: { name: 'netuid', type: 'N' }, sortKey: { name: 'sk', type: 'S' } },
-  locks: { partitionKey: { name: 'pk', type: 'S' }, timeToLiveAttribute: 'expiresAt' },
+  coordination: { partitionKey: { name: 'pk', type: 'S' }, timeToLiveAttribute: 'expiresAt' },
   commits: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'commitHash', type: 'S' } },
 };
 
@@ -86,7 +87,7 @@ export function tableNamesWithPrefix(prefix: string): TableNames {
     stats: `${prefix}-stats`,
     miners: `${prefix}-miners`,
     audit: `${prefix}-audit`,
-    locks: `${prefix}-locks`,
+    coordination: `${prefix}-coordination`,
     commits: `${prefix}-commits`,
   };
 }

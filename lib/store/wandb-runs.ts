@@ -4,7 +4,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 const RUN_ID = /^[a-z0-9]{1,64}$/;
 
 /**
- * Our W&B run id per (netuid, hotkey), on the locks table (`wandb-run#<netuid>#<hotkey>`, no TTL):
+ * Our W&B run id per (netuid, hotkey), on the coordination table (`wandb-run#<netuid>#<hotkey>`, no TTL):
  * the reference caches it in its `wandb_runs` table (§6.1) so that a restart reuses the run instead
  * of looking it up by display name; here it saves that lookup on every cold start.
  */

@@ -8,7 +8,7 @@ import { acknowledgeNagFindings } from '../../infra/nag.js';
 import { PipelineStack } from '../../infra/pipeline-stack.js';
 import { ProjectFunction } from '../../infra/project-function.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../lib/config/gpu-performance.js';
-import { INFRASTRUCTURE_RETRIES } from '../../lib/queue/challenge.js';
+import { CHALLENGE_QUEUE, INFRASTRUCTURE_RETRIES } from '../../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS } from '../../lib/store/tables.js';
 
 // skip esbuild bundling and use a registry image: the template is what these tests assert on
@@ -73,8 +73,8 @@ describe('PipelineStack', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 64 },
-      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: CHALLENGE_QUEUE.defaultWorkerConcurrency },
+      BatchSize: CHALLENGE_QUEUE.workerBatchSize,
     });
   });
 

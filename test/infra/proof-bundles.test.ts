@@ -104,7 +104,7 @@ describe('Proof bundles: bucket, verification queue and the worker that fills th
         'BUNDLE_BUCKET',
         'CHALLENGE_QUEUE_URL',
         'HOTKEY_SECRET_ARN',
-        'TABLE_LOCKS',
+        'TABLE_COORDINATION',
         'TABLE_POG_RESULTS',
         'VERIFICATION_QUEUE_URL',
         'VERIFIER_JOB_DEFINITION',
@@ -144,10 +144,10 @@ describe('Proof bundles: bucket, verification queue and the worker that fills th
     expect(statements.flatMap(actionsOf)).toEqual(expect.arrayContaining(['sqs:SendMessage']));
   });
 
-  it('narrows the worker to its own PoG items: no scan, query or delete of results, lock keys by prefix', () => {
+  it('narrows the worker to its own PoG items: no scan, query or delete of results, coordination keys by prefix', () => {
     // Prepare
     const resultsId = logicalIdOf(template, 'AWS::DynamoDB::Table', 'PogResultsTable');
-    const locksId = logicalIdOf(template, 'AWS::DynamoDB::Table', 'LocksTable');
+    const coordinationId = logicalIdOf(template, 'AWS::DynamoDB::Table', 'CoordinationTable');
     const on = (id: string) => (st: Record<string, unknown>) =>
       JSON.stringify(st.Resource).includes(`"${id}"`);
     // Act
@@ -155,21 +155,21 @@ describe('Proof bundles: bucket, verification queue and the worker that fills th
       actionsOf(st).some((a) => a.startsWith('dynamodb:')),
     );
     const results = statements.filter(on(resultsId));
-    const locks = statements.filter(on(locksId));
+    const coordination = statements.filter(on(coordinationId));
     // Assess
     expect(results.flatMap(actionsOf)).toEqual(['dynamodb:PutItem']);
-    expect(locks.flatMap(actionsOf).sort()).toEqual([
+    expect(coordination.flatMap(actionsOf).sort()).toEqual([
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
-    for (const st of locks) {
+    for (const st of coordination) {
       expect(st.Condition).toMatchObject({
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': expect.any(Array) },
       });
     }
-    const deleteSt = locks.find((st) => actionsOf(st).includes('dynamodb:DeleteItem'));
+    const deleteSt = coordination.find((st) => actionsOf(st).includes('dynamodb:DeleteItem'));
     expect(deleteSt?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['claim#verifier#*'] },
     });

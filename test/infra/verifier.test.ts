@@ -120,8 +120,8 @@ describe('VerifierJob', () => {
     ]) {
       expect(actions.filter((a) => forbidden.test(a))).toEqual([]);
     }
-    const locks = statements.find((s) => [s.Action].flat().includes('dynamodb:UpdateItem'));
-    expect(JSON.stringify(locks?.Condition)).toContain('dynamodb:LeadingKeys');
+    const coordination = statements.find((s) => [s.Action].flat().includes('dynamodb:UpdateItem'));
+    expect(JSON.stringify(coordination?.Condition)).toContain('dynamodb:LeadingKeys');
   });
 
   it('counts results, failures, discrepancies and poison from the log lines the verifier writes', () => {

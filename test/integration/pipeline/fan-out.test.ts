@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildSyncHandler } from '../../../functions/sync/handler.js';
-import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
+import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 import {
   clients,
   lambdaContext,
@@ -43,7 +43,7 @@ describe('Pipeline on moto: sync fan-out → SQS', () => {
         miners: new MinerStore(c.doc, e.tables.miners),
         pogResults: new PogResultStore(c.doc, e.tables.pogResults),
         stats: new StatsStore(c.doc, e.tables.stats),
-        locks: new LockStore(c.doc, e.tables.locks),
+        coordination: new CoordinationStore(c.doc, e.tables.coordination),
       }),
       options: SYNC_OPTIONS,
       logger,

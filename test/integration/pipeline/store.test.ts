@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runSync } from '../../../lib/pipeline/sync.js';
 import type { PogOutcome } from '../../../lib/ports.js';
 import {
+  CoordinationStore,
   createPogResultSink,
-  LockStore,
   MinerStore,
   PogOutcomeStore,
   PogResultStore,
@@ -119,7 +119,7 @@ describe('DynamoDB stores on moto', () => {
       miners: new MinerStore(c.doc, t.miners),
       pogResults: pog,
       stats,
-      locks: new LockStore(c.doc, t.locks),
+      coordination: new CoordinationStore(c.doc, t.coordination),
     };
     const options = {
       netuid: 27,
@@ -168,8 +168,8 @@ describe('DynamoDB stores on moto', () => {
 
   it('records an outcome and counts it towards its round', async () => {
     // Prepare
-    const locks = new LockStore(c.doc, tables.locks);
-    await locks.startRound(
+    const coordination = new CoordinationStore(c.doc, tables.coordination);
+    await coordination.startRound(
       99,
       { roundId: 'r-job', startBlock: 1, nextRoundBlock: 361, expected: 2, done: 0, deadline: 2e9 },
       null,
@@ -183,22 +183,22 @@ describe('DynamoDB stores on moto', () => {
       numGpus: null,
       error: 'ssh refused',
     });
-    expect(await locks.round(99)).toMatchObject({ roundId: 'r-job', done: 1, expected: 2 });
+    expect(await coordination.round(99)).toMatchObject({ roundId: 'r-job', done: 1, expected: 2 });
   });
 
   it('lets one holder take a lock until it releases it or it expires', async () => {
     // Prepare
     let now = 1_000;
-    const locks = new LockStore(c.doc, tables.locks, () => now);
+    const coordination = new CoordinationStore(c.doc, tables.coordination, () => now);
     // Act
-    const a = await locks.acquire('w', 'A', 60);
-    const b = await locks.acquire('w', 'B', 60);
+    const a = await coordination.acquire('w', 'A', 60);
+    const b = await coordination.acquire('w', 'B', 60);
     now += 61;
-    const bAfterExpiry = await locks.acquire('w', 'B', 60);
-    await locks.release('w', 'A'); // not A's any more: no effect
-    const aAgain = await locks.acquire('w', 'A', 60);
-    await locks.release('w', 'B');
-    const aAfterRelease = await locks.acquire('w', 'A', 60);
+    const bAfterExpiry = await coordination.acquire('w', 'B', 60);
+    await coordination.release('w', 'A'); // not A's any more: no effect
+    const aAgain = await coordination.acquire('w', 'A', 60);
+    await coordination.release('w', 'B');
+    const aAfterRelease = await coordination.acquire('w', 'A', 60);
     // Assess
     expect([a, b, bAfterExpiry, aAgain, aAfterRelease]).toEqual([true, false, true, false, true]);
   });
@@ -206,15 +206,20 @@ describe('DynamoDB stores on moto', () => {
   it('records one final row per (round, hotkey) whoever writes it, and counts the round once', async () => {
     // Prepare
     const t = await makeTables(c.ddb, uniquePrefix('final'));
-    const locks = new LockStore(c.doc, t.locks);
-    await locks.startRound(
+    const coordination = new CoordinationStore(c.doc, t.coordination);
+    await coordination.startRound(
       27,
       { roundId: 'r-f', startBlock: 1, nextRoundBlock: 361, expected: 2, done: 0, deadline: 9e9 },
       null,
     );
-    const outcomes = new PogOutcomeStore(c.doc, { pogResults: t.pogResults, locks: t.locks }, 27, {
-      now: clock,
-    });
+    const outcomes = new PogOutcomeStore(
+      c.doc,
+      { pogResults: t.pogResults, coordination: t.coordination },
+      27,
+      {
+        now: clock,
+      },
+    );
     await outcomes.beginAttempt('r-f', '5V', 3, 0);
     // Act
     const first = await outcomes.recordVerified(outcome('5V', 'r-f', 'NVIDIA L4', 2), {
@@ -231,16 +236,21 @@ describe('DynamoDB stores on moto', () => {
     const rows = await new PogResultStore(c.doc, t.pogResults).rows('5V');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ gpuName: 'NVIDIA L4', numGpus: 2, verifier: 'cpu', rowsChecked: 34 });
-    expect((await locks.round(27))?.done).toBe(1);
+    expect((await coordination.round(27))?.done).toBe(1);
   });
 
   it('lets one session per (round, hotkey) run at a time: a twin waits for the lease, a fault or its expiry', async () => {
     // Prepare: a clock we move; the first invocation's lease runs 100 s
     let nowS = 1_000;
     const t = await makeTables(c.ddb, uniquePrefix('lease'));
-    const outcomes = new PogOutcomeStore(c.doc, { pogResults: t.pogResults, locks: t.locks }, 27, {
-      now: () => new Date(nowS * 1000),
-    });
+    const outcomes = new PogOutcomeStore(
+      c.doc,
+      { pogResults: t.pogResults, coordination: t.coordination },
+      27,
+      {
+        now: () => new Date(nowS * 1000),
+      },
+    );
     // Act
     const first = await outcomes.beginAttempt('r-l', '5L', 3, nowS + 100);
     const twin = await outcomes.beginAttempt('r-l', '5L', 3, nowS + 100);
@@ -265,9 +275,14 @@ describe('DynamoDB stores on moto', () => {
   it('scores only from the 4 newest rows even when a writer did not trim', async () => {
     // Prepare: an old success, then 4 failure rows written without trimming (the worker cannot delete)
     const t = await makeTables(c.ddb, uniquePrefix('window'));
-    const outcomes = new PogOutcomeStore(c.doc, { pogResults: t.pogResults, locks: t.locks }, 27, {
-      now: clock,
-    });
+    const outcomes = new PogOutcomeStore(
+      c.doc,
+      { pogResults: t.pogResults, coordination: t.coordination },
+      27,
+      {
+        now: clock,
+      },
+    );
     await outcomes.recordVerified(outcome('5W', 'r-0', 'NVIDIA L4', 1));
     for (const r of ['r-1', 'r-2', 'r-3', 'r-4']) {
       await outcomes.recordFailure({ ...outcome('5W', r, null, null), error: 'refused' });

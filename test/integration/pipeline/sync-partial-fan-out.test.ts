@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
 import { runSync, type SyncDeps } from '../../../lib/pipeline/sync.js';
-import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
+import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 import {
   clients,
   makeQueues,
@@ -52,17 +52,17 @@ describe('a fan-out that fails part-way (issue 12) on moto', () => {
       miners: new MinerStore(c.doc, t.miners),
       pogResults: new PogResultStore(c.doc, t.pogResults),
       stats: new StatsStore(c.doc, t.stats),
-      locks: new LockStore(c.doc, t.locks),
+      coordination: new CoordinationStore(c.doc, t.coordination),
       random: () => 0,
     };
     const options = { ...SYNC_OPTIONS, minMinerVersion: undefined, maxJitterSeconds: 0 };
     // Act: the failing tick, a result of a reached miner arriving in between, then the next tick (later block)
     const failed = await runSync(deps, options).catch((e: unknown) => e);
-    const afterFailure = await deps.locks.round(27);
-    await deps.locks.markRoundProgress(27, '27-8000');
+    const afterFailure = await deps.coordination.round(27);
+    await deps.coordination.markRoundProgress(27, '27-8000');
     chain.metagraphValue = { ...chain.metagraphValue, block: 8_005 };
     const resumed = await runSync({ ...deps, sqs: c.sqs }, options);
-    const state = await deps.locks.round(27);
+    const state = await deps.coordination.round(27);
     const messages = await drain(c.sqs, q.queueUrl);
     // Assess
     expect(failed).toBeInstanceOf(Error);
@@ -90,12 +90,12 @@ describe('a fan-out that fails part-way (issue 12) on moto', () => {
       miners: new MinerStore(c.doc, t.miners),
       pogResults: new PogResultStore(c.doc, t.pogResults),
       stats: new StatsStore(c.doc, t.stats),
-      locks: new LockStore(c.doc, t.locks),
+      coordination: new CoordinationStore(c.doc, t.coordination),
       random: () => 0,
     };
     const options = { ...SYNC_OPTIONS, minMinerVersion: undefined, maxJitterSeconds: 0 };
     await runSync(deps, options);
-    for (let i = 0; i < 3; i++) await deps.locks.markRoundProgress(27, '27-9000');
+    for (let i = 0; i < 3; i++) await deps.coordination.markRoundProgress(27, '27-9000');
     chain.metagraphValue = { ...chain.metagraphValue, block: 9_000 + SYNC_OPTIONS.pogIntervalBlocks };
     // Act
     const next = await runSync(deps, options);

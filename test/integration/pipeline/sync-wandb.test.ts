@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readWandbApiKey } from '../../../lib/clients/secrets.js';
 import { runSync } from '../../../lib/pipeline/sync.js';
 import type { Metagraph } from '../../../lib/ports.js';
-import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
+import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 import { createWandbState, deferredWandbState, parseWandbConfig } from '../../../lib/wandb/index.js';
 import { startWandbServer, type WandbServer } from '../../helpers/wandb-server.js';
 import { makeKeys, recorders, validatorConfig } from '../wandb/fixtures.js';
@@ -46,7 +46,7 @@ describe('Sync with the W&B allocation union (secret on moto, local W&B server)'
       miners: new MinerStore(c.doc, t.miners),
       pogResults: new PogResultStore(c.doc, t.pogResults),
       stats: new StatsStore(c.doc, t.stats),
-      locks: new LockStore(c.doc, t.locks),
+      coordination: new CoordinationStore(c.doc, t.coordination),
       random: () => 0,
     };
   }

@@ -7,7 +7,7 @@ import {
   type SyncOptions,
 } from '../../../lib/pipeline/sync.js';
 import { decodeChallenge } from '../../../lib/queue/challenge.js';
-import { LockStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
+import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 import {
   clients,
   makeQueues,
@@ -37,7 +37,7 @@ describe('Sync rounds on moto', () => {
         miners: new MinerStore(c.doc, t.miners),
         pogResults: new PogResultStore(c.doc, t.pogResults),
         stats: new StatsStore(c.doc, t.stats),
-        locks: new LockStore(c.doc, t.locks),
+        coordination: new CoordinationStore(c.doc, t.coordination),
         random: () => 0.5,
       },
     };
@@ -68,13 +68,13 @@ describe('Sync rounds on moto', () => {
     expect(out.queryable).toBe(6);
     // delayed messages are counted as "delayed", not visible
     expect(await queueDepth(c.sqs, scenario.queueUrl)).toBe(4);
-    const round = await scenario.deps.locks.round(27);
+    const round = await scenario.deps.coordination.round(27);
     expect(round).toMatchObject({ expected: 4, done: 0, nextRoundBlock: 2_360 });
   });
 
   it('waits for the next interval once a round completed, then starts the next one', async () => {
     // Prepare
-    for (let i = 0; i < 4; i++) await scenario.deps.locks.markRoundProgress(27, '27-2000');
+    for (let i = 0; i < 4; i++) await scenario.deps.coordination.markRoundProgress(27, '27-2000');
     // Act
     chain.metagraphValue = { ...chain.metagraphValue, block: 2_359 };
     const early = await runSync(scenario.deps, OPTIONS);
@@ -92,7 +92,7 @@ describe('Sync rounds on moto', () => {
     const deps = { ...s.deps, queueUrl: `${s.queueUrl}-missing` };
     // Act
     const error = await runSync(deps, OPTIONS).catch((e: unknown) => e);
-    const round = await deps.locks.round(27);
+    const round = await deps.coordination.round(27);
     // Assess
     expect(error).toBeInstanceOf(Error);
     expect(round).toMatchObject({ roundId: '27-7000', expected: 0, nextRoundBlock: 7_000 });

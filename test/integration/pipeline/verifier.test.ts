@@ -229,7 +229,7 @@ describe('verifier on the emulator', () => {
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
       TABLE_POG_RESULTS: tables.pogResults,
-      TABLE_LOCKS: tables.locks,
+      TABLE_COORDINATION: tables.coordination,
       BUNDLE_BUCKET: bucket,
       VERIFICATION_QUEUE_URL: urls.queueUrl,
       VERIFICATION_DLQ_URL: urls.dlqUrl,

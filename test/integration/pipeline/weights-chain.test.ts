@@ -31,7 +31,7 @@ import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
 import {
   AuditStore,
   CommitRowStore,
-  LockStore,
+  CoordinationStore,
   MinerStore,
   PogResultStore,
   StatsStore,
@@ -88,7 +88,7 @@ describe('weight tick on the spec-293 runtime and moto', () => {
         chain,
         pogResults: new PogResultStore(c.doc, tables.pogResults),
         stats: new StatsStore(c.doc, tables.stats),
-        locks: new LockStore(c.doc, tables.locks),
+        coordination: new CoordinationStore(c.doc, tables.coordination),
         audit: new AuditStore(c.doc, tables.audit),
         performance: DEFAULT_PERFORMANCE_CONFIG,
       }),
@@ -268,7 +268,7 @@ describe('weight tick on the spec-293 runtime and moto', () => {
         miners: new MinerStore(c.doc, tables.miners),
         pogResults: new PogResultStore(c.doc, tables.pogResults),
         stats: new StatsStore(c.doc, tables.stats),
-        locks: new LockStore(c.doc, tables.locks),
+        coordination: new CoordinationStore(c.doc, tables.coordination),
       },
       { ...SYNC_OPTIONS, netuid: NETUID },
     );

@@ -6,7 +6,7 @@ import { createOwnRunPublisher } from '../../../lib/pipeline/publish-run.js';
 import type { Metagraph } from '../../../lib/ports.js';
 import {
   AuditStore,
-  LockStore,
+  CoordinationStore,
   MinerStore,
   PogResultStore,
   StatsStore,
@@ -87,14 +87,14 @@ describe('Weight handler with W&B state, on moto and the local W&B server', () =
       wandb,
       signer: ours,
       miners: new MinerStore(c.doc, t.miners),
-      runIds: new WandbRunStore(c.doc, t.locks),
+      runIds: new WandbRunStore(c.doc, t.coordination),
     });
     const handler = buildWeightsHandler({
       getDeps: async () => ({
         chain,
         pogResults: new PogResultStore(c.doc, t.pogResults, { now: clock }),
         stats: new StatsStore(c.doc, t.stats),
-        locks: new LockStore(c.doc, t.locks),
+        coordination: new CoordinationStore(c.doc, t.coordination),
         audit: new AuditStore(c.doc, t.audit),
         performance: DEFAULT_PERFORMANCE_CONFIG,
         external: wandb,
@@ -146,7 +146,7 @@ describe('Weight handler with W&B state, on moto and the local W&B server', () =
     const weightOf = (uid: number) => sent?.weights[sent.uids.indexOf(uid)] ?? 0;
     const ourRuns = () => server.runs.filter((r) => r.displayName === `validator-${ours.address}`);
     const published = ourRuns()[0];
-    const runId = await new WandbRunStore(c.doc, t.locks).get(27, ours.address);
+    const runId = await new WandbRunStore(c.doc, t.coordination).get(27, ours.address);
     // a reader on a fresh service sees our run, signature verified
     const readBack = await createWandbState({
       config: parseWandbConfig({
@@ -238,6 +238,6 @@ describe('Weight handler with W&B state, on moto and the local W&B server', () =
         'wandb publish failed',
       ]),
     );
-    expect(await new WandbRunStore(c.doc, t.locks).get(27, ours.address)).toBeUndefined();
+    expect(await new WandbRunStore(c.doc, t.coordination).get(27, ours.address)).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@ import type { ExternalStatePort } from '../../../lib/ports.js';
 import { RateLimitedError } from '../../../lib/ports.js';
 import {
   AuditStore,
-  LockStore,
+  CoordinationStore,
   PogResultStore,
   StatsStore,
   type TableNames,
@@ -43,7 +43,7 @@ describe('Weight handler end to end on moto, with the scoring core', () => {
         chain,
         pogResults: new PogResultStore(c.doc, t.pogResults, { now: clock }),
         stats: new StatsStore(c.doc, t.stats),
-        locks: new LockStore(c.doc, t.locks),
+        coordination: new CoordinationStore(c.doc, t.coordination),
         audit: new AuditStore(c.doc, t.audit),
         performance: DEFAULT_PERFORMANCE_CONFIG,
         ...(external ? { external } : {}),

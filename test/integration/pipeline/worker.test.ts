@@ -22,7 +22,7 @@ import type { WorkerDeps } from '../../../lib/pipeline/worker.js';
 import { decodeBundle, parseVerificationMessage } from '../../../lib/pog/bundle.js';
 import { createPogRunner } from '../../../lib/pog/index.js';
 import { encodeChallenge, type PogChallenge } from '../../../lib/queue/challenge.js';
-import { LockStore, PogOutcomeStore } from '../../../lib/store/index.js';
+import { CoordinationStore, PogOutcomeStore } from '../../../lib/store/index.js';
 import { clients, lambdaContext, makeBatch, makeQueues, makeTables, uniquePrefix } from './fixtures.js';
 import { quietObservability } from './helpers.js';
 
@@ -72,7 +72,11 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
     const verification = await c.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-verify` }));
     const bucket = `${prefix}-bundles`.toLowerCase();
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    const outcomes = new PogOutcomeStore(c.doc, { pogResults: tables.pogResults, locks: tables.locks }, 27);
+    const outcomes = new PogOutcomeStore(
+      c.doc,
+      { pogResults: tables.pogResults, coordination: tables.coordination },
+      27,
+    );
     const deps: WorkerDeps = {
       runner: createPogRunner({
         performance: DEFAULT_PERFORMANCE_CONFIG,
@@ -82,7 +86,7 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
         engine: { ...sim.engine, deallocateRetryDelayS: 0.05 },
       }),
       outcomes,
-      locks: new LockStore(c.doc, tables.locks),
+      coordination: new CoordinationStore(c.doc, tables.coordination),
       s3,
       sqs: c.sqs,
       batch: c.batch,
@@ -319,7 +323,7 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
     // Act
     const failed = await deliverOnce(e, broken);
     const allocationsAfterFirst = miner(4).stats.allocations;
-    const claimAfterFailure = await e.deps.locks.claimRef('verifier#r-claim');
+    const claimAfterFailure = await e.deps.coordination.claimRef('verifier#r-claim');
     // our own fault: SQS redelivers at the end of the visibility timeout; end it now
     await c.sqs.send(
       new ChangeMessageVisibilityCommand({
@@ -335,7 +339,7 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
     expect(retried?.failed).toBe(false);
     expect(miner(4).stats.allocations).toBe(allocationsAfterFirst);
     expect(await verifierJobs(e)).toHaveLength(1);
-    expect(await e.deps.locks.claimRef('verifier#r-claim')).toMatch(/.+/);
+    expect(await e.deps.coordination.claimRef('verifier#r-claim')).toMatch(/.+/);
     expect(await verificationMessages(e)).toHaveLength(1);
   }, 120_000);
 

@@ -8,7 +8,7 @@ const TABLES = {
   TABLE_STATS: 's',
   TABLE_MINERS: 'm',
   TABLE_AUDIT: 'a',
-  TABLE_LOCKS: 'l',
+  TABLE_COORDINATION: 'l',
   CHAIN_ENDPOINTS: 'ws://127.0.0.1:9944',
 };
 const WEIGHTS = { ...TABLES, HOTKEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:hk' };

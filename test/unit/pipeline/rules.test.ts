@@ -63,7 +63,7 @@ describe('Function: loadEnv()', () => {
   it('fails loudly naming every missing variable', () => {
     // Prepare / Act / Assess
     expect(() => loadEnv(WorkerEnvSchema, {})).toThrow(ConfigError);
-    expect(() => loadEnv(WorkerEnvSchema, {})).toThrow(/TABLE_LOCKS.*JOB_QUEUE.*JOB_DEFINITION/);
+    expect(() => loadEnv(WorkerEnvSchema, {})).toThrow(/TABLE_COORDINATION.*JOB_QUEUE.*JOB_DEFINITION/);
   });
 
   it('applies defaults and parses lists, booleans and numbers', () => {
@@ -73,7 +73,7 @@ describe('Function: loadEnv()', () => {
       TABLE_STATS: 's',
       TABLE_MINERS: 'm',
       TABLE_AUDIT: 'a',
-      TABLE_LOCKS: 'l',
+      TABLE_COORDINATION: 'l',
       CHAIN_ENDPOINTS: 'ws://a, ws://b',
       CHALLENGE_QUEUE_URL: 'http://127.0.0.1:4566/123456789012/q',
       DEDUPE_IPS: 'true',
@@ -102,7 +102,7 @@ describe('Function: loadEnv()', () => {
         TABLE_STATS: 's',
         TABLE_MINERS: 'm',
         TABLE_AUDIT: 'a',
-        TABLE_LOCKS: 'l',
+        TABLE_COORDINATION: 'l',
         CHAIN_ENDPOINTS: 'ws://a',
         HOTKEY_SECRET_ARN: 'arn',
         WEIGHT_MODE: 'set',

@@ -7,6 +7,7 @@ import {
   entryTolerance,
   entryToleranceParams,
 } from '../../../lib/pog/math.js';
+import { RowCheckExit } from '../../../lib/pog/row-check.js';
 import {
   type BundleGpu,
   bundleBytes,
@@ -282,7 +283,7 @@ describe('row checker: invalid bundles exit 2 with one line on stderr and nothin
     // Act
     const run = runRowCheck(path);
     // Assess
-    expect(run.status).toBe(2);
+    expect(run.status).toBe(RowCheckExit.InvalidBundle);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^invalid bundle: [^\n]+\n$/);
   });
@@ -293,7 +294,7 @@ describe('row checker: invalid bundles exit 2 with one line on stderr and nothin
     // Act
     const run = runRowCheck(path);
     // Assess: all-zero rows are wrong values, not an invalid bundle
-    expect(run.status).toBe(0);
+    expect(run.status).toBe(RowCheckExit.Ok);
     expect(run.result?.gpus[0]).toMatchObject({ wrongRows: 2 });
   });
 
@@ -308,7 +309,7 @@ describe('row checker: invalid bundles exit 2 with one line on stderr and nothin
     ];
     // Assess
     for (const run of runs) {
-      expect(run.status).toBe(1);
+      expect(run.status).toBe(RowCheckExit.Fault);
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(/^row_check: /);
     }

@@ -25,7 +25,7 @@ describe('Function: newestSpecs()', () => {
 });
 
 describe('Table definitions', () => {
-  it('give every logical table a name and a TTL only on locks', () => {
+  it('give every logical table a name and a TTL only on coordination', () => {
     // Prepare / Act
     const names = tableNamesWithPrefix('p');
     // Assess
@@ -34,6 +34,6 @@ describe('Table definitions', () => {
       Object.entries(TABLE_DEFINITIONS)
         .filter(([, d]) => d.timeToLiveAttribute)
         .map(([k]) => k),
-    ).toEqual(['locks']);
+    ).toEqual(['coordination']);
   });
 });

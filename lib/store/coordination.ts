@@ -31,11 +31,13 @@ export type RoundState = z.infer<typeof RoundStateSchema>;
 export type ClaimResult = 'claimed' | 'duplicate' | 'busy';
 
 /**
- * Locks, worker idempotency claims and round state on one DynamoDB table. Every write is
- * conditional, so concurrent Lambdas never both win; items carry `expiresAt` (TTL) so nothing
- * stays locked if a holder dies.
+ * The coordination table: what concurrent Lambdas agree on through conditional writes (the weight
+ * run's single-flight lock, idempotency claims such as a round's verifier start, and round state;
+ * lib/store/pog-results.ts and wandb-runs.ts keep their own items here). Every write is conditional,
+ * so concurrent Lambdas never both win; items carry `expiresAt` (TTL) so nothing stays locked if a
+ * holder dies.
  */
-export class LockStore {
+export class CoordinationStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
