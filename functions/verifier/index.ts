@@ -40,7 +40,7 @@ async function main(): Promise<number> {
         }),
       results,
       mode: env.ROW_CHECK,
-      log: (message, fields) => logger.info(message, fields),
+      log: logger,
     },
     {
       batchSize: env.VERIFIER_BATCH_SIZE,

@@ -1,4 +1,5 @@
 import { asError } from '../errors.js';
+import type { Log } from '../log.js';
 import type { Metagraph } from '../ports.js';
 import type { UidStat } from '../scoring/index.js';
 import type { MinerStore } from '../store/miners.js';
@@ -24,7 +25,7 @@ export interface OwnRunPublisherDeps {
   readonly signer: RunSigner;
   readonly miners: Pick<MinerStore, 'readAll'>;
   readonly runIds: Pick<WandbRunStore, 'get' | 'put'>;
-  readonly logger?: { warn(message: string, ...extra: Array<Record<string, unknown>>): void };
+  readonly logger?: Log;
 }
 
 function gpuSpecs(value: UidStat['gpu_specs']): PublishedStat['gpu_specs'] {

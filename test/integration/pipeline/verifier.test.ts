@@ -20,6 +20,7 @@ import { finalResultsOf } from '../../../lib/store/final-results.js';
 import { PogResultStore } from '../../../lib/store/index.js';
 import { PogOutcomeStore } from '../../../lib/store/pog-results.js';
 import { lowPrecision, makeTestBundle, oneWrongEntryPerRow } from '../../helpers/bundles.js';
+import { logTo } from '../../helpers/log.js';
 import { clients, makeTables, uniquePrefix } from './fixtures.js';
 
 /**
@@ -80,7 +81,7 @@ describe('verifier on the emulator', () => {
           runRowCheck(file, { python: 'python3', device: 'cpu', timeoutMs: 60_000 }),
         results: finalResultsOf(new PogOutcomeStore(doc, tables, 27)),
         mode,
-        log: (message: string, fields: Record<string, unknown>) => logs.push({ message, fields }),
+        log: logTo((_, message, fields) => logs.push({ message, fields })),
       },
     };
   }

@@ -5,6 +5,7 @@ import type { UidStat } from '../../../lib/scoring/index.js';
 import type { MinerRow } from '../../../lib/store/miners.js';
 import { deferredWandbState } from '../../../lib/wandb/deferred.js';
 import type { PublishRunInput, PublishRunResult } from '../../../lib/wandb/publish.js';
+import { logTo } from '../../helpers/log.js';
 
 const stat = (hotkey: string, overrides: Partial<UidStat> = {}): UidStat => ({
   hotkey,
@@ -61,7 +62,9 @@ function harness(options: { stored?: string; result?: PublishRunResult; minersFa
         saved.push(runId);
       },
     },
-    logger: { warn: (message) => warnings.push(message) },
+    logger: logTo((level, message) => {
+      if (level === 'warn') warnings.push(message);
+    }),
   });
   return { publisher, calls, saved, warnings };
 }
