@@ -34,7 +34,7 @@ async function main(): Promise<number> {
     bundles: createS3BundleSource(s3, env.BUNDLE_BUCKET),
     results,
     mode: env.ROW_CHECK,
-    log: (message: string, fields: Record<string, unknown>) => logger.info(message, fields),
+    log: logger,
   };
   // one checker process for the whole job (the interpreter and CUDA start once), started last so that
   // nothing between its start and the drain's finally can leave it running

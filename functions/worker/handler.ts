@@ -7,6 +7,17 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MetricName, MetricUnit } from '../../lib/observability/index.js';
 import { processChallenge, RetryLaterError, type WorkerDeps } from '../../lib/pipeline/worker.js';
+import { decodeChallenge } from '../../lib/queue/challenge.js';
+
+/** The challenge's round, uid and hotkey as log keys; none for a body the worker will refuse. */
+function challengeKeys(body: string): { roundId?: string; uid?: number; hotkey?: string } {
+  try {
+    const { roundId, uid, hotkey } = decodeChallenge(body);
+    return { roundId, uid, hotkey };
+  } catch {
+    return {};
+  }
+}
 
 export interface WorkerHandlerDeps {
   readonly deps: WorkerDeps;
@@ -21,6 +32,16 @@ export interface WorkerHandlerDeps {
  */
 export function buildWorkerHandler(d: WorkerHandlerDeps) {
   const record = async (r: SQSRecord, context?: Context): Promise<void> => {
+    // every line written for this record (worker, PoG session, deallocation) carries its keys
+    const keys = challengeKeys(r.body);
+    d.logger.appendKeys(keys);
+    try {
+      await processRecord(r, context);
+    } finally {
+      d.logger.removeKeys(Object.keys(keys));
+    }
+  };
+  const processRecord = async (r: SQSRecord, context?: Context): Promise<void> => {
     const delivery = {
       messageId: r.messageId,
       body: r.body,

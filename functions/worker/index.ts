@@ -30,7 +30,7 @@ export const handler = buildWorkerHandler({
       hotkeySecret: () => readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN),
       // the Lambda timeout is sized for this deadline (lib/queue/challenge.ts)
       engine: { attemptTimeoutS: CHALLENGE_QUEUE.attemptDeadlineSeconds },
-      log: (event, fields) => logger.info(event, fields),
+      log: logger,
     }),
     // no trim: the worker may not delete rows; the read side applies the newest-4 window
     outcomes: new PogOutcomeStore(
@@ -49,7 +49,7 @@ export const handler = buildWorkerHandler({
     verifierJobDefinition: env.VERIFIER_JOB_DEFINITION,
     retryLimit: performance.merkle_proof.pog_retry_limit,
     retryIntervalS: performance.merkle_proof.pog_retry_interval,
-    log: (message, fields) => logger.info(message, fields),
+    log: logger,
   },
   logger,
   metrics,

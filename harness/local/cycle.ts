@@ -22,6 +22,7 @@ import { createChainPort } from '../../lib/chain/index.js';
 import { readHotkeySecret } from '../../lib/clients/secrets.js';
 import { DEFAULT_PERFORMANCE_CONFIG, type PerformanceConfig } from '../../lib/config/gpu-performance.js';
 import { asError } from '../../lib/errors.js';
+import { type Log, type LogFields, silentLog } from '../../lib/log.js';
 import type { QueryableOptions } from '../../lib/pipeline/queryable.js';
 import { drainVerificationQueue } from '../../lib/pipeline/verifier.js';
 import type { PogAttemptRunner } from '../../lib/pog/index.js';
@@ -174,11 +175,10 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
   const progress = options.progress ?? (() => {});
   const performance = options.performance ?? DEFAULT_PERFORMANCE_CONFIG;
   // POG_LOCAL_DEBUG=1: every attempt's and session's events, one line each, on the progress stream
-  const debug =
-    env.POG_LOCAL_DEBUG === '1'
-      ? (message: string, fields: Record<string, unknown>) =>
-          progress(`    ${message} ${JSON.stringify(fields)}`)
-      : undefined;
+  const line = (message: string, ...fields: LogFields[]) =>
+    progress(`    ${message} ${JSON.stringify(Object.assign({}, ...fields))}`);
+  const debug: Log | undefined =
+    env.POG_LOCAL_DEBUG === '1' ? { info: line, warn: line, error: line } : undefined;
   const external = env.AWS_ENDPOINT_URL;
   const missing = checkLocalDependencies({
     needMoto: external === undefined,
@@ -500,7 +500,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       rowCheck: (file: string) => runRowCheck(file, { python: 'python3', device: 'cpu', timeoutMs: 120_000 }),
       results: finalStore,
       mode: 'enforce' as const,
-      log: () => undefined,
+      log: silentLog,
     });
     const sqsQueue = createSqsVerificationQueue(sqs, {
       queueUrl: resources.verificationQueueUrl,

@@ -1,3 +1,4 @@
+import type { Log } from '../log.js';
 import type { ChainPort } from '../ports.js';
 import type { TimelockEncryptor } from './commit-reveal.js';
 import type { CommitStore } from './commit-store.js';
@@ -57,8 +58,8 @@ export interface ChainPortOptions {
    * the v2 hash commit and its later reveal (`revealPending`).
    */
   readonly timelock?: TimelockEncryptor | false;
-  /** Secret-free progress lines (log hook). */
-  readonly onEvent?: (message: string, detail?: Record<string, unknown>) => void;
+  /** Where the submission steps are logged (secret-free lines). */
+  readonly log?: Log;
 }
 
 /**

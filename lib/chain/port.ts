@@ -2,6 +2,7 @@ import type { ApiPromise } from '@polkadot/api';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { parseHotkeySecret } from '../clients/secrets.js';
 import { ConfigError } from '../errors.js';
+import type { Log } from '../log.js';
 import {
   type ChainPort,
   type Metagraph,
@@ -59,8 +60,8 @@ export interface SubtensorChainOptions {
    * tests of the chain's own errors, or when a check here is stricter than the runtime.
    */
   readonly preflight?: boolean;
-  /** Called with a short, secret-free line per step (log hook). */
-  readonly onEvent?: (message: string, detail?: Record<string, unknown>) => void;
+  /** Where the submission steps are logged (secret-free lines). */
+  readonly log?: Log;
   /** Our hotkey's address for `standing()` when no secret is given (read-only ports). */
   readonly validatorHotkey?: string;
 }
@@ -88,7 +89,7 @@ export class SubtensorChain implements ChainPort {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#ctx = { api, timeoutMs };
     this.#pair = hotkeySecret === undefined ? null : hotkeyPair(hotkeySecret);
-    this.#send = { inclusionMs: options.inclusionTimeoutMs ?? 4 * timeoutMs, onEvent: options.onEvent };
+    this.#send = { inclusionMs: options.inclusionTimeoutMs ?? 4 * timeoutMs, log: options.log };
     this.#store = options.commitStore ?? null;
     this.#timelock = options.timelock === false ? null : (options.timelock ?? new DrandTimelock());
     this.#options = options;

@@ -1,5 +1,6 @@
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { ISubmittableResult } from '@polkadot/types/types';
+import type { Log } from '../log.js';
 import type { WeightSubmissionReceipt } from '../ports.js';
 import type { WeightCall } from './calls.js';
 import { withDeadline } from './connection.js';
@@ -26,7 +27,7 @@ export async function withSubmissionSlot<T>(hotkey: string, work: () => Promise<
 
 export interface SendOptions {
   readonly inclusionMs: number;
-  readonly onEvent?: ((message: string, detail?: Record<string, unknown>) => void) | undefined;
+  readonly log?: Log | undefined;
 }
 
 /** Signs, submits once, and waits for inclusion; never resubmits (an uncertain outcome is an error). */
@@ -40,7 +41,6 @@ export async function sendAndWait(
   versionKey: number,
 ): Promise<WeightSubmissionReceipt> {
   const { api } = ctx;
-  const emit = options.onEvent;
   let unsubscribe: (() => void) | undefined;
   const included = new Promise<{ blockHash: string; extrinsicHash: string }>((done, fail) => {
     const onStatus = (result: ISubmittableResult): void => {
@@ -65,7 +65,7 @@ export async function sendAndWait(
       .catch((error: unknown) => fail(parsePoolRejection(error) ?? toChainError(error, chosen.call)));
   });
   try {
-    emit?.('submitting weights', { call: chosen.call, uids: uids.length });
+    options.log?.info('submitting weights', { call: chosen.call, uids: uids.length });
     const what = `inclusion of ${chosen.call}`;
     const { blockHash, extrinsicHash } = await guardDisconnect(
       api,
@@ -73,7 +73,7 @@ export async function sendAndWait(
       what,
     );
     const header = await rpc(ctx, api.rpc.chain.getHeader(blockHash), 'chain_getHeader');
-    emit?.('weights included', { call: chosen.call, blockHash });
+    options.log?.info('weights included', { call: chosen.call, blockHash });
     return {
       kind: chosen.kind,
       call: chosen.call,

@@ -3,6 +3,7 @@ import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { asError, ConfigError } from '../errors.js';
+import type { Log } from '../log.js';
 import { formatIssues } from '../validation.js';
 import { EnvName } from './env-names.js';
 import {
@@ -20,11 +21,7 @@ export const PerformanceMetricName = {
   Unreadable: 'PerformanceConfigUnreadable',
 } as const;
 
-/** The narrow logging and metrics surfaces the loader needs; Powertools' Logger and Metrics fit. */
-export interface PerformanceLogger {
-  info(message: string, ...extra: Array<Record<string, unknown>>): void;
-  error(message: string, ...extra: Array<Record<string, unknown>>): void;
-}
+/** The narrow metrics surface the loader needs; Powertools' Metrics fits. */
 export interface PerformanceMetrics {
   addMetric(name: string, unit: 'Count', value: number): void;
 }
@@ -45,7 +42,7 @@ export interface LivePerformanceOptions {
   readonly ssm: SSMClient;
   /** How long a read value is reused before SSM is asked again. @default 60 */
   readonly maxAgeSeconds?: number;
-  readonly logger: PerformanceLogger;
+  readonly logger: Log;
   readonly metrics: PerformanceMetrics;
   /**
    * Used when the first value a container reads is refused: there are no last good tables yet.
@@ -155,7 +152,7 @@ const SourceEnvSchema = z.object({
  */
 export function performanceSourceFromEnv(
   deps: {
-    readonly logger: PerformanceLogger;
+    readonly logger: Log;
     readonly metrics: PerformanceMetrics;
     readonly ssm?: SSMClient;
   },

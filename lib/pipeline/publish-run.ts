@@ -1,4 +1,5 @@
 import { asError } from '../errors.js';
+import type { Log } from '../log.js';
 import type { GpuSpecs, Metagraph, UidStat } from '../ports.js';
 import type { MinerStore } from '../store/miners.js';
 import type { WandbRunStore } from '../store/wandb-runs.js';
@@ -23,7 +24,7 @@ export interface OwnRunPublisherDeps {
   readonly signer: RunSigner;
   readonly miners: Pick<MinerStore, 'readAll'>;
   readonly runIds: Pick<WandbRunStore, 'get' | 'put'>;
-  readonly logger?: { warn(message: string, ...extra: Array<Record<string, unknown>>): void };
+  readonly logger?: Log;
 }
 
 function gpuSpecs(value: UidStat['gpu_specs']): GpuSpecs | null {

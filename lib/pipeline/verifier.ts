@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asError, PogValidatorError, ValidationError } from '../errors.js';
+import type { Log } from '../log.js';
 import {
   BUNDLE_MAX_BYTES,
   bundleDigest,
@@ -68,15 +69,13 @@ export interface RowCheckService {
   close(): Promise<void>;
 }
 
-export type VerifierLogFn = (message: string, fields: Record<string, unknown>) => void;
-
 export interface VerifierDeps {
   readonly queue: VerificationQueuePort;
   readonly bundles: BundleSource;
   readonly rowCheck: RowChecker;
   readonly results: FinalResultStore;
   readonly mode: RowCheckMode;
-  readonly log: VerifierLogFn;
+  readonly log: Log;
   /** Where bundles are written for the checker. @default os.tmpdir() */
   readonly workDir?: string;
 }
@@ -128,7 +127,7 @@ export async function drainVerificationQueue(
       else counts.retried++;
     }
   }
-  deps.log(VerifierLog.Finished, { ...counts });
+  deps.log.info(VerifierLog.Finished, { ...counts });
   return counts;
 }
 
@@ -163,7 +162,7 @@ export async function verifyMessage(
   } catch (error) {
     // no trustworthy miner identity to record a row against: the DLQ (and its alarm) carries it
     const reason = asError(error).message;
-    deps.log(VerifierLog.Poison, { reason });
+    deps.log.info(VerifierLog.Poison, { reason });
     await deps.queue.deadLetter(message.body, reason);
     await deps.queue.delete(message.receiptHandle);
     return 'poison';
@@ -176,12 +175,12 @@ export async function verifyMessage(
     outcome = await verifyBundle(deps, parsed, maxBundleBytes);
   } catch (error) {
     if (!(error instanceof PoisonError)) {
-      deps.log(VerifierLog.Retry, { ...ids, error: asError(error).message });
+      deps.log.info(VerifierLog.Retry, { ...ids, error: asError(error).message });
       return 'retry';
     }
     poison = true;
     const reason = `invalid proof bundle: ${error.message}`.slice(0, 500);
-    deps.log(VerifierLog.Poison, { ...ids, reason });
+    deps.log.info(VerifierLog.Poison, { ...ids, reason });
     outcome = {
       hotkey: parsed.hotkey,
       uid: parsed.uid,
@@ -203,10 +202,10 @@ export async function verifyMessage(
     stored = await deps.results.recordFinal(outcome);
     if (poison) await deps.queue.deadLetter(message.body, outcome.error ?? 'poison');
   } catch (error) {
-    deps.log(VerifierLog.Retry, { ...ids, error: asError(error).message });
+    deps.log.info(VerifierLog.Retry, { ...ids, error: asError(error).message });
     return 'retry';
   }
-  deps.log(VerifierLog.Result, {
+  deps.log.info(VerifierLog.Result, {
     ...ids,
     [VerifierOutcome.field]: outcome.gpuName !== null ? VerifierOutcome.success : VerifierOutcome.failure,
     verifier: outcome.verifier,
@@ -250,7 +249,7 @@ async function verifyBundle(
   const checked = await runChecker(deps, bytes);
   if (checked instanceof RowCheckError) {
     // report mode: the new checker must not fail a miner the sampled check passed; say so loudly
-    deps.log(VerifierLog.Discrepancy, {
+    deps.log.info(VerifierLog.Discrepancy, {
       roundId: header.roundId,
       hotkey: header.hotkey,
       uid: header.uid,
@@ -283,7 +282,7 @@ async function verifyBundle(
   const verifier = report.device === 'cuda' ? 'gpu' : 'cpu';
   const ids = { roundId: header.roundId, hotkey: header.hotkey, uid: header.uid, verifier };
   if (rowFailures.length > 0) {
-    deps.log(VerifierLog.Discrepancy, {
+    deps.log.info(VerifierLog.Discrepancy, {
       ...ids,
       mode: deps.mode,
       sampledPassed: header.sampled.passed,

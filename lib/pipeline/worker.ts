@@ -2,6 +2,7 @@ import { type BatchClient, DescribeJobsCommand, SubmitJobCommand } from '@aws-sd
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PogValidatorError } from '../errors.js';
+import type { Log } from '../log.js';
 import {
   bundleDigest,
   bundleKey,
@@ -34,7 +35,7 @@ export interface WorkerDeps {
   readonly retryLimit: number;
   /** Seconds before a failed attempt is redelivered (reference `pog_retry_interval`). */
   readonly retryIntervalS: number;
-  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
   readonly now?: () => Date;
 }
 
@@ -247,7 +248,7 @@ export async function processChallenge(
     // a twin delivery: its session may still be alive, so this one waits until that invocation ended
     const retryInSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(start.leaseUntil - nowMs / 1000) + 1);
     await setVisibility(deps, delivery, retryInSeconds);
-    deps.log?.('session of this miner in progress elsewhere, retry later', {
+    deps.log?.info('session of this miner in progress elsewhere, retry later', {
       roundId,
       hotkey,
       retryInSeconds,
@@ -274,14 +275,14 @@ export async function processChallenge(
     const key = await handOver(deps, challenge, attempt, result.proof);
     await deps.outcomes.markVerifying(roundId, hotkey, key);
     const verifierJobId = await startVerifier(deps, roundId);
-    deps.log?.('bundle queued', { roundId, hotkey, attempt, bundleKey: key, verifierJobId });
+    deps.log?.info('bundle queued', { roundId, hotkey, attempt, bundleKey: key, verifierJobId });
     return { status: 'verifying', challenge, attempt, bundleKey: key, verifierJobId };
   }
 
   await deps.outcomes.noteFault(roundId, hotkey, result.reason);
   if (attempt < deps.retryLimit) {
     await setVisibility(deps, delivery, Math.round(deps.retryIntervalS));
-    deps.log?.('attempt failed, retry later', { roundId, hotkey, attempt, reason: result.reason });
+    deps.log?.info('attempt failed, retry later', { roundId, hotkey, attempt, reason: result.reason });
     return { status: 'retry', challenge, attempt, reason: result.reason };
   }
   return exhausted(deps, challenge, attempt, result.reason, result.durationMs);
@@ -315,7 +316,7 @@ async function exhausted(
     durationMs,
     error: reason,
   });
-  deps.log?.('attempts exhausted', {
+  deps.log?.info('attempts exhausted', {
     roundId: challenge.roundId,
     hotkey: challenge.hotkey,
     attempts,

@@ -9,6 +9,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { u8aToHex } from '@polkadot/util';
 import * as z from 'zod';
 import { readBoundedText } from '../http.js';
+import type { Log } from '../log.js';
 import { contactProblem } from '../net/public-address.js';
 import { formatIssues } from '../validation.js';
 import { PogMinerError } from './errors.js';
@@ -216,7 +217,7 @@ export interface DeallocateOptions {
   /** Deadline of one Allocate call (the reference: 15 s). */
   readonly timeoutS: number;
   readonly sleep: (ms: number) => Promise<void>;
-  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
 }
 
 /**
@@ -241,13 +242,13 @@ export async function callDeallocate(
         dendrite,
       );
       if (answer.status) return true;
-      options.log?.('pog.deallocate.failed', {
+      options.log?.info('pog.deallocate.failed', {
         hotkey: target.hotkey,
         attempt,
         reason: 'miner answered status false',
       });
     } catch (error) {
-      options.log?.('pog.deallocate.failed', {
+      options.log?.info('pog.deallocate.failed', {
         hotkey: target.hotkey,
         attempt,
         reason: (error as Error).message,
@@ -255,7 +256,7 @@ export async function callDeallocate(
     }
     if (attempt < options.tries) await options.sleep(options.retryDelayMs);
   }
-  options.log?.('pog.deallocate.unconfirmed', { hotkey: target.hotkey, tries: options.tries });
+  options.log?.info('pog.deallocate.unconfirmed', { hotkey: target.hotkey, tries: options.tries });
   return false;
 }
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { loadHotkeyPair } from '../clients/secrets.js';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
+import { type Log, silentLog } from '../log.js';
 import type { PogOutcome, PogRunner } from '../ports.js';
 import type { PogChallenge } from '../queue/challenge.js';
 import { type PogEngineConfigInput, parsePogEngineConfig } from './config.js';
@@ -33,7 +34,7 @@ export interface PogRunnerOptions {
   /** Path of the miner payload; defaults to {@link DEFAULT_PAYLOAD_PATH}. */
   readonly payloadPath?: string;
   /** Structured log sink (never given secrets). */
-  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
   /** Waits between deallocation tries; injected for tests, defaults to a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
   /**
@@ -76,7 +77,7 @@ export interface PogAttemptRunner extends PogRunner {
  */
 export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
   const engine = parsePogEngineConfig(options.engine ?? {});
-  const log = options.log ?? (() => undefined);
+  const log = options.log ?? silentLog;
   const sleep = options.sleep ?? defaultSleep;
   let keypair: Promise<KeyringPair> | undefined;
   let payload: Buffer | undefined;
@@ -141,14 +142,18 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
         engine.attemptTimeoutS * 1000,
         () => controller.abort(),
       );
-      log('pog.attempt.passed', { hotkey: challenge.hotkey, gpuName: proof.gpuName, numGpus: proof.numGpus });
+      log.info('pog.attempt.passed', {
+        hotkey: challenge.hotkey,
+        gpuName: proof.gpuName,
+        numGpus: proof.numGpus,
+      });
       return { kind: 'passed', proof, durationMs: Date.now() - started };
     } catch (error) {
       if (error instanceof PogInfrastructureError) throw error;
       const reason = reasonOf(error);
       const detail =
         error instanceof PogMinerError ? undefined : String((error as Error)?.stack ?? error).slice(0, 500);
-      log('pog.attempt.failed', { hotkey: challenge.hotkey, reason, detail });
+      log.info('pog.attempt.failed', { hotkey: challenge.hotkey, reason, detail });
       return { kind: 'miner-fault', reason, durationMs: Date.now() - started };
     } finally {
       signal?.removeEventListener('abort', onAbort);

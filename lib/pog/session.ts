@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { PerformanceConfig } from '../config/gpu-performance.js';
+import type { Log } from '../log.js';
 import { contactProblem } from '../net/public-address.js';
 import type { PogChallenge } from '../queue/challenge.js';
 import {
@@ -37,7 +38,7 @@ export interface SessionContext {
   readonly engine: PogEngineConfig;
   readonly keypair: KeyringPair;
   readonly payload: Buffer;
-  readonly log: (event: string, fields: Record<string, unknown>) => void;
+  readonly log: Log;
   /** Waits between deallocation tries (injected for tests). */
   readonly sleep: (ms: number) => Promise<void>;
   /** Simulation only: fixes n instead of deriving it from the identified GPU's VRAM. */
@@ -202,7 +203,7 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
       maxStdoutBytes,
       timeoutMs,
     });
-    ctx.log('pog.command', {
+    ctx.log.info('pog.command', {
       mode: args.split(' ')[1],
       ms: Math.round(performance.now() - t0),
       code: result.code,

@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { mapLimit } from '../concurrency.js';
 import { PogValidatorError } from '../errors.js';
 import { encodeChallenge, type PogChallenge } from './challenge.js';
 
@@ -58,15 +59,7 @@ export async function enqueueChallenges(
     }
     failed.push(...pending.map((p) => p.challenge.hotkey));
   };
-  const concurrency = Math.max(1, options.concurrency ?? 8);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(concurrency, chunks.length) }, async () => {
-    while (next < chunks.length) {
-      const chunk = chunks[next++];
-      if (chunk !== undefined) await sendChunk(chunk);
-    }
-  });
-  await Promise.all(workers);
+  await mapLimit(chunks, Math.max(1, Math.floor(options.concurrency ?? 8)), sendChunk);
   if (failed.length > 0) {
     throw new QueueError(
       `${failed.length} challenges could not be enqueued: ${failed.slice(0, 5).join(', ')}`,

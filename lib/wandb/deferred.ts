@@ -1,11 +1,6 @@
+import { type Log, silentLog } from '../log.js';
 import type { ExternalState, ExternalStateMeta, Metagraph } from '../ports.js';
-import {
-  noMetrics,
-  silentLogger,
-  WANDB_METRICS,
-  type WandbLogger,
-  type WandbMetrics,
-} from './observability.js';
+import { noMetrics, WANDB_METRICS, type WandbMetrics } from './observability.js';
 import type { PublishRunInput, PublishRunResult } from './publish.js';
 import { errorText } from './redact.js';
 import type { WandbStateService } from './state.js';
@@ -18,9 +13,9 @@ import type { WandbStateService } from './state.js';
  */
 export function deferredWandbState(
   load: () => Promise<WandbStateService>,
-  options: { readonly logger?: WandbLogger; readonly metrics?: WandbMetrics } = {},
+  options: { readonly logger?: Log; readonly metrics?: WandbMetrics } = {},
 ): WandbStateService {
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? silentLog;
   const metrics = options.metrics ?? noMetrics;
   let service: Promise<WandbStateService> | undefined;
   const get = (): Promise<WandbStateService> => {

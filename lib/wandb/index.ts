@@ -26,7 +26,7 @@ export {
 } from './consensus.js';
 export { deferredWandbState } from './deferred.js';
 export { WandbError, WandbHttpError, WandbResponseError } from './errors.js';
-export { WANDB_METRICS, type WandbLogger, type WandbMetrics, type WandbMetricUnit } from './observability.js';
+export { WANDB_METRICS, type WandbMetrics, type WandbMetricUnit } from './observability.js';
 export {
   buildValidatorRunConfig,
   type PublishRunInput,

@@ -1,14 +1,9 @@
-/**
- * The narrow logging and metrics surfaces this module needs. A Powertools `Logger` and `Metrics`
- * satisfy them; tests pass plain recorders.
- */
-export interface WandbLogger {
-  info(message: string, ...extra: Array<Record<string, unknown>>): void;
-  warn(message: string, ...extra: Array<Record<string, unknown>>): void;
-}
-
 export type WandbMetricUnit = 'Count' | 'Milliseconds';
 
+/**
+ * The narrow metrics surface this module needs (logging goes through lib/log.ts). A Powertools
+ * `Metrics` satisfies it; tests pass plain recorders.
+ */
 export interface WandbMetrics {
   addMetric(name: string, unit: WandbMetricUnit, value: number): void;
 }
@@ -24,5 +19,4 @@ export const WANDB_METRICS = {
   publishFailed: 'WandbPublishFailed',
 } as const;
 
-export const silentLogger: WandbLogger = { info: () => {}, warn: () => {} };
 export const noMetrics: WandbMetrics = { addMetric: () => {} };

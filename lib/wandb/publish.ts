@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
 import * as z from 'zod';
 import type { WandbConfig } from '../config/wandb.js';
+import type { Log } from '../log.js';
 import type { UidStat } from '../ports.js';
 import { formatIssues } from '../validation.js';
 import type { WandbClient } from './client.js';
 import { canonicalUid, LIMITS } from './consensus.js';
-import { WANDB_METRICS, type WandbLogger, type WandbMetrics } from './observability.js';
+import { WANDB_METRICS, type WandbMetrics } from './observability.js';
 import { errorText, redactSecrets } from './redact.js';
 import { type RunSigner, signRunId } from './signature.js';
 import { decodeRunConfig, encodeRunConfig } from './wire.js';
@@ -35,7 +36,7 @@ export interface PublishRunResult {
 export interface PublishDeps {
   readonly client: WandbClient;
   readonly config: WandbConfig;
-  readonly logger: WandbLogger;
+  readonly logger: Log;
   readonly metrics: WandbMetrics;
   /** Redacted from every error text (the W&B API key). */
   readonly secrets?: readonly (string | undefined)[];

@@ -1,16 +1,11 @@
 import type { WandbConfig } from '../config/wandb.js';
 import { ConfigError } from '../errors.js';
+import { type Log, silentLog } from '../log.js';
 import type { ExternalState, ExternalStateMeta, ExternalStatePort, Metagraph } from '../ports.js';
 import { assembleExternalState } from './assemble.js';
 import { WandbClient } from './client.js';
 import { validValidatorHotkeys } from './consensus.js';
-import {
-  noMetrics,
-  silentLogger,
-  WANDB_METRICS,
-  type WandbLogger,
-  type WandbMetrics,
-} from './observability.js';
+import { noMetrics, WANDB_METRICS, type WandbMetrics } from './observability.js';
 import { type PublishRunInput, type PublishRunResult, publishValidatorRun } from './publish.js';
 import { errorText } from './redact.js';
 import { verifyRunSignature } from './signature.js';
@@ -23,7 +18,7 @@ export interface WandbStateOptions {
   readonly config: WandbConfig;
   /** W&B API key from Secrets Manager; required when enabled. */
   readonly apiKey?: string;
-  readonly logger?: WandbLogger;
+  readonly logger?: Log;
   readonly metrics?: WandbMetrics;
   /** Injected for tests; defaults to the global `fetch`. */
   readonly fetch?: typeof fetch;
@@ -54,7 +49,7 @@ function emptyState(meta: ExternalStateMeta): ExternalState & { readonly meta: E
  */
 export function createWandbState(options: WandbStateOptions): WandbStateService {
   const { config } = options;
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? silentLog;
   const metrics = options.metrics ?? noMetrics;
   if (config.enabled && (options.apiKey === undefined || options.apiKey.trim() === '')) {
     throw new ConfigError('wandb.enabled is true but no W&B API key was given');

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { mapLimit } from '../../lib/concurrency.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../lib/config/gpu-performance.js';
 import { ValidationError } from '../../lib/errors.js';
 import { decodeBundle } from '../../lib/pog/bundle.js';
@@ -952,8 +953,6 @@ export async function runHostileCases(
     matrixSize: 64,
     engine: { ...SUITE_ENGINE, remoteBaseDir: world.workDir },
   });
-  const outcomes: CaseOutcome[] = new Array(cases.length);
-  let next = 0;
   const one = async (c: HostileCase): Promise<CaseOutcome> => {
     const started = performance.now();
     const wall = () => Math.round(performance.now() - started);
@@ -1015,18 +1014,11 @@ export async function runHostileCases(
       await miner.close();
     }
   };
-  const lane = async () => {
-    for (let k = next++; k < cases.length; k = next++) {
-      const c = cases[k] as HostileCase;
-      outcomes[k] = await one(c);
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: concurrency }, lane));
+    return await mapLimit(cases, concurrency, one);
   } finally {
     await world.stop();
   }
-  return outcomes;
 }
 
 /** Whether an outcome is what its case expects (kind, reason, deadline). */

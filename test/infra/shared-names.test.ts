@@ -17,6 +17,7 @@ import {
 import { RowCheckError, type RowCheckReport } from '../../lib/pog/row-check.js';
 import type { VerifiedOutcome } from '../../lib/store/final-results.js';
 import { makeTestBundle } from '../helpers/bundles.js';
+import { logTo } from '../helpers/log.js';
 
 // Names and constants that infra and code share: a rename on one side must fail here, not after deploy.
 
@@ -132,7 +133,7 @@ describe('Shared names: infra and code', () => {
       },
       mode: 'report' as const,
       // as Powertools writes it: the message and the fields at the top level of one JSON record
-      log: (message: string, fields: Record<string, unknown>) => records.push({ ...fields, message }),
+      log: logTo((_level, message, fields) => records.push({ ...fields, message })),
     });
     const passingReport = (bundle: ReturnType<typeof makeTestBundle>): RowCheckReport => ({
       device: 'cpu',

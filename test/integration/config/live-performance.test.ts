@@ -24,6 +24,8 @@ function recorders() {
     logger: {
       info: (message: string, fields: Record<string, unknown> = {}) =>
         logs.push({ level: 'info', message, fields }),
+      warn: (message: string, fields: Record<string, unknown> = {}) =>
+        logs.push({ level: 'warn', message, fields }),
       error: (message: string, fields: Record<string, unknown> = {}) =>
         logs.push({ level: 'error', message, fields }),
     },

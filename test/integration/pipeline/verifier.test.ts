@@ -20,6 +20,7 @@ import { finalResultsOf } from '../../../lib/store/final-results.js';
 import { PogResultStore } from '../../../lib/store/index.js';
 import { PogOutcomeStore } from '../../../lib/store/pog-results.js';
 import { lowPrecision, makeTestBundle, oneWrongEntryPerRow } from '../../helpers/bundles.js';
+import { logTo } from '../../helpers/log.js';
 import { clients, makeTables, uniquePrefix } from './fixtures.js';
 
 /** python3 running the given script with every stdin line delivered 0.5 s late. */
@@ -100,7 +101,7 @@ describe('verifier on the emulator', () => {
         rowCheck: (file: string) => checker.check(file),
         results: finalResultsOf(new PogOutcomeStore(doc, tables, 27)),
         mode,
-        log: (message: string, fields: Record<string, unknown>) => logs.push({ message, fields }),
+        log: logTo((_, message, fields) => logs.push({ message, fields })),
       },
     };
   }

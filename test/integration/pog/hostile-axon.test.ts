@@ -7,6 +7,7 @@ import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.
 import { callAllocate, callDeallocate } from '../../../lib/pog/axon.js';
 import { PogMinerError } from '../../../lib/pog/errors.js';
 import { createPogRunner } from '../../../lib/pog/index.js';
+import { logTo } from '../../helpers/log.js';
 
 /** An axon that answers whatever the current test case says (status code, body). */
 let nextAnswer: { status: number; body: string | Buffer } = { status: 200, body: '{}' };
@@ -216,7 +217,7 @@ describe('dendrite body and deallocation against an axon that reads the body', (
       sleep: async (ms: number) => {
         pauses.push(ms);
       },
-      log: (event: string) => events.push(event),
+      log: logTo((_, event) => events.push(event)),
     };
     try {
       // Act
@@ -266,7 +267,7 @@ describe('dendrite body and deallocation against an axon that reads the body', (
           retryDelayMs: 0,
           timeoutS: 5,
           sleep: async () => {},
-          log: (event) => events.push(event),
+          log: logTo((_, event) => events.push(event)),
         },
       );
       // Assess

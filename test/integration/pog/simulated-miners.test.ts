@@ -8,6 +8,7 @@ import {
   simProfile,
   startSimulatedMiners,
 } from '../../../harness/sim/index.js';
+import { mapLimit } from '../../../lib/concurrency.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 import { createPogRunner } from '../../../lib/pog/index.js';
 import type { PogOutcome } from '../../../lib/ports.js';
@@ -77,22 +78,16 @@ describe.each<{ kind: SimSshKind; title: string; skip: boolean }>([
     // four sessions at a time, as the worker's bounded concurrency runs them: this proves one SSH server
     // serves several at once, while 14 at once on a loaded 2-core machine stall the axons in this same
     // process (each session's RSA key generation is synchronous) past their timeouts
-    let next = 0;
-    const lane = async () => {
-      for (let uid = next++; uid < sim.miners.length; uid = next++) {
-        const m = sim.miners[uid];
-        if (m === undefined) continue;
-        const outcome = await runner.run({
-          netuid: 27,
-          roundId: 'round-1',
-          uid,
-          hotkey: m.hotkey,
-          axon: m.axon,
-        });
-        outcomes.set(specs[uid]?.label ?? '', outcome);
-      }
-    };
-    await Promise.all([lane(), lane(), lane(), lane()]);
+    await mapLimit(sim.miners, 4, async (m, uid) => {
+      const outcome = await runner.run({
+        netuid: 27,
+        roundId: 'round-1',
+        uid,
+        hotkey: m.hotkey,
+        axon: m.axon,
+      });
+      outcomes.set(specs[uid]?.label ?? '', outcome);
+    });
   });
 
   afterAll(async () => {

@@ -8,6 +8,7 @@ import {
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 import { createPogRunner } from '../../../lib/pog/index.js';
 import type { PogOutcome } from '../../../lib/ports.js';
+import { logTo } from '../../helpers/log.js';
 
 // The compute deadline is the tolerance plus one multiplication budget at the reference rate, whatever
 // the miner reports; 8 s leaves a loaded 2-core machine (python start-up alone takes seconds) room.
@@ -54,9 +55,9 @@ describe('timing the miner cannot stretch (issue 12, real sshd and payload)', ()
           deallocateRetryDelayS: 0.05,
           commandTimeoutS: 30,
         },
-        log: (event, fields) => {
+        log: logTo((_, event, fields) => {
           if (event === 'pog.command') modes.push(String(fields.mode));
-        },
+        }),
       });
       const started = Date.now();
       const outcome = await runner.run({

@@ -89,7 +89,8 @@ export function metagraphOf(
 
 /** Records log lines and metrics for assertions. */
 export function recorders() {
-  const logs: Array<{ level: 'info' | 'warn'; message: string; extra: Record<string, unknown>[] }> = [];
+  const logs: Array<{ level: 'info' | 'warn' | 'error'; message: string; extra: Record<string, unknown>[] }> =
+    [];
   const metrics: Array<{ name: string; unit: string; value: number }> = [];
   return {
     logs,
@@ -99,6 +100,8 @@ export function recorders() {
         logs.push({ level: 'info', message, extra }),
       warn: (message: string, ...extra: Record<string, unknown>[]) =>
         logs.push({ level: 'warn', message, extra }),
+      error: (message: string, ...extra: Record<string, unknown>[]) =>
+        logs.push({ level: 'error', message, extra }),
     },
     metricsSink: {
       addMetric: (name: string, unit: string, value: number) => metrics.push({ name, unit, value }),

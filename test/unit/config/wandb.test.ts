@@ -3,7 +3,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { NI_PENALTY_VALIDATOR, parseWandbConfig } from '../../../lib/config/wandb.js';
 import { ConfigError } from '../../../lib/errors.js';
-import type { WandbLogger, WandbMetrics } from '../../../lib/wandb/observability.js';
+import type { Log } from '../../../lib/log.js';
+import type { WandbMetrics } from '../../../lib/wandb/observability.js';
 import { createWandbState } from '../../../lib/wandb/state.js';
 
 describe('Function: parseWandbConfig()', () => {
@@ -57,7 +58,7 @@ describe('Function: createWandbState()', () => {
 
   it('takes a Powertools Logger and Metrics as its logger and metrics', () => {
     // Assess (compile-time)
-    expectTypeOf<Logger>().toExtend<WandbLogger>();
+    expectTypeOf<Logger>().toExtend<Log>();
     expectTypeOf<Metrics>().toExtend<WandbMetrics>();
   });
 });

@@ -4,6 +4,7 @@ import type { Metagraph, UidStat } from '../../../lib/ports.js';
 import type { MinerRow } from '../../../lib/store/miners.js';
 import { deferredWandbState } from '../../../lib/wandb/deferred.js';
 import type { PublishRunInput, PublishRunResult } from '../../../lib/wandb/publish.js';
+import { logTo } from '../../helpers/log.js';
 
 const stat = (hotkey: string, overrides: Partial<UidStat> = {}): UidStat => ({
   hotkey,
@@ -60,7 +61,9 @@ function harness(options: { stored?: string; result?: PublishRunResult; minersFa
         saved.push(runId);
       },
     },
-    logger: { warn: (message) => warnings.push(message) },
+    logger: logTo((level, message) => {
+      if (level === 'warn') warnings.push(message);
+    }),
   });
   return { publisher, calls, saved, warnings };
 }

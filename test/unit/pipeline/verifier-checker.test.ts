@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { silentLog } from '../../../lib/log.js';
 import { drainWithRowChecker, type RowCheckService } from '../../../lib/pipeline/verifier.js';
 import { startRowChecker } from '../../../lib/pog/row-check-process.js';
 import type { QueueMessage, VerificationQueuePort } from '../../../lib/queue/verification.js';
@@ -44,7 +45,7 @@ function memoryDeps(bundles: ReturnType<typeof makeTestBundle>[]) {
         },
       },
       mode: 'enforce' as const,
-      log: () => undefined,
+      log: silentLog,
     },
   };
 }
