@@ -6,7 +6,11 @@ import { buildWorkerHandler } from '../../../functions/worker/handler.js';
 import type { WorkerDeps } from '../../../lib/pipeline/worker.js';
 import { encodeChallenge } from '../../../lib/queue/challenge.js';
 
-const context = { functionName: 'worker', awsRequestId: 'req-1' } as unknown as Context;
+const context = {
+  functionName: 'worker',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
 
 const recordOf = (messageId: string, body: string) =>
   ({
