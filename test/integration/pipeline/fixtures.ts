@@ -1,5 +1,6 @@
 import { BatchClient } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -33,6 +34,7 @@ export function clients(endpoint: string) {
     doc: DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
     sqs: new SQSClient({ endpoint, region: 'us-east-1', credentials: creds, useQueueUrlAsEndpoint: false }),
     batch: new BatchClient({ endpoint, region: 'us-east-1', credentials: creds }),
+    secrets: new SecretsManagerClient({ endpoint, region: 'us-east-1', credentials: creds }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readWandbApiKey } from '../../../lib/clients/secrets.js';
@@ -13,13 +13,7 @@ const API_KEY = 'sync-wandb-test-key';
 const OPTIONS = SYNC_OPTIONS;
 
 describe('Sync with the W&B allocation union (secret on moto, local W&B server)', () => {
-  const endpoint = inject('motoEndpoint');
-  const c = clients(endpoint);
-  const secrets = new SecretsManagerClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
+  const c = clients(inject('motoEndpoint'));
   let other: KeyringPair;
   let server: WandbServer;
 
@@ -48,7 +42,7 @@ describe('Sync with the W&B allocation union (secret on moto, local W&B server)'
       async () =>
         createWandbState({
           config: parseWandbConfig({ baseUrl: server.url, allowInsecureHttp: true }),
-          apiKey: await readWandbApiKey(secrets, secretName),
+          apiKey: await readWandbApiKey(c.secrets, secretName),
           logger: rec.logger,
           metrics: rec.metricsSink,
         }),
@@ -59,7 +53,7 @@ describe('Sync with the W&B allocation union (secret on moto, local W&B server)'
     const second = await syncDepsOnMoto(c, 'sync-wandb-2', chain);
     // Act
     const degraded = await runSync({ ...first, external }, OPTIONS);
-    await secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: ` ${API_KEY}\n` }));
+    await c.secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: ` ${API_KEY}\n` }));
     const withWandb = await runSync({ ...second, external }, OPTIONS);
     // Assess: without W&B every queryable miner is challenged; with it, uid 2 is skipped
     expect(degraded.round).toMatchObject({ status: 'started', challenges: 4 });
