@@ -1,12 +1,12 @@
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { EnvName } from '../lib/config/env-names.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../lib/config/gpu-performance.js';
 import { PerformanceMetricName } from '../lib/config/live-performance.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/observability/index.js';
+import { atLeastOnceAlarm, componentSum } from './alarms.js';
 import type { EnvTarget } from './bind.js';
 
 /** SSM's Standard tier holds at most 4 KB; above that the parameter needs the Advanced tier. */
@@ -55,20 +55,12 @@ export class GpuTables extends Construct {
       resourceArns: [this.parameter.parameterArn],
     });
     this.alarms.push(
-      new cloudwatch.Alarm(this, `Rejected-${component}`, {
-        alarmDescription: `${component} refused a GPU tables update (bad JSON or schema); the last good tables stay in force. See the log line naming the key.`,
-        metric: new cloudwatch.Metric({
-          namespace: METRICS_NAMESPACE,
-          metricName: PerformanceMetricName.Rejected,
-          dimensionsMap: { service: SERVICE_NAME, component },
-          statistic: 'Sum',
-          period: Duration.minutes(5),
-        }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      atLeastOnceAlarm(
+        this,
+        `Rejected-${component}`,
+        `${component} refused a GPU tables update (bad JSON or schema); the last good tables stay in force. See the log line naming the key.`,
+        componentSum(PerformanceMetricName.Rejected, component, Duration.minutes(5)),
+      ),
     );
     return this;
   }

@@ -13,9 +13,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { EnvName } from '../lib/config/env-names.js';
-import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observability/index.js';
+import { METRICS_NAMESPACE, MetricName } from '../lib/observability/index.js';
 import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS, TABLE_KEYS, type TableKey } from '../lib/store/tables.js';
+import { atLeastOnceAlarm, componentSum } from './alarms.js';
 import { bindQueue, bindSecret, bindTable, bindValues } from './bind.js';
 import { ChainAlarms } from './chain-alarms.js';
 import type { DeployConfig } from './config.js';
@@ -253,14 +254,6 @@ export class PipelineStack extends Stack {
     gpuTables.bind(weightsFn, 'weights').bind(workerFn, 'worker');
 
     // --- alarms and dashboard -----------------------------------------------------------------
-    const metric = (name: string, component: string, period: Duration) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: name,
-        dimensionsMap: { service: SERVICE_NAME, component },
-        statistic: 'Sum',
-        period,
-      });
     const hour = Duration.hours(1);
     const jobMetric = (name: string) =>
       new cloudwatch.Metric({
@@ -302,7 +295,7 @@ export class PipelineStack extends Stack {
       }),
       new cloudwatch.Alarm(this, 'NoWeightSubmission', {
         alarmDescription: 'No confirmed weight submission for twice the rate limit',
-        metric: metric(MetricName.WeightSubmissions, 'weights', rateLimitWindow),
+        metric: componentSum(MetricName.WeightSubmissions, 'weights', rateLimitWindow),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: 1,
@@ -316,23 +309,18 @@ export class PipelineStack extends Stack {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      new cloudwatch.Alarm(this, 'SyncErrors', {
-        alarmDescription: 'The sync Lambda failed (chain, DynamoDB or SQS)',
-        metric: metric(MetricName.SyncErrors, 'sync', Duration.minutes(15)),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'VersionFilterSkipped', {
-        alarmDescription:
-          'D3: the minimum miner version filter was skipped (not configured or below threshold)',
-        metric: metric(MetricName.VersionFilterSkipped, 'sync', Duration.hours(1)),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      atLeastOnceAlarm(
+        this,
+        'SyncErrors',
+        'The sync Lambda failed (chain, DynamoDB or SQS)',
+        componentSum(MetricName.SyncErrors, 'sync', Duration.minutes(15)),
+      ),
+      atLeastOnceAlarm(
+        this,
+        'VersionFilterSkipped',
+        'D3: the minimum miner version filter was skipped (not configured or below threshold)',
+        componentSum(MetricName.VersionFilterSkipped, 'sync', Duration.hours(1)),
+      ),
     ];
     new ChainAlarms(this, 'ChainAlarms');
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${id}-pog-validator` });
@@ -348,8 +336,8 @@ export class PipelineStack extends Stack {
       new cloudwatch.GraphWidget({
         title: 'Rounds',
         left: [
-          metric(MetricName.ChallengesEnqueued, 'sync', Duration.minutes(5)),
-          metric(MetricName.JobsSubmitted, 'worker', Duration.minutes(5)),
+          componentSum(MetricName.ChallengesEnqueued, 'sync', Duration.minutes(5)),
+          componentSum(MetricName.JobsSubmitted, 'worker', Duration.minutes(5)),
         ],
       }),
       new cloudwatch.GraphWidget({
@@ -363,7 +351,7 @@ export class PipelineStack extends Stack {
       }),
       new cloudwatch.GraphWidget({
         title: 'Weights',
-        left: [metric(MetricName.WeightSubmissions, 'weights', Duration.minutes(20))],
+        left: [componentSum(MetricName.WeightSubmissions, 'weights', Duration.minutes(20))],
         right: [weightsFn.metricErrors(), syncFn.metricErrors(), workerFn.metricErrors()],
       }),
     );

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { generateKeyPairSync, timingSafeEqual } from 'node:crypto';
-import ssh2, { type Connection } from 'ssh2';
+import { timingSafeEqual } from 'node:crypto';
+import type { Connection, ServerChannel } from 'ssh2';
 import {
   DROP_CONNECTION_EXIT,
   randomPassword,
@@ -8,6 +8,7 @@ import {
   type SimSshLogin,
   type SimSshSetup,
 } from './ssh.js';
+import { forcedCommandEnv, startPasswordSshServer } from './ssh-server.js';
 
 function samePassword(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -21,14 +22,7 @@ function samePassword(a: string, b: string): boolean {
  * command would. One server serves every miner; the password picks the miner. Needs no system package.
  */
 export async function startEmbeddedSsh(setup: SimSshSetup): Promise<SimSshBackend> {
-  // ssh2 reads SEC1 PEM (not PKCS#8); P-256 generates in milliseconds
-  const hostKey = generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
-    privateKeyEncoding: { type: 'sec1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  }).privateKey;
   const passwords = new Map<number, string>();
-  const connections = new Set<Connection>();
   const children = new Set<ChildProcess>();
 
   const minerFor = (password: string): number | undefined => {
@@ -36,22 +30,18 @@ export async function startEmbeddedSsh(setup: SimSshSetup): Promise<SimSshBacken
     return undefined;
   };
 
-  const runCommand = (client: Connection, miner: number, command: string, stream: ssh2.ServerChannel) => {
+  const runCommand = (client: Connection, miner: number, command: string, stream: ServerChannel) => {
     const configPath = setup.configPaths[miner];
     if (configPath === undefined) {
       stream.exit(127);
       stream.end();
       return;
     }
-    // the environment sshd gives a forced command, nothing of ours (no AWS or chain settings)
     const child = spawn(setup.python, [setup.wrapper, configPath], {
       cwd: setup.root,
       env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: setup.root,
+        ...forcedCommandEnv(setup.root, command),
         USER: 'root',
-        LANG: 'C.UTF-8',
-        SSH_ORIGINAL_COMMAND: command,
         SIM_SSH_DROP_EXIT: String(DROP_CONNECTION_EXIT),
       },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -87,49 +77,21 @@ export async function startEmbeddedSsh(setup: SimSshSetup): Promise<SimSshBacken
     });
   };
 
-  const server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
-    connections.add(client);
-    let miner: number | undefined;
-    client.on('error', () => undefined);
-    client.on('close', () => connections.delete(client));
-    client.on('authentication', (ctx) => {
-      const match = ctx.method === 'password' ? minerFor(ctx.password) : undefined;
-      if (ctx.username === 'root' && match !== undefined) {
-        miner = match;
-        ctx.accept();
-      } else ctx.reject(['password']);
-    });
-    client.on('ready', () => {
-      client.on('session', (acceptSession) => {
-        const session = acceptSession();
-        session.on('exec', (accept, _reject, info) => {
-          if (miner !== undefined) runCommand(client, miner, info.command, accept());
-        });
-      });
-    });
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : 0);
-    });
-  });
+  const server = await startPasswordSshServer(minerFor, runCommand);
 
   return {
     async grant(miner: number): Promise<SimSshLogin> {
       let password = randomPassword();
       while (minerFor(password) !== undefined) password = randomPassword();
       passwords.set(miner, password);
-      return { username: 'root', password, port };
+      return { username: 'root', password, port: server.port };
     },
     async revoke(miner: number): Promise<void> {
       passwords.delete(miner);
     },
     async stop(): Promise<void> {
       for (const child of children) child.kill('SIGKILL');
-      for (const client of connections) client.end();
-      await new Promise((resolve) => server.close(resolve));
+      await server.stop();
     },
   };
 }

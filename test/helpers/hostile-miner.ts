@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ssh2, { type Connection } from 'ssh2';
+import type { Connection, ServerChannel } from 'ssh2';
 import { encryptForValidator } from '../../harness/sim/axon.js';
 import { minerShellConfig, simProfile } from '../../harness/sim/profiles.js';
+import { forcedCommandEnv, listenOnLoopback, startPasswordSshServer } from '../../harness/sim/ssh-server.js';
 
 /** The commands of one PoG session as the hostile SSH side tells them apart. */
 export type HostileMode = 'upload' | 'gpu_info' | 'benchmark' | 'compute' | 'proof' | 'other';
@@ -95,13 +96,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
   const workDir = join(root, 'work');
   mkdirSync(workDir);
   const wrapper = fileURLToPath(new URL('../../harness/sim/miner_shell.py', import.meta.url));
-  const hostKey = generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
-    privateKeyEncoding: { type: 'sec1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  }).privateKey;
   const logins = new Map<string, { script: HostileScript; configPath: string; modes: HostileMode[] }>();
-  const connections = new Set<Connection>();
   const children = new Set<ReturnType<typeof spawn>>();
   let configs = 0;
 
@@ -109,12 +104,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     new Promise((resolve) => {
       const child = spawn(python, [wrapper, configPath], {
         cwd: root,
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: root,
-          LANG: 'C.UTF-8',
-          SSH_ORIGINAL_COMMAND: command,
-        },
+        env: forcedCommandEnv(root, command),
         stdio: ['pipe', 'pipe', 'ignore'],
       });
       children.add(child);
@@ -133,7 +123,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     client: Connection,
     login: { script: HostileScript; configPath: string; modes: HostileMode[] },
     command: string,
-    stream: ssh2.ServerChannel,
+    stream: ServerChannel,
   ) => {
     stream.on('error', () => undefined);
     const mode = modeOf(command);
@@ -169,36 +159,10 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     }
   };
 
-  const sshServer = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
-    connections.add(client);
-    let login: ReturnType<typeof logins.get>;
-    client.on('error', () => undefined);
-    client.on('close', () => connections.delete(client));
-    client.on('authentication', (ctx) => {
-      const match = ctx.method === 'password' ? logins.get(ctx.password) : undefined;
-      if (ctx.username === 'root' && match !== undefined) {
-        login = match;
-        ctx.accept();
-      } else ctx.reject(['password']);
-    });
-    client.on('ready', () => {
-      client.on('session', (acceptSession) => {
-        const session = acceptSession();
-        session.on('exec', (accept, _reject, info) => {
-          if (login !== undefined) void handleExec(client, login, info.command, accept());
-        });
-      });
-    });
-  });
-  const listen = (server: Server | ssh2.Server) =>
-    new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-  const sshPort = await listen(sshServer);
+  const sshServer = await startPasswordSshServer(
+    (password) => logins.get(password),
+    (client, login, command, stream) => void handleExec(client, login, command, stream),
+  );
 
   const start = async (script: HostileScript): Promise<HostileMiner> => {
     const gpu = script.gpu ?? { name: 'NVIDIA H100 80GB HBM3', count: 1 };
@@ -236,7 +200,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
         const password = randomBytes(12).toString('base64url');
         passwords.push(password);
         logins.set(password, { script, configPath, modes });
-        const honest = { username: 'root', password, port: sshPort };
+        const honest = { username: 'root', password, port: sshServer.port };
         const creds = script.credentials?.(honest) ?? { ...honest, version: 1 };
         output = {
           status: true,
@@ -257,7 +221,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
-    const port = await listen(server);
+    const port = await listenOnLoopback(server);
     return {
       port,
       modes,
@@ -276,8 +240,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     start,
     async stop() {
       for (const child of children) child.kill('SIGKILL');
-      for (const client of connections) client.end();
-      await new Promise((r) => sshServer.close(r));
+      await sshServer.stop();
       rmSync(root, { recursive: true, force: true });
     },
   };

@@ -1,10 +1,10 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../infra/config.js';
 import { PipelineStack } from '../../infra/pipeline-stack.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../lib/config/gpu-performance.js';
+import { logicalIdOf, REGISTRY_JOB_IMAGE } from './fixtures.js';
 
 /** Synthesizes as infra/app.ts does: context values arrive as the strings `-c key=value` gives. */
 function synthWithContext(context: Record<string, string>): Template {
@@ -15,16 +15,10 @@ function synthWithContext(context: Record<string, string>): Template {
   });
   const stack = new PipelineStack(app, 'Test', {
     config,
-    jobImage: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+    jobImage: REGISTRY_JOB_IMAGE,
   });
   return Template.fromStack(stack);
 }
-
-const idOf = (template: Template, type: string, prefix: string): string => {
-  const id = Object.keys(template.findResources(type)).find((key) => key.startsWith(prefix));
-  if (id === undefined) throw new Error(`no ${type} starting with ${prefix}`);
-  return id;
-};
 
 describe('deployed configuration', () => {
   let template: Template;
@@ -62,9 +56,9 @@ describe('deployed configuration', () => {
 
   it('wires the parameter to the weights and worker Lambdas only, with read-only grants', () => {
     // Prepare
-    const paramId = idOf(template, 'AWS::SSM::Parameter', 'GpuTables');
+    const paramId = logicalIdOf(template, 'AWS::SSM::Parameter', 'GpuTables');
     const lambdaEnv = (prefix: string) =>
-      template.findResources('AWS::Lambda::Function')[idOf(template, 'AWS::Lambda::Function', prefix)]
+      template.findResources('AWS::Lambda::Function')[logicalIdOf(template, 'AWS::Lambda::Function', prefix)]
         ?.Properties.Environment.Variables as Record<string, unknown>;
     const [job] = Object.values(template.findResources('AWS::Batch::JobDefinition'));
     const jobEnv = job?.Properties.ContainerProperties.Environment as Array<{ Name: string; Value: unknown }>;

@@ -1,37 +1,13 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../infra/config.js';
-import { acknowledgeNagFindings } from '../../infra/nag.js';
-import { PipelineStack } from '../../infra/pipeline-stack.js';
 import { ProjectFunction } from '../../infra/project-function.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../lib/config/gpu-performance.js';
 import { CHALLENGE_QUEUE, INFRASTRUCTURE_RETRIES } from '../../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS } from '../../lib/store/tables.js';
-
-// skip esbuild bundling and use a registry image: the template is what these tests assert on
-function synth(
-  config: Record<string, unknown> = {},
-  jobImage: ecs.ContainerImage | undefined = ecs.ContainerImage.fromRegistry(
-    'public.ecr.aws/docker/library/node:22',
-  ),
-): { app: App; stack: PipelineStack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new PipelineStack(app, 'Test', {
-    config: parseDeployConfig({ chainEndpoints: 'ws://127.0.0.1:9944', ...config }),
-    ...(jobImage ? { jobImage } : {}),
-  });
-  acknowledgeNagFindings(stack);
-  return { app, stack, template: Template.fromStack(stack) };
-}
-
-function logicalIdOf(template: Template, type: string, pathPart: string): string {
-  const found = Object.entries(template.findResources(type)).find(([id]) => id.startsWith(pathPart));
-  if (found === undefined) throw new Error(`no ${type} starting with ${pathPart}`);
-  return found[0];
-}
+import { logicalIdOf, synthPipeline } from './fixtures.js';
 
 /** Names of the IAM policies that may read the given secret, sorted. */
 function secretReaders(template: Template, secretLogicalId: string): string[] {
@@ -49,15 +25,15 @@ function secretReaders(template: Template, secretLogicalId: string): string[] {
 }
 
 describe('PipelineStack', () => {
-  let built: ReturnType<typeof synth>;
+  let built: ReturnType<typeof synthPipeline>;
   // a synth takes ~5 s alone and more beside other suites: the default 10 s hook limit is too tight
   beforeAll(() => {
-    built = synth();
+    built = synthPipeline();
   }, 120_000);
 
   it('has no unacknowledged cdk-nag finding in the AwsSolutions and Serverless packs', () => {
     // Prepare: the deployed shape, with the job image built from the Dockerfile (staged, not built)
-    const deployed = synth({}, undefined);
+    const deployed = synthPipeline({}, undefined);
     const packs = [new AwsSolutionsChecks(), new ServerlessChecks()];
     // Act
     const reports = packs.map((pack) => pack.validateScope(deployed.app));
@@ -173,7 +149,7 @@ describe('PipelineStack', () => {
   it('passes W&B settings to the sync and weights Lambdas, disabled unless the context turns it on', () => {
     // Prepare
     const { template: off } = built;
-    const { template: on } = synth({
+    const { template: on } = synthPipeline({
       wandbEnabled: 'true',
       wandbEntity: 'my-team',
       wandbProject: 'my-project',

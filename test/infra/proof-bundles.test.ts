@@ -1,43 +1,16 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../infra/config.js';
-import { acknowledgeNagFindings } from '../../infra/nag.js';
-import { PipelineStack } from '../../infra/pipeline-stack.js';
 import { BUNDLE_EXPIRY_DAYS, VERIFICATION_MAX_RECEIVES } from '../../infra/proof-bundles.js';
 import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
+import { actionsOf, logicalIdOf, policyStatements, synthPipeline } from './fixtures.js';
 
-function synth(config: Record<string, unknown> = {}): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new PipelineStack(app, 'Test', {
-    config: parseDeployConfig({ chainEndpoints: 'ws://127.0.0.1:9944', ...config }),
-    jobImage: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
-  });
-  acknowledgeNagFindings(stack);
-  return Template.fromStack(stack);
-}
-
-function logicalIdOf(template: Template, type: string, pathPart: string): string {
-  const found = Object.entries(template.findResources(type)).find(([id]) => id.startsWith(pathPart));
-  if (found === undefined) throw new Error(`no ${type} starting with ${pathPart}`);
-  return found[0];
-}
-
-/** Every statement of the worker role's policies. */
-function workerStatements(template: Template): Array<Record<string, unknown>> {
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) => String(p.Properties.PolicyName).startsWith('WorkerFunction'))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
-}
-
-const actionsOf = (st: Record<string, unknown>): string[] =>
-  Array.isArray(st.Action) ? (st.Action as string[]) : [String(st.Action)];
+const workerStatements = (template: Template) => policyStatements(template, 'WorkerFunction');
 
 describe('Proof bundles: bucket, verification queue and the worker that fills them', () => {
   let template: Template;
   beforeAll(() => {
-    template = synth();
+    template = synthPipeline().template;
   }, 120_000);
 
   it('keeps bundles private, TLS-only, encrypted and expired within 2 days', () => {
@@ -115,7 +88,7 @@ describe('Proof bundles: bucket, verification queue and the worker that fills th
 
   it('takes the worker concurrency from the deploy setting and refuses values SQS does not allow', () => {
     // Prepare / Act
-    const custom = synth({ workerConcurrency: '200' });
+    const custom = synthPipeline({ workerConcurrency: '200' }).template;
     // Assess
     custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 1,

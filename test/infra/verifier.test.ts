@@ -1,40 +1,14 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseDeployConfig } from '../../infra/config.js';
-import { acknowledgeNagFindings } from '../../infra/nag.js';
-import { PipelineStack } from '../../infra/pipeline-stack.js';
 import { VERIFIER_JOB } from '../../infra/verifier.js';
 import { MetricName } from '../../lib/observability/index.js';
 import { VerifierLog } from '../../lib/pipeline/verifier.js';
-
-function synth(config: Record<string, unknown> = {}): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new PipelineStack(app, 'Test', {
-    config: parseDeployConfig({ chainEndpoints: 'ws://127.0.0.1:9944', ...config }),
-    jobImage: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
-  });
-  acknowledgeNagFindings(stack);
-  return Template.fromStack(stack);
-}
-
-function idOf(template: Template, type: string, prefix: string): string {
-  const found = Object.keys(template.findResources(type)).find((id) => id.startsWith(prefix));
-  if (found === undefined) throw new Error(`no ${type} starting with ${prefix}`);
-  return found;
-}
-
-function statementsOf(template: Template, policyPrefix: string): Array<Record<string, unknown>> {
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) => String(p.Properties.PolicyName).startsWith(policyPrefix))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
-}
+import { logicalIdOf, policyStatements, synthPipeline } from './fixtures.js';
 
 describe('VerifierJob', () => {
   let template: Template;
   beforeAll(() => {
-    template = synth();
+    template = synthPipeline().template;
   }, 120_000);
 
   it('requests one GPU, takes its settings from the shared constants and the rowCheck setting (report by default)', () => {
@@ -56,19 +30,19 @@ describe('VerifierJob', () => {
         EvaluateOnExit: Match.arrayWith([{ Action: 'RETRY', OnStatusReason: 'Host EC2*' }]),
       }),
     });
-    const enforced = synth({ rowCheck: 'enforce' });
+    const enforced = synthPipeline({ rowCheck: 'enforce' }).template;
     enforced.hasResourceProperties('AWS::Batch::JobDefinition', {
       ContainerProperties: Match.objectLike({
         Environment: Match.arrayWith([{ Name: 'ROW_CHECK', Value: 'enforce' }]),
       }),
     });
-    expect(() => synth({ rowCheck: 'sometimes' })).toThrow(/rowCheck/);
+    expect(() => synthPipeline({ rowCheck: 'sometimes' })).toThrow(/rowCheck/);
   });
 
   it('runs Spot first and on-demand after it, on g4dn.xlarge, scaling to zero', () => {
     // Prepare
-    const spotId = idOf(template, 'AWS::Batch::ComputeEnvironment', 'VerifierSpotCompute');
-    const onDemandId = idOf(template, 'AWS::Batch::ComputeEnvironment', 'VerifierOnDemandCompute');
+    const spotId = logicalIdOf(template, 'AWS::Batch::ComputeEnvironment', 'VerifierSpotCompute');
+    const onDemandId = logicalIdOf(template, 'AWS::Batch::ComputeEnvironment', 'VerifierOnDemandCompute');
     // Act
     const envs = template.findResources('AWS::Batch::ComputeEnvironment');
     // Assess
@@ -103,7 +77,7 @@ describe('VerifierJob', () => {
 
   it('grants the job role bundle reads, queue consumption and result writes only', () => {
     // Act
-    const statements = statementsOf(template, 'VerifierJobRole');
+    const statements = policyStatements(template, 'VerifierJobRole');
     const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
     // Assess
     expect(actions).toContain('s3:GetObject');

@@ -1,17 +1,12 @@
-import { bls12_381 } from '@noble/curves/bls12-381.js';
 import type { ApiPromise } from '@polkadot/api';
-import { u8aToHex } from '@polkadot/util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  connectDevnet,
   type Devnet,
   newBlocks,
   readLastUpdate,
   readWeights,
   type SeedNeuron,
-  seedSubnet,
   setDevnetStorage,
-  startDevnet,
   toAddress,
 } from '../../../harness/chain/devnet.js';
 import {
@@ -29,12 +24,11 @@ import {
   PoolRejectedError,
   QUICKNET,
   RateLimitedError,
-  roundIdentity,
   SubmissionInProgressError,
-  type SubtensorChain,
   UnsupportedRuntimeError,
   WeightLimitsError,
 } from '../../../lib/chain/index.js';
+import { devnetPorts, startSeededDevnet, subnetItems, TestBeacon, untilFirstReveal } from './fixtures.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
 // One chopsticks boot for the whole file (≈6 s, 270 MB): tests reset LastUpdate instead of rebooting.
@@ -44,7 +38,8 @@ const OWNER = '//Ferdie';
 
 let devnet: Devnet;
 let admin: ApiPromise;
-const ports: SubtensorChain[] = [];
+const ports = devnetPorts(() => devnet.endpoint);
+const { port } = ports;
 
 function neurons(): SeedNeuron[] {
   const list: SeedNeuron[] = [
@@ -69,20 +64,6 @@ function neurons(): SeedNeuron[] {
   return list;
 }
 
-async function port(
-  secret: string,
-  extra: Parameters<typeof createChainPort>[0] | object = {},
-): Promise<SubtensorChain> {
-  const p = await createChainPort({
-    endpoints: [devnet.endpoint],
-    hotkeySecret: secret,
-    timeoutMs: 20_000,
-    ...extra,
-  });
-  ports.push(p);
-  return p;
-}
-
 /** Counts `set_weights` extrinsics signed by `signer` in the blocks after `fromBlock`. */
 async function countSetWeights(signer: string, fromBlock: number): Promise<number> {
   const head = (await admin.rpc.chain.getHeader()).number.toNumber();
@@ -98,21 +79,21 @@ async function countSetWeights(signer: string, fromBlock: number): Promise<numbe
 
 async function resetLastUpdate(): Promise<void> {
   // permits too: the short-tempo tests let the chain's epoch re-rank them
-  await setDevnetStorage(admin, [
-    { item: 'LastUpdate', args: [NETUID], value: Array(N).fill(0) },
-    { item: 'ValidatorPermit', args: [NETUID], value: neurons().map((n) => n.validatorPermit ?? false) },
-  ]);
+  await setDevnetStorage(
+    admin,
+    subnetItems(NETUID, {
+      LastUpdate: Array(N).fill(0),
+      ValidatorPermit: neurons().map((n) => n.validatorPermit ?? false),
+    }),
+  );
 }
 
 beforeAll(async () => {
-  devnet = await startDevnet();
-  admin = await connectDevnet(devnet.endpoint);
-  await seedSubnet(admin, {
+  ({ devnet, admin } = await startSeededDevnet({
     netuid: NETUID,
     neurons: neurons(),
     ownerHotkey: OWNER,
-    hyperparams: { weightsVersionKey: 7, weightsRateLimit: 5, minAllowedWeights: 1, tempo: 360 },
-  });
+  }));
 });
 
 afterEach(async () => {
@@ -120,7 +101,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  for (const p of ports) await p.close();
+  await ports.closeAll();
   await admin?.disconnect();
   await devnet?.stop();
 });
@@ -348,8 +329,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
   it('commit-reveal on: commits a v2 hash, keeps it until the window opens, then reveals it', async () => {
     // Prepare
     await setDevnetStorage(admin, [
-      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
-      { item: 'Tempo', args: [NETUID], value: 3 },
+      ...subnetItems(NETUID, { CommitRevealWeightsEnabled: true, Tempo: 3 }),
       { item: 'Weights', args: [NETUID, 0], value: [] },
     ]);
     const store = new InMemoryCommitStore();
@@ -359,12 +339,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       const commit = await chain.submitWeights({ netuid: NETUID, uids: [2, 3], weights: [1000, 2000] });
       const pending = await store.list(NETUID, toAddress('//Alice'));
       const early = await chain.revealPending(NETUID);
-      const queue = (
-        await admin.query.subtensorModule?.weightCommits?.(NETUID, toAddress('//Alice'))
-      )?.toJSON() as [string, number, number, number][] | null;
-      const firstReveal = queue?.[0]?.[2] ?? 0;
-      const now = await chain.currentBlock();
-      if (firstReveal > now + 1) await newBlocks(admin, firstReveal - now - 1);
+      const queue = await untilFirstReveal(admin, chain, NETUID, '//Alice');
       const reveals = await chain.revealPending(NETUID);
 
       // Assess
@@ -377,38 +352,23 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       expect(await store.list(NETUID, toAddress('//Alice'))).toEqual([]);
       expect(await readWeights(admin, NETUID, 0)).toEqual({ uids: [2, 3], weights: [32768, 65535] });
     } finally {
-      await setDevnetStorage(admin, [
-        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
-        { item: 'Tempo', args: [NETUID], value: 360 },
-      ]);
+      await setDevnetStorage(admin, subnetItems(NETUID, { CommitRevealWeightsEnabled: false, Tempo: 360 }));
     }
   });
 
   it('timelocked commit: the runtime itself decrypts our ciphertext at the reveal epoch and sets the weights', async () => {
     // Prepare: a test beacon key (the runtime reads the pulse, it does not re-verify it at reveal)
-    const sk = bls12_381.fields.Fr.create(0x1234567890abcdefn);
-    const beaconKey = Buffer.from(bls12_381.G2.Point.BASE.multiply(sk).toBytes(true)).toString('hex');
+    const beacon = new TestBeacon(0x1234567890abcdefn);
     await setDevnetStorage(admin, [
-      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
-      { item: 'Tempo', args: [NETUID], value: 3 },
-      { item: 'RevealPeriodEpochs', args: [NETUID], value: 2 },
+      ...subnetItems(NETUID, { CommitRevealWeightsEnabled: true, Tempo: 3, RevealPeriodEpochs: 2 }),
       { item: 'Weights', args: [NETUID, 0], value: [] },
     ]);
-    const chain = await port('//Alice', { timelock: new DrandTimelock({ publicKey: beaconKey }) });
+    const chain = await port('//Alice', { timelock: new DrandTimelock({ publicKey: beacon.publicKey }) });
     try {
       // Act
       const receipt = await chain.submitWeights({ netuid: NETUID, uids: [8, 9], weights: [100, 400] });
       const round = receipt.revealRound ?? 0;
-      const signature = roundIdentity(round).multiply(sk).toBytes(true);
-      const pulse = admin.query.drand?.pulses;
-      if (pulse === undefined) throw new Error('runtime has no Drand.Pulses');
-      const pulseType = admin.registry.createLookupType(pulse.creator.meta.type.asMap.value);
-      const value = admin.createType(pulseType, {
-        round,
-        randomness: `0x${'01'.repeat(32)}`,
-        signature: u8aToHex(signature),
-      });
-      await admin.rpc('dev_setStorage' as never, [[pulse.key(round), u8aToHex(value.toU8a())]] as never);
+      await beacon.writePulse(admin, round, `0x${'01'.repeat(32)}`);
       let stored = await readWeights(admin, NETUID, 0);
       for (let i = 0; i < 10 && stored.uids.length === 0; i++) {
         await newBlocks(admin, 1);
@@ -434,24 +394,21 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       expect(window?.firstBlock).toBe((ref.commitEpoch + 2) * 4 - (NETUID + 1) - 1);
       expect(outcome).toEqual({ status: 'done', revealed: 1 });
     } finally {
-      await setDevnetStorage(admin, [
-        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
-        { item: 'Tempo', args: [NETUID], value: 360 },
-        { item: 'RevealPeriodEpochs', args: [NETUID], value: 1 },
-      ]);
+      await setDevnetStorage(
+        admin,
+        subnetItems(NETUID, { CommitRevealWeightsEnabled: false, Tempo: 360, RevealPeriodEpochs: 1 }),
+      );
     }
   });
 
   it('timelocked commit whose pulse never comes: pending inside its reveal epoch, then counted as never revealed', async () => {
     // Prepare
-    const sk = bls12_381.fields.Fr.create(0x2468ace0n);
-    const beaconKey = Buffer.from(bls12_381.G2.Point.BASE.multiply(sk).toBytes(true)).toString('hex');
+    const beacon = new TestBeacon(0x2468ace0n);
     await setDevnetStorage(admin, [
-      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
-      { item: 'Tempo', args: [NETUID], value: 3 },
+      ...subnetItems(NETUID, { CommitRevealWeightsEnabled: true, Tempo: 3 }),
       { item: 'Weights', args: [NETUID, 0], value: [] },
     ]);
-    const chain = await port('//Alice', { timelock: new DrandTimelock({ publicKey: beaconKey }) });
+    const chain = await port('//Alice', { timelock: new DrandTimelock({ publicKey: beacon.publicKey }) });
     try {
       // Act
       const receipt = await chain.submitWeights({ netuid: NETUID, uids: [10, 11], weights: [1, 2] });
@@ -473,16 +430,13 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       expect(late).toEqual({ status: 'done', revealed: 0 });
       expect(await readWeights(admin, NETUID, 0)).toEqual({ uids: [], weights: [] });
     } finally {
-      await setDevnetStorage(admin, [
-        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
-        { item: 'Tempo', args: [NETUID], value: 360 },
-      ]);
+      await setDevnetStorage(admin, subnetItems(NETUID, { CommitRevealWeightsEnabled: false, Tempo: 360 }));
     }
   });
 
   it('commit-reveal on, no option given: seals the vector to a future drand quicknet round', async () => {
     // Prepare
-    await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true }]);
+    await setDevnetStorage(admin, subnetItems(NETUID, { CommitRevealWeightsEnabled: true }));
     const chain = await port('//Alice');
     const nowRound = Math.floor((Date.now() / 1000 - QUICKNET.genesisTime) / QUICKNET.periodSeconds);
     try {
@@ -494,7 +448,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       expect(receipt.revealRound).toBeGreaterThan(nowRound);
       expect(receipt.revealRound).toBeLessThan(nowRound + (2 * 361 * 12) / 3 + 10);
     } finally {
-      await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false }]);
+      await setDevnetStorage(admin, subnetItems(NETUID, { CommitRevealWeightsEnabled: false }));
     }
   });
 
@@ -535,7 +489,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
     // Prepare
     const chain = await port('//Alice');
     const blind = await port('//Alice', { preflight: false });
-    await setDevnetStorage(admin, [{ item: 'MinAllowedWeights', args: [NETUID], value: 3 }]);
+    await setDevnetStorage(admin, subnetItems(NETUID, { MinAllowedWeights: 3 }));
     try {
       // Act
       const short = await chain
@@ -544,10 +498,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       const shortOnChain = await blind
         .submitWeights({ netuid: NETUID, uids: [1, 2], weights: [1, 1] })
         .catch((e: unknown) => e);
-      await setDevnetStorage(admin, [
-        { item: 'MinAllowedWeights', args: [NETUID], value: 1 },
-        { item: 'MaxWeightsLimit', args: [NETUID], value: 30000 },
-      ]);
+      await setDevnetStorage(admin, subnetItems(NETUID, { MinAllowedWeights: 1, MaxWeightsLimit: 30000 }));
       const capped = await chain
         .submitWeights({ netuid: NETUID, uids: [1, 2], weights: [1, 1] })
         .catch((e: unknown) => e);
@@ -563,10 +514,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
       expect(String(capped)).toMatch(/MaxWeightsLimit/);
       expect(cappedOnChain).toMatchObject({ errorName: 'MaxWeightExceeded' });
     } finally {
-      await setDevnetStorage(admin, [
-        { item: 'MinAllowedWeights', args: [NETUID], value: 1 },
-        { item: 'MaxWeightsLimit', args: [NETUID], value: 65535 },
-      ]);
+      await setDevnetStorage(admin, subnetItems(NETUID, { MinAllowedWeights: 1, MaxWeightsLimit: 65535 }));
     }
   });
 
@@ -576,11 +524,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
     const dave = await port('//Dave');
     const bob = await port('//Bob');
     const alice = await port('//Alice');
-    const readOnly = await createChainPort({
-      endpoints: [devnet.endpoint],
-      validatorHotkey: toAddress('//Dave'),
-    });
-    ports.push(readOnly);
+    const readOnly = await ports.readOnlyPort('//Dave');
     try {
       // Act
       const [d, b, a, r] = await Promise.all([
@@ -608,7 +552,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
 
   it('commit-reveal on, no durable commit store: refuses the v2 hash commit instead of committing an unrevealable hash', async () => {
     // Prepare
-    await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true }]);
+    await setDevnetStorage(admin, subnetItems(NETUID, { CommitRevealWeightsEnabled: true }));
     const chain = await port('//Alice', { timelock: false });
     try {
       // Act
@@ -623,7 +567,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
         (await admin.query.subtensorModule?.weightCommits?.(NETUID, toAddress('//Alice')))?.toJSON(),
       ).toBeNull();
     } finally {
-      await setDevnetStorage(admin, [{ item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false }]);
+      await setDevnetStorage(admin, subnetItems(NETUID, { CommitRevealWeightsEnabled: false }));
     }
   });
 
@@ -702,7 +646,7 @@ describe('chain port on the spec-293 runtime (chopsticks)', () => {
 
     // Act
     const chain = await createChainPort({ endpoints: [dead, devnet.endpoint], timeoutMs: 5000 });
-    ports.push(chain);
+    ports.track(chain);
     const block = await chain.currentBlock();
 
     // Assess

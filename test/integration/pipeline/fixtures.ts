@@ -1,5 +1,6 @@
 import { BatchClient } from '@aws-sdk/client-batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -9,8 +10,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { makeQueues, makeTables } from '../../../harness/local/resources.js';
 import type { QueryableOptions } from '../../../lib/pipeline/queryable.js';
-import type { SyncOptions } from '../../../lib/pipeline/sync.js';
+import type { SyncDeps, SyncOptions } from '../../../lib/pipeline/sync.js';
 import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
 import type {
   ChainPort,
@@ -20,6 +22,7 @@ import type {
   WeightSubmissionReceipt,
   WeightSubmissionRequest,
 } from '../../../lib/ports.js';
+import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
@@ -31,6 +34,7 @@ export function clients(endpoint: string) {
     doc: DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
     sqs: new SQSClient({ endpoint, region: 'us-east-1', credentials: creds, useQueueUrlAsEndpoint: false }),
     batch: new BatchClient({ endpoint, region: 'us-east-1', credentials: creds }),
+    secrets: new SecretsManagerClient({ endpoint, region: 'us-east-1', credentials: creds }),
   };
 }
 
@@ -40,6 +44,30 @@ export function uniquePrefix(name: string): string {
 }
 
 export { makeBatch, makeQueues, makeTables } from '../../../harness/local/resources.js';
+
+/**
+ * A sync's deps on tables and queues of their own (named after `name`) on moto, the queue of challenges
+ * as `queueUrl`; `random` fixes the round's jitter.
+ */
+export async function syncDepsOnMoto(
+  c: ReturnType<typeof clients>,
+  name: string,
+  chain: ChainPort,
+  random: () => number = () => 0,
+): Promise<SyncDeps> {
+  const prefix = uniquePrefix(name);
+  const [t, q] = await Promise.all([makeTables(c.ddb, prefix), makeQueues(c.sqs, prefix)]);
+  return {
+    chain,
+    sqs: c.sqs,
+    queueUrl: q.queueUrl,
+    miners: new MinerStore(c.doc, t.miners),
+    pogResults: new PogResultStore(c.doc, t.pogResults),
+    stats: new StatsStore(c.doc, t.stats),
+    coordination: new CoordinationStore(c.doc, t.coordination),
+    random,
+  };
+}
 
 export function neuron(uid: number, overrides: Partial<NeuronInfo> = {}): NeuronInfo {
   return {

@@ -1,16 +1,7 @@
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
 import { runSync, type SyncDeps } from '../../../lib/pipeline/sync.js';
-import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
-import {
-  clients,
-  makeQueues,
-  makeTables,
-  metagraph,
-  StubChain,
-  SYNC_OPTIONS,
-  uniquePrefix,
-} from './fixtures.js';
+import { clients, metagraph, StubChain, SYNC_OPTIONS, syncDepsOnMoto } from './fixtures.js';
 
 /** An SQS client whose `failOnCall`-th send throws, as a throttled or cut-off SendMessageBatch would. */
 function failingOnce(sqs: SQSClient, failOnCall: number): SQSClient {
@@ -42,19 +33,9 @@ describe('a fan-out that fails part-way (issue 12) on moto', () => {
 
   it('is resumed under the same round id, so every miner has exactly one (round, hotkey) and is counted once', async () => {
     // Prepare: 25 miners = 3 SendMessageBatch calls; the second one fails
-    const prefix = uniquePrefix('partial-fan-out');
-    const [t, q] = await Promise.all([makeTables(c.ddb, prefix), makeQueues(c.sqs, prefix)]);
     const chain = new StubChain(metagraph(25, 8_000));
-    const deps: SyncDeps = {
-      chain,
-      sqs: failingOnce(c.sqs, 2),
-      queueUrl: q.queueUrl,
-      miners: new MinerStore(c.doc, t.miners),
-      pogResults: new PogResultStore(c.doc, t.pogResults),
-      stats: new StatsStore(c.doc, t.stats),
-      coordination: new CoordinationStore(c.doc, t.coordination),
-      random: () => 0,
-    };
+    const onMoto = await syncDepsOnMoto(c, 'partial-fan-out', chain);
+    const deps: SyncDeps = { ...onMoto, sqs: failingOnce(c.sqs, 2) };
     const options = { ...SYNC_OPTIONS, minMinerVersion: undefined, maxJitterSeconds: 0 };
     // Act: the failing tick, a result of a reached miner arriving in between, then the next tick (later block)
     const failed = await runSync(deps, options).catch((e: unknown) => e);
@@ -63,7 +44,7 @@ describe('a fan-out that fails part-way (issue 12) on moto', () => {
     chain.metagraphValue = { ...chain.metagraphValue, block: 8_005 };
     const resumed = await runSync({ ...deps, sqs: c.sqs }, options);
     const state = await deps.coordination.round(27);
-    const messages = await drain(c.sqs, q.queueUrl);
+    const messages = await drain(c.sqs, deps.queueUrl);
     // Assess
     expect(failed).toBeInstanceOf(Error);
     expect(afterFailure).toMatchObject({ roundId: '27-8000', expected: 0 });
@@ -80,19 +61,8 @@ describe('a fan-out that fails part-way (issue 12) on moto', () => {
 
   it('a round that started cleanly is not resumed: the next due tick starts a new id', async () => {
     // Prepare
-    const prefix = uniquePrefix('clean-fan-out');
-    const [t, q] = await Promise.all([makeTables(c.ddb, prefix), makeQueues(c.sqs, prefix)]);
     const chain = new StubChain(metagraph(3, 9_000));
-    const deps: SyncDeps = {
-      chain,
-      sqs: c.sqs,
-      queueUrl: q.queueUrl,
-      miners: new MinerStore(c.doc, t.miners),
-      pogResults: new PogResultStore(c.doc, t.pogResults),
-      stats: new StatsStore(c.doc, t.stats),
-      coordination: new CoordinationStore(c.doc, t.coordination),
-      random: () => 0,
-    };
+    const deps = await syncDepsOnMoto(c, 'clean-fan-out', chain);
     const options = { ...SYNC_OPTIONS, minMinerVersion: undefined, maxJitterSeconds: 0 };
     await runSync(deps, options);
     for (let i = 0; i < 3; i++) await deps.coordination.markRoundProgress(27, '27-9000');

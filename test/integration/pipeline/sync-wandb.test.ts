@@ -1,55 +1,25 @@
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readWandbApiKey } from '../../../lib/clients/secrets.js';
 import { runSync } from '../../../lib/pipeline/sync.js';
 import type { Metagraph } from '../../../lib/ports.js';
-import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 import { createWandbState, deferredWandbState, parseWandbConfig } from '../../../lib/wandb/index.js';
 import { startWandbServer, type WandbServer } from '../../helpers/wandb-server.js';
 import { makeKeys, recorders, validatorConfig } from '../wandb/fixtures.js';
-import {
-  clients,
-  makeQueues,
-  makeTables,
-  metagraph,
-  StubChain,
-  SYNC_OPTIONS,
-  uniquePrefix,
-} from './fixtures.js';
+import { clients, metagraph, StubChain, SYNC_OPTIONS, syncDepsOnMoto, uniquePrefix } from './fixtures.js';
 
 const API_KEY = 'sync-wandb-test-key';
 const OPTIONS = SYNC_OPTIONS;
 
 describe('Sync with the W&B allocation union (secret on moto, local W&B server)', () => {
-  const endpoint = inject('motoEndpoint');
-  const c = clients(endpoint);
-  const secrets = new SecretsManagerClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
+  const c = clients(inject('motoEndpoint'));
   let other: KeyringPair;
   let server: WandbServer;
 
   // uid 0 another validator (no axon), uids 1-4 miners 5Hotkey0001…
   const chainAt = (block: number): Metagraph =>
     metagraph(5, block, (uid) => (uid === 0 ? { hotkey: other.address, stake: 20_000, axon: null } : {}));
-
-  async function deps(name: string, chain: StubChain) {
-    const prefix = uniquePrefix(name);
-    const [t, q] = await Promise.all([makeTables(c.ddb, prefix), makeQueues(c.sqs, prefix)]);
-    return {
-      chain,
-      sqs: c.sqs,
-      queueUrl: q.queueUrl,
-      miners: new MinerStore(c.doc, t.miners),
-      pogResults: new PogResultStore(c.doc, t.pogResults),
-      stats: new StatsStore(c.doc, t.stats),
-      coordination: new CoordinationStore(c.doc, t.coordination),
-      random: () => 0,
-    };
-  }
 
   beforeAll(async () => {
     [other] = (await makeKeys('SyncOther')) as [KeyringPair];
@@ -72,18 +42,18 @@ describe('Sync with the W&B allocation union (secret on moto, local W&B server)'
       async () =>
         createWandbState({
           config: parseWandbConfig({ baseUrl: server.url, allowInsecureHttp: true }),
-          apiKey: await readWandbApiKey(secrets, secretName),
+          apiKey: await readWandbApiKey(c.secrets, secretName),
           logger: rec.logger,
           metrics: rec.metricsSink,
         }),
       { logger: rec.logger, metrics: rec.metricsSink },
     );
     const chain = new StubChain(chainAt(3_000));
-    const first = await deps('sync-wandb-1', chain);
-    const second = await deps('sync-wandb-2', chain);
+    const first = await syncDepsOnMoto(c, 'sync-wandb-1', chain);
+    const second = await syncDepsOnMoto(c, 'sync-wandb-2', chain);
     // Act
     const degraded = await runSync({ ...first, external }, OPTIONS);
-    await secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: ` ${API_KEY}\n` }));
+    await c.secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: ` ${API_KEY}\n` }));
     const withWandb = await runSync({ ...second, external }, OPTIONS);
     // Assess: without W&B every queryable miner is challenged; with it, uid 2 is skipped
     expect(degraded.round).toMatchObject({ status: 'started', challenges: 4 });

@@ -7,17 +7,7 @@ import {
   type SyncOptions,
 } from '../../../lib/pipeline/sync.js';
 import { decodeChallenge } from '../../../lib/queue/challenge.js';
-import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
-import {
-  clients,
-  makeQueues,
-  makeTables,
-  metagraph,
-  queueDepth,
-  StubChain,
-  SYNC_OPTIONS,
-  uniquePrefix,
-} from './fixtures.js';
+import { clients, metagraph, queueDepth, StubChain, SYNC_OPTIONS, syncDepsOnMoto } from './fixtures.js';
 
 const OPTIONS: SyncOptions = { ...SYNC_OPTIONS, blacklistHotkeys: ['5Hotkey0005'], maxJitterSeconds: 900 };
 
@@ -26,21 +16,8 @@ describe('Sync rounds on moto', () => {
   const c = clients(endpoint);
 
   async function setup(name: string, chain: StubChain): Promise<{ deps: SyncDeps; queueUrl: string }> {
-    const prefix = uniquePrefix(name);
-    const [t, q] = await Promise.all([makeTables(c.ddb, prefix), makeQueues(c.sqs, prefix)]);
-    return {
-      queueUrl: q.queueUrl,
-      deps: {
-        chain,
-        sqs: c.sqs,
-        queueUrl: q.queueUrl,
-        miners: new MinerStore(c.doc, t.miners),
-        pogResults: new PogResultStore(c.doc, t.pogResults),
-        stats: new StatsStore(c.doc, t.stats),
-        coordination: new CoordinationStore(c.doc, t.coordination),
-        random: () => 0.5,
-      },
-    };
+    const deps = await syncDepsOnMoto(c, name, chain, () => 0.5);
+    return { deps, queueUrl: deps.queueUrl };
   }
 
   let scenario: Awaited<ReturnType<typeof setup>>;

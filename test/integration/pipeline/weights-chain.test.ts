@@ -1,30 +1,18 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { bls12_381 } from '@noble/curves/bls12-381.js';
 import type { ApiPromise } from '@polkadot/api';
-import { u8aToHex } from '@polkadot/util';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildWeightsHandler } from '../../../functions/weights/handler.js';
 import {
-  connectDevnet,
   type Devnet,
   newBlocks,
   readLastUpdate,
   readWeights,
   type SeedNeuron,
-  seedSubnet,
   setDevnetStorage,
-  startDevnet,
   toAddress,
 } from '../../../harness/chain/devnet.js';
-import {
-  type ChainPortOptions,
-  chainMaxUpscale,
-  createChainPort,
-  DrandTimelock,
-  roundIdentity,
-  type SubtensorChain,
-} from '../../../lib/chain/index.js';
+import { chainMaxUpscale, DrandTimelock, type SubtensorChain } from '../../../lib/chain/index.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 import { runSync } from '../../../lib/pipeline/sync.js';
 import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
@@ -37,6 +25,13 @@ import {
   StatsStore,
   type TableNames,
 } from '../../../lib/store/index.js';
+import {
+  devnetPorts,
+  startSeededDevnet,
+  subnetItems,
+  TestBeacon,
+  untilFirstReveal,
+} from '../chain/fixtures.js';
 import {
   clients,
   lambdaContext,
@@ -66,21 +61,8 @@ describe('weight tick on the spec-293 runtime and moto', () => {
   let devnet: Devnet;
   let admin: ApiPromise;
   let tables: TableNames;
-  const ports: SubtensorChain[] = [];
-
-  async function port(
-    secret: string,
-    extra: Partial<ChainPortOptions> & { preflight?: boolean } = {},
-  ): Promise<SubtensorChain> {
-    const p = await createChainPort({
-      endpoints: [devnet.endpoint],
-      hotkeySecret: secret,
-      timeoutMs: 20_000,
-      ...extra,
-    });
-    ports.push(p);
-    return p;
-  }
+  const ports = devnetPorts(() => devnet.endpoint);
+  const { port } = ports;
 
   const tick = (chain: SubtensorChain, options: WeightsOptions = OPTIONS) =>
     buildWeightsHandler({
@@ -99,27 +81,26 @@ describe('weight tick on the spec-293 runtime and moto', () => {
 
   beforeAll(async () => {
     tables = await makeTables(c.ddb, uniquePrefix('weights-chain'));
-    devnet = await startDevnet();
-    admin = await connectDevnet(devnet.endpoint);
-    await seedSubnet(admin, {
+    ({ devnet, admin } = await startSeededDevnet({
       netuid: NETUID,
       neurons: NEURONS,
       ownerHotkey: OWNER,
-      hyperparams: { weightsVersionKey: 7, weightsRateLimit: 5, minAllowedWeights: 1, tempo: 360 },
-    });
+    }));
   });
 
   afterEach(async () => {
     tables = await makeTables(c.ddb, uniquePrefix('weights-chain'));
     await setDevnetStorage(admin, [
-      { item: 'LastUpdate', args: [NETUID], value: NEURONS.map(() => 0) },
-      { item: 'ValidatorPermit', args: [NETUID], value: NEURONS.map((n) => n.validatorPermit ?? false) },
+      ...subnetItems(NETUID, {
+        LastUpdate: NEURONS.map(() => 0),
+        ValidatorPermit: NEURONS.map((n) => n.validatorPermit ?? false),
+      }),
       { item: 'Weights', args: [NETUID, 0], value: [] },
     ]);
   });
 
   afterAll(async () => {
-    for (const p of ports) await p.close();
+    await ports.closeAll();
     await admin?.disconnect();
     await devnet?.stop();
   });
@@ -142,7 +123,7 @@ describe('weight tick on the spec-293 runtime and moto', () => {
 
   it('burn mode with MinAllowedWeights 3: the vector is padded as process_weights does and the chain takes it', async () => {
     // Prepare
-    await setDevnetStorage(admin, [{ item: 'MinAllowedWeights', args: [NETUID], value: 3 }]);
+    await setDevnetStorage(admin, subnetItems(NETUID, { MinAllowedWeights: 3 }));
     const chain = await port('//Alice');
     try {
       // Act
@@ -156,28 +137,20 @@ describe('weight tick on the spec-293 runtime and moto', () => {
       expect(Math.max(...stored.weights.slice(0, 3))).toBeLessThanOrEqual(2);
       expect(Math.min(...stored.weights)).toBeGreaterThan(0);
     } finally {
-      await setDevnetStorage(admin, [{ item: 'MinAllowedWeights', args: [NETUID], value: 1 }]);
+      await setDevnetStorage(admin, subnetItems(NETUID, { MinAllowedWeights: 1 }));
     }
   });
 
   it('v2 hash commit: the salt waits in DynamoDB, and a later tick reveals it', async () => {
     // Prepare
-    await setDevnetStorage(admin, [
-      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
-      { item: 'Tempo', args: [NETUID], value: 3 },
-    ]);
+    await setDevnetStorage(admin, subnetItems(NETUID, { CommitRevealWeightsEnabled: true, Tempo: 3 }));
     const store = new CommitRowStore(c.doc, tables.commits);
     const chain = await port('//Alice', { timelock: false, commitStore: store });
     try {
       // Act
       const committed = await tick(chain);
       const pending = await store.list(NETUID, toAddress('//Alice'));
-      const queue = (
-        await admin.query.subtensorModule?.weightCommits?.(NETUID, toAddress('//Alice'))
-      )?.toJSON() as [string, number, number, number][] | null;
-      const firstReveal = queue?.[0]?.[2] ?? 0;
-      const now = await chain.currentBlock();
-      if (firstReveal > now + 1) await newBlocks(admin, firstReveal - now - 1);
+      const queue = await untilFirstReveal(admin, chain, NETUID, '//Alice');
       const revealing = await tick(chain);
 
       // Assess
@@ -190,38 +163,24 @@ describe('weight tick on the spec-293 runtime and moto', () => {
       expect(stored.uids).toEqual(pending[0]?.uids);
       expect(stored.weights).toEqual(chainMaxUpscale(pending[0]?.weights ?? []));
     } finally {
-      await setDevnetStorage(admin, [
-        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
-        { item: 'Tempo', args: [NETUID], value: 360 },
-      ]);
+      await setDevnetStorage(admin, subnetItems(NETUID, { CommitRevealWeightsEnabled: false, Tempo: 360 }));
     }
   });
 
   it('timelocked commit: the next tick confirms the chain revealed it and records revealed in the audit row', async () => {
     // Prepare: a test beacon key; the runtime reads the pulse we write and decrypts our ciphertext itself
-    const sk = bls12_381.fields.Fr.create(0x13579bdfn);
-    const beaconKey = Buffer.from(bls12_381.G2.Point.BASE.multiply(sk).toBytes(true)).toString('hex');
-    await setDevnetStorage(admin, [
-      { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: true },
-      { item: 'Tempo', args: [NETUID], value: 3 },
-      { item: 'RevealPeriodEpochs', args: [NETUID], value: 2 },
-    ]);
-    const chain = await port('//Alice', { timelock: new DrandTimelock({ publicKey: beaconKey }) });
+    const beacon = new TestBeacon(0x13579bdfn);
+    await setDevnetStorage(
+      admin,
+      subnetItems(NETUID, { CommitRevealWeightsEnabled: true, Tempo: 3, RevealPeriodEpochs: 2 }),
+    );
+    const chain = await port('//Alice', { timelock: new DrandTimelock({ publicKey: beacon.publicKey }) });
     const audit = new AuditStore(c.doc, tables.audit);
     try {
       // Act
       const committed = await tick(chain);
       const row = await audit.latest(NETUID);
-      const round = row?.revealRound ?? 0;
-      const pulse = admin.query.drand?.pulses;
-      if (pulse === undefined) throw new Error('runtime has no Drand.Pulses');
-      const pulseType = admin.registry.createLookupType(pulse.creator.meta.type.asMap.value);
-      const value = admin.createType(pulseType, {
-        round,
-        randomness: `0x${'02'.repeat(32)}`,
-        signature: u8aToHex(roundIdentity(round).multiply(sk).toBytes(true)),
-      });
-      await admin.rpc('dev_setStorage' as never, [[pulse.key(round), u8aToHex(value.toU8a())]] as never);
+      await beacon.writePulse(admin, row?.revealRound ?? 0, `0x${'02'.repeat(32)}`);
       const head = await chain.currentBlock();
       await newBlocks(admin, Math.max(1, (row?.revealFirstBlock ?? head) - head + 1));
       const confirming = await tick(chain);
@@ -240,22 +199,17 @@ describe('weight tick on the spec-293 runtime and moto', () => {
       expect(confirmedRow).toMatchObject({ revealed: true });
       expect((await readWeights(admin, NETUID, 0)).uids).toEqual(row?.uids);
     } finally {
-      await setDevnetStorage(admin, [
-        { item: 'CommitRevealWeightsEnabled', args: [NETUID], value: false },
-        { item: 'Tempo', args: [NETUID], value: 360 },
-        { item: 'RevealPeriodEpochs', args: [NETUID], value: 1 },
-      ]);
+      await setDevnetStorage(
+        admin,
+        subnetItems(NETUID, { CommitRevealWeightsEnabled: false, Tempo: 360, RevealPeriodEpochs: 1 }),
+      );
     }
   });
 
   it('an unregistered validator hotkey: the weight tick and the sync name it once and send nothing', async () => {
     // Prepare
     const dave = await port('//Dave');
-    const readOnly = await createChainPort({
-      endpoints: [devnet.endpoint],
-      validatorHotkey: toAddress('//Dave'),
-    });
-    ports.push(readOnly);
+    const readOnly = await ports.readOnlyPort('//Dave');
     const { queueUrl } = await makeQueues(c.sqs, uniquePrefix('weights-chain-q'));
 
     // Act

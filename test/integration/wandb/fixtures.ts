@@ -3,6 +3,11 @@ import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { Metagraph } from '../../../lib/ports.js';
+import type { WandbServer } from '../../helpers/wandb-server.js';
+
+/** Two miner hotkeys (ss58) the W&B suites put into runs. */
+export const MINER_A = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
+export const MINER_B = '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y';
 
 /** Real sr25519 keys, derived from dev URIs so failures are reproducible. */
 export async function makeKeys(...names: string[]): Promise<KeyringPair[]> {
@@ -42,6 +47,11 @@ export function validatorConfig(spec: ValidatorRunSpec): Record<string, unknown>
   const signature = spec.signature === undefined ? referenceSignature(spec.pair, spec.runId) : spec.signature;
   if (signature !== null) config.signature = signature;
   return config;
+}
+
+/** Publishes each spec on `server` as a validator run named after its run id, in the order given (oldest first). */
+export function addValidatorRuns(server: WandbServer, ...specs: ValidatorRunSpec[]): void {
+  for (const spec of specs) server.addRun({ name: spec.runId, config: validatorConfig(spec) });
 }
 
 /** A stats entry in the reference's field names. */

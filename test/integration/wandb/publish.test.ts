@@ -1,45 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { signatureVerify } from '@polkadot/util-crypto';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseWandbConfig, type WandbConfigInput } from '../../../lib/config/wandb.js';
+import { describe, expect, it } from 'vitest';
 import type { UidStat } from '../../../lib/ports.js';
 import type { PublishRunInput } from '../../../lib/wandb/publish.js';
 import { verifyRunSignature } from '../../../lib/wandb/signature.js';
-import { createWandbState } from '../../../lib/wandb/state.js';
-import { startWandbServer, type WandbServer } from '../../helpers/wandb-server.js';
-import { makeKeys, metagraphOf, recorders } from './fixtures.js';
+import { MINER_A, MINER_B, makeKeys, metagraphOf } from './fixtures.js';
+import { localWandb } from './local-wandb.js';
 
 const API_KEY = 'local-test-key-publish';
-const MINER_A = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
-const MINER_B = '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y';
-
-let us: KeyringPair;
-let other: KeyringPair;
-let server: WandbServer;
-
-beforeAll(async () => {
-  [us, other] = (await makeKeys('OurValidator', 'SomeoneElse')) as [KeyringPair, KeyringPair];
-});
-
-beforeEach(async () => {
-  server = await startWandbServer({ apiKey: API_KEY });
-});
-
-afterEach(async () => {
-  await server.stop();
-});
-
-function service(overrides: WandbConfigInput = {}) {
-  const rec = recorders();
-  const wandb = createWandbState({
-    config: parseWandbConfig({ baseUrl: server.url, allowInsecureHttp: true, retries: 0, ...overrides }),
-    apiKey: API_KEY,
-    logger: rec.logger,
-    metrics: rec.metricsSink,
-  });
-  return { wandb, rec };
-}
+const [us, other] = (await makeKeys('OurValidator', 'SomeoneElse')) as [KeyringPair, KeyringPair];
+const { server, service } = localWandb(API_KEY, { retries: 0 });
 
 const h100: UidStat = {
   hotkey: MINER_A,
@@ -78,7 +49,7 @@ describe('createWandbState().publish()', () => {
       created: true,
       runId: expect.stringMatching(/^[a-z0-9]{8}$/),
     });
-    const run = server.runs[0];
+    const run = server().runs[0];
     expect(run?.displayName).toBe(`validator-${us.address}`);
     expect(run?.config).toMatchObject({
       hotkey: us.address,
@@ -128,9 +99,9 @@ describe('createWandbState().publish()', () => {
     const second = await wandb.publish(input({ allocatedHotkeys: [MINER_A, MINER_B] }));
     // Assess
     expect(second).toMatchObject({ status: 'published', runId: first.runId, created: false });
-    expect(server.runs).toHaveLength(1);
-    expect(server.runs[0]?.config.allocated_hotkeys).toEqual([MINER_A, MINER_B]);
-    const lookup = server.requests.find(
+    expect(server().runs).toHaveLength(1);
+    expect(server().runs[0]?.config.allocated_hotkeys).toEqual([MINER_A, MINER_B]);
+    const lookup = server().requests.find(
       (r) => r.variables.filters && String(r.variables.filters).includes('display_name'),
     );
     expect(JSON.parse(String(lookup?.variables.filters))).toEqual({
@@ -142,12 +113,12 @@ describe('createWandbState().publish()', () => {
     // Prepare
     const { wandb } = service();
     const first = await wandb.publish(input());
-    const requestsBefore = server.requests.length;
+    const requestsBefore = server().requests.length;
     // Act
     const second = await wandb.publish(input());
     // Assess
     expect(second).toMatchObject({ status: 'published', runId: first.runId, created: false });
-    expect(server.requests.length - requestsBefore).toBe(1);
+    expect(server().requests.length - requestsBefore).toBe(1);
   });
 
   it('uses a given run id without a lookup', async () => {
@@ -157,12 +128,12 @@ describe('createWandbState().publish()', () => {
     const result = await wandb.publish(input({ runId: 'known123' }));
     // Assess
     expect(result).toMatchObject({ status: 'published', runId: 'known123', created: true });
-    expect(server.requests).toHaveLength(1);
+    expect(server().requests).toHaveLength(1);
   });
 
   it('does not take over a run that carries our display name but another hotkey', async () => {
     // Prepare
-    server.addRun({
+    server().addRun({
       name: 'squatter',
       displayName: `validator-${us.address}`,
       config: { hotkey: other.address, role: 'validator', config: { netuid: 27 } },
@@ -173,12 +144,12 @@ describe('createWandbState().publish()', () => {
     // Assess
     expect(result.status).toBe('published');
     expect(result.runId).not.toBe('squatter');
-    expect(server.runs.find((r) => r.name === 'squatter')?.config.hotkey).toBe(other.address);
+    expect(server().runs.find((r) => r.name === 'squatter')?.config.hotkey).toBe(other.address);
   });
 
   it('returns failed with a log line and a metric when W&B refuses, never throwing', async () => {
     // Prepare
-    server.fault = () => ({ kind: 'status', status: 503 });
+    server().fault = () => ({ kind: 'status', status: 503 });
     const { wandb, rec } = service();
     // Act
     const result = await wandb.publish(input({ runId: 'known123' }));
@@ -195,7 +166,7 @@ describe('createWandbState().publish()', () => {
     const result = await wandb.publish(input({ stats: { '3': { ...h100, score: 5600 } } }));
     // Assess
     expect(result).toMatchObject({ status: 'failed', error: expect.stringMatching(/stats\.3\.score/) });
-    expect(server.requests).toHaveLength(0);
+    expect(server().requests).toHaveLength(0);
   });
 
   it('refuses a stats entry whose uid disagrees with its key', async () => {
@@ -205,7 +176,7 @@ describe('createWandbState().publish()', () => {
     const result = await wandb.publish(input({ stats: { '3': { ...h100, uid: 4 } } }));
     // Assess
     expect(result).toMatchObject({ status: 'failed', error: expect.stringMatching(/stats\.3\.uid is 4/) });
-    expect(server.requests).toHaveLength(0);
+    expect(server().requests).toHaveLength(0);
   });
 
   it('does nothing when switched off', async () => {
@@ -215,6 +186,6 @@ describe('createWandbState().publish()', () => {
     const result = await wandb.publish(input());
     // Assess
     expect(result).toEqual({ status: 'disabled' });
-    expect(server.requests).toHaveLength(0);
+    expect(server().requests).toHaveLength(0);
   });
 });

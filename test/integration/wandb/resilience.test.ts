@@ -1,43 +1,22 @@
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseWandbConfig, type WandbConfigInput } from '../../../lib/config/wandb.js';
-import { createWandbState } from '../../../lib/wandb/state.js';
-import { startWandbServer, type WandbServer } from '../../helpers/wandb-server.js';
-import { makeKeys, metagraphOf, recorders, statEntry, validatorConfig } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import {
+  addValidatorRuns,
+  MINER_A,
+  MINER_B,
+  makeKeys,
+  metagraphOf,
+  statEntry,
+  validatorConfig,
+} from './fixtures.js';
+import { localWandb } from './local-wandb.js';
 
 // a W&B key's shape (40 hex characters): the canary that must never reach a log line or a result
 const API_KEY = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
 const BASIC = Buffer.from(`api:${API_KEY}`).toString('base64');
-const MINER_A = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
-const MINER_B = '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y';
-
-let v1: KeyringPair;
-let v2: KeyringPair;
-let server: WandbServer;
-
-beforeAll(async () => {
-  [v1, v2] = (await makeKeys('Validator1', 'Validator2')) as [KeyringPair, KeyringPair];
-});
-
-beforeEach(async () => {
-  server = await startWandbServer({ apiKey: API_KEY });
-});
-
-afterEach(async () => {
-  await server.stop();
-});
-
-/** The deployed defaults (retries on), with short backoffs so the suite stays quick. */
-function service(overrides: WandbConfigInput = {}) {
-  const rec = recorders();
-  const wandb = createWandbState({
-    config: parseWandbConfig({ baseUrl: server.url, allowInsecureHttp: true, retryBaseMs: 20, ...overrides }),
-    apiKey: API_KEY,
-    logger: rec.logger,
-    metrics: rec.metricsSink,
-  });
-  return { wandb, rec };
-}
+const [v1, v2] = (await makeKeys('Validator1', 'Validator2')) as [KeyringPair, KeyringPair];
+// the deployed defaults (retries on), with short backoffs so the suite stays quick
+const { server, service } = localWandb(API_KEY, { retryBaseMs: 20 });
 
 const metagraph = () =>
   metagraphOf([
@@ -45,22 +24,18 @@ const metagraph = () =>
     { hotkey: v2.address, stake: 15_000 },
   ]);
 
-function addTwoRuns() {
-  server.addRun({
-    name: 'older001',
-    config: validatorConfig({ pair: v2, runId: 'older001', allocated: [MINER_B] }),
-  });
-  server.addRun({
-    name: 'newer001',
-    config: validatorConfig({ pair: v1, runId: 'newer001', allocated: [MINER_A] }),
-  });
-}
+const addTwoRuns = () =>
+  addValidatorRuns(
+    server(),
+    { pair: v2, runId: 'older001', allocated: [MINER_B] },
+    { pair: v1, runId: 'newer001', allocated: [MINER_A] },
+  );
 
 describe('W&B reads that survive a bad minute', () => {
   it('retries 429 (honouring Retry-After), 503 and a timed-out request, then reads the state complete', async () => {
     // Prepare
     addTwoRuns();
-    server.fault = (index) =>
+    server().fault = (index) =>
       [
         { kind: 'status', status: 429, retryAfter: '0' } as const,
         { kind: 'status', status: 503 } as const,
@@ -70,7 +45,7 @@ describe('W&B reads that survive a bad minute', () => {
     // Act
     const state = await wandb.read(metagraph());
     // Assess
-    expect(server.requests).toHaveLength(4);
+    expect(server().requests).toHaveLength(4);
     expect(state.meta).toMatchObject({ status: 'complete', runsAccepted: 2 });
     expect([...state.allocatedHotkeys].sort()).toEqual([MINER_A, MINER_B].sort());
     expect(rec.metrics.map((m) => m.name)).not.toContain('WandbReadFailed');
@@ -79,12 +54,12 @@ describe('W&B reads that survive a bad minute', () => {
   it('gives up after wandb.retries and reports what the first page gave as partial', async () => {
     // Prepare
     addTwoRuns();
-    server.fault = (index) => (index >= 1 ? { kind: 'status', status: 502 } : undefined);
+    server().fault = (index) => (index >= 1 ? { kind: 'status', status: 502 } : undefined);
     const { wandb, rec } = service({ perPage: 1, retries: 2 });
     // Act
     const state = await wandb.read(metagraph());
     // Assess: page one, then page two tried 1 + 2 times
-    expect(server.requests).toHaveLength(4);
+    expect(server().requests).toHaveLength(4);
     expect(state.meta).toMatchObject({ status: 'partial', runsAccepted: 1 });
     expect(state.meta.error).toMatch(/HTTP 502/);
     expect(state.allocatedHotkeys).toEqual([MINER_B]);
@@ -94,7 +69,7 @@ describe('W&B reads that survive a bad minute', () => {
   it('stops retrying at the read deadline', async () => {
     // Prepare
     addTwoRuns();
-    server.fault = () => ({ kind: 'status', status: 503 });
+    server().fault = () => ({ kind: 'status', status: 503 });
     const { wandb } = service({ retries: 10, retryBaseMs: 400, readDeadlineMs: 1_000 });
     const started = Date.now();
     // Act
@@ -102,17 +77,17 @@ describe('W&B reads that survive a bad minute', () => {
     // Assess
     expect(Date.now() - started).toBeLessThan(1_800);
     expect(state.meta.status).toBe('unavailable');
-    expect(server.requests.length).toBeLessThan(11);
+    expect(server().requests.length).toBeLessThan(11);
   });
 
   it('does not retry what a retry cannot fix (401)', async () => {
     // Prepare
-    server.fault = () => ({ kind: 'status', status: 401 });
+    server().fault = () => ({ kind: 'status', status: 401 });
     const { wandb } = service();
     // Act
     const state = await wandb.read(metagraph());
     // Assess
-    expect(server.requests).toHaveLength(1);
+    expect(server().requests).toHaveLength(1);
     expect(state.meta.status).toBe('unavailable');
   });
 
@@ -133,7 +108,7 @@ describe('W&B reads that survive a bad minute', () => {
         .replace('"score":66', '"score":NaN')
         .replace('"reliability_score":0', '"reliability_score":Infinity')},`,
     );
-    server.addRun({ name: 'nan00001', config, rawConfig: wire });
+    server().addRun({ name: 'nan00001', config, rawConfig: wire });
     const { wandb } = service();
     // Act
     const state = await wandb.read(metagraph());
@@ -149,14 +124,14 @@ describe('W&B reads that survive a bad minute', () => {
 describe('the W&B API key never reaches a log line or a result (canary)', () => {
   it('redacts a GraphQL error that echoes the Authorization header, on read and on publish', async () => {
     // Prepare
-    server.fault = () => ({ kind: 'echo-auth' });
+    server().fault = () => ({ kind: 'echo-auth' });
     const { wandb, rec } = service();
     // Act
     const state = await wandb.read(metagraph());
     const published = await wandb.publish({ netuid: 27, signer: v1, allocatedHotkeys: [], stats: {} });
     // Assess: the stand-in did echo it, and none of it came through
     const written = JSON.stringify({ logs: rec.logs, meta: state.meta, published });
-    expect(server.requests.length).toBeGreaterThanOrEqual(2);
+    expect(server().requests.length).toBeGreaterThanOrEqual(2);
     expect(state.meta.error).toMatch(/GraphQL error: permission denied/);
     expect(published).toMatchObject({ status: 'failed' });
     expect(written).toContain('[redacted]');

@@ -1,64 +1,33 @@
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseWandbConfig, type WandbConfigInput } from '../../../lib/config/wandb.js';
-import { createWandbState } from '../../../lib/wandb/state.js';
-import { startWandbServer, type WandbServer } from '../../helpers/wandb-server.js';
+import { describe, expect, it } from 'vitest';
+import { startWandbServer } from '../../helpers/wandb-server.js';
 import {
+  addValidatorRuns,
+  MINER_A,
+  MINER_B,
   makeKeys,
   metagraphOf,
-  recorders,
   referenceSignature,
   statEntry,
   validatorConfig,
 } from './fixtures.js';
+import { localWandb } from './local-wandb.js';
 
 const API_KEY = 'local-test-key-0123456789';
-const MINER_A = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
-const MINER_B = '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y';
 const MINER_C = '5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy';
 
-let v1: KeyringPair;
-let v2: KeyringPair;
-let v3: KeyringPair;
-let poor: KeyringPair;
-let trusted: KeyringPair;
-let server: WandbServer;
-
-beforeAll(async () => {
-  [v1, v2, v3, poor, trusted] = (await makeKeys(
-    'Validator1',
-    'Validator2',
-    'Validator3',
-    'Poor',
-    'Trusted',
-  )) as [KeyringPair, KeyringPair, KeyringPair, KeyringPair, KeyringPair];
+const [v1, v2, v3, poor, trusted] = (await makeKeys(
+  'Validator1',
+  'Validator2',
+  'Validator3',
+  'Poor',
+  'Trusted',
+)) as [KeyringPair, KeyringPair, KeyringPair, KeyringPair, KeyringPair];
+const { server, service, replaceServer } = localWandb(API_KEY, {
+  // one try per request unless a test is about retries: these pin single-failure outcomes
+  retries: 0,
+  trustedPenaltyValidators: [trusted.address],
 });
-
-beforeEach(async () => {
-  server = await startWandbServer({ apiKey: API_KEY });
-});
-
-afterEach(async () => {
-  await server.stop();
-});
-
-function service(overrides: WandbConfigInput = {}, apiKey = API_KEY) {
-  const rec = recorders();
-  const wandb = createWandbState({
-    config: parseWandbConfig({
-      baseUrl: server.url,
-      allowInsecureHttp: true,
-      // one try per request unless a test is about retries: these pin single-failure outcomes
-      retries: 0,
-      trustedPenaltyValidators: [trusted.address],
-      ...overrides,
-    }),
-    apiKey,
-    logger: rec.logger,
-    metrics: rec.metricsSink,
-  });
-  return { wandb, rec };
-}
 
 function metagraph() {
   return metagraphOf([
@@ -76,11 +45,11 @@ describe('createWandbState().read()', () => {
     // Prepare
     const h100 = statEntry(5, MINER_A, 'NVIDIA H100 80GB HBM3', 8, 66);
     const a100 = statEntry(5, MINER_A, 'NVIDIA A100-SXM4-80GB', 8, 38);
-    server.addRun({
+    server().addRun({
       name: 'run00001',
       config: validatorConfig({ pair: v1, runId: 'run00001', allocated: [MINER_A], stats: { '5': h100 } }),
     });
-    server.addRun({
+    server().addRun({
       name: 'run00002',
       config: validatorConfig({
         pair: v2,
@@ -89,7 +58,7 @@ describe('createWandbState().read()', () => {
         stats: { '5': a100 },
       }),
     });
-    server.addRun({
+    server().addRun({
       name: 'run00003',
       config: validatorConfig({
         pair: v3,
@@ -108,10 +77,10 @@ describe('createWandbState().read()', () => {
       score: 66,
     });
     expect(state.statsAllocated['5']?.own_score).toBe(true);
-    expect(server.requests[0]?.authorization).toBe(
+    expect(server().requests[0]?.authorization).toBe(
       `Basic ${Buffer.from(`api:${API_KEY}`).toString('base64')}`,
     );
-    expect(JSON.parse(String(server.requests[0]?.variables.filters))).toEqual({
+    expect(JSON.parse(String(server().requests[0]?.variables.filters))).toEqual({
       $and: [{ 'config.role': 'validator' }, { 'config.config.netuid': 27 }],
     });
     expect(rec.logs.at(-1)).toMatchObject({ level: 'info', message: 'wandb state read' });
@@ -120,11 +89,11 @@ describe('createWandbState().read()', () => {
   it('ignores unsigned runs, forged signatures and signatures over another run id', async () => {
     // Prepare
     const stats = { '7': statEntry(7, MINER_C, 'NVIDIA H200', 8, 80) };
-    server.addRun({
+    server().addRun({
       name: 'unsigned',
       config: validatorConfig({ pair: v1, runId: 'unsigned', allocated: [MINER_A], stats, signature: null }),
     });
-    server.addRun({
+    server().addRun({
       name: 'forged01',
       config: validatorConfig({
         pair: v2,
@@ -134,7 +103,7 @@ describe('createWandbState().read()', () => {
         signature: referenceSignature(poor, 'forged01'),
       }),
     });
-    server.addRun({
+    server().addRun({
       name: 'replay01',
       config: validatorConfig({
         pair: v3,
@@ -144,7 +113,7 @@ describe('createWandbState().read()', () => {
         signature: referenceSignature(v3, 'other-run'),
       }),
     });
-    server.addRun({
+    server().addRun({
       name: 'badhex01',
       config: validatorConfig({
         pair: v3,
@@ -164,7 +133,7 @@ describe('createWandbState().read()', () => {
 
   it('ignores validators at or below the permit stake and honours a configured permit stake', async () => {
     // Prepare
-    server.addRun({
+    server().addRun({
       name: 'poorrun1',
       config: validatorConfig({
         pair: poor,
@@ -191,11 +160,11 @@ describe('createWandbState().read()', () => {
       42,
       { nope: 1 },
     ];
-    server.addRun({
+    server().addRun({
       name: 'trusted1',
       config: validatorConfig({ pair: trusted, runId: 'trusted1', penalties }),
     });
-    server.addRun({
+    server().addRun({
       name: 'untrust1',
       config: validatorConfig({ pair: v1, runId: 'untrust1', penalties: [MINER_C] }),
     });
@@ -213,18 +182,18 @@ describe('createWandbState().read()', () => {
     // Prepare
     for (let i = 0; i < 12; i++) {
       const runId = `page${String(i).padStart(4, '0')}`;
-      server.addRun({
+      server().addRun({
         name: runId,
         config: validatorConfig({ pair: v1, runId, allocated: [`5Hotkey${i}`] }),
       });
     }
     // Act
     const all = await service({ perPage: 5 }).wandb.read(metagraph());
-    const pagesRead = server.requests.length;
+    const pagesRead = server().requests.length;
     const bounded = await service({ perPage: 5, maxPages: 2 }).wandb.read(metagraph());
     // Assess
     expect(pagesRead).toBe(3);
-    expect(server.requests[1]?.variables.cursor).toEqual(expect.any(String));
+    expect(server().requests[1]?.variables.cursor).toEqual(expect.any(String));
     expect(all.meta).toMatchObject({ status: 'complete', runsRead: 12, runsAccepted: 12 });
     // one allocation list per validator hotkey: its newest run
     expect(all.allocatedHotkeys).toEqual(['5Hotkey11']);
@@ -234,11 +203,11 @@ describe('createWandbState().read()', () => {
 
   it('returns an empty state marked unavailable, with a warning and a metric, when W&B is too slow', async () => {
     // Prepare
-    server.addRun({
+    server().addRun({
       name: 'slow0001',
       config: validatorConfig({ pair: v1, runId: 'slow0001', allocated: [MINER_A] }),
     });
-    server.fault = () => ({ kind: 'delay', ms: 3_000 });
+    server().fault = () => ({ kind: 'delay', ms: 3_000 });
     const { wandb, rec } = service({ timeoutMs: 150 });
     const started = Date.now();
     // Act
@@ -254,15 +223,12 @@ describe('createWandbState().read()', () => {
 
   it('keeps what page one gave when page two times out (partial)', async () => {
     // Prepare
-    server.addRun({
-      name: 'older001',
-      config: validatorConfig({ pair: v2, runId: 'older001', allocated: [MINER_B] }),
-    });
-    server.addRun({
-      name: 'newer001',
-      config: validatorConfig({ pair: v1, runId: 'newer001', allocated: [MINER_A] }),
-    });
-    server.fault = (index) => (index === 1 ? { kind: 'stall' } : undefined);
+    addValidatorRuns(
+      server(),
+      { pair: v2, runId: 'older001', allocated: [MINER_B] },
+      { pair: v1, runId: 'newer001', allocated: [MINER_A] },
+    );
+    server().fault = (index) => (index === 1 ? { kind: 'stall' } : undefined);
     const { wandb, rec } = service({ perPage: 1, timeoutMs: 150 });
     // Act
     const state = await wandb.read(metagraph());
@@ -288,11 +254,11 @@ describe('createWandbState().read()', () => {
     ],
   ])('treats %s as unavailable without throwing', async (_label, fault, error) => {
     // Prepare
-    server.addRun({
+    server().addRun({
       name: 'fault001',
       config: validatorConfig({ pair: v1, runId: 'fault001', allocated: [MINER_A] }),
     });
-    server.fault = () => fault;
+    server().fault = () => fault;
     const { wandb } = service({ maxResponseBytes: 262_144 });
     // Act
     const state = await wandb.read(metagraph());
@@ -306,8 +272,8 @@ describe('createWandbState().read()', () => {
     // Prepare
     const { wandb, rec } = service();
     const replacement = await startWandbServer({ apiKey: API_KEY }); // started first: the old port stays free
-    await server.stop();
-    server = replacement; // afterEach stops this one
+    await server().stop();
+    replaceServer(replacement); // afterEach stops this one
     // Act
     const state = await wandb.read(metagraph());
     // Assess
@@ -329,12 +295,12 @@ describe('createWandbState().read()', () => {
 
   it('skips runs with malformed configs or stats and still uses the good ones', async () => {
     // Prepare
-    server.addRun({
+    server().addRun({
       name: 'broken01',
       config: validatorConfig({ pair: v3, runId: 'broken01', allocated: [MINER_C] }),
       rawConfig: '{"hotkey": {"value": ',
     });
-    server.addRun({
+    server().addRun({
       name: 'weird001',
       config: validatorConfig({
         pair: v2,
@@ -346,7 +312,7 @@ describe('createWandbState().read()', () => {
         },
       }),
     });
-    server.addRun({
+    server().addRun({
       name: 'good0001',
       config: validatorConfig({
         pair: v1,
@@ -388,6 +354,6 @@ describe('createWandbState().read()', () => {
     const state = await wandb.read(metagraph());
     // Assess
     expect(state.meta.status).toBe('disabled');
-    expect(server.requests).toHaveLength(0);
+    expect(server().requests).toHaveLength(0);
   });
 });
