@@ -159,7 +159,10 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     return { ...base, round: { status: 'lost-race' } };
   }
   try {
-    await enqueueChallenges(deps.sqs, deps.queueUrl, challenges, { delaySeconds });
+    await enqueueChallenges(deps.sqs, deps.queueUrl, challenges, {
+      delaySeconds,
+      allowPrivateAddresses: options.allowPrivateAddresses,
+    });
   } catch (error) {
     // make the round due again at the next tick under the same id (see fanOutFailed); messages
     // already sent are deduplicated by the worker's (roundId, hotkey) claim
