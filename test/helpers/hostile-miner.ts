@@ -1,7 +1,13 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer as createTcpServer,
+  type Server as NetServer,
+  type Socket,
+  connect as tcpConnect,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +36,14 @@ export interface CommandScript {
   readonly drop?: boolean;
   /** Writes this many bytes of junk to stdout before the scripted output. */
   readonly hugeBytes?: number;
+  /** Writes stdout, then ends the channel's output (EOF) without an exit status. */
+  readonly eofWithoutExit?: boolean;
+  /** Never closes the channel, not even in answer to the validator's close. */
+  readonly neverCloseChannel?: boolean;
+  /** Ends with this signal (`KILL`…) instead of an exit status. */
+  readonly signal?: string;
+  /** Writes half of stdout, then closes the TCP socket under the SSH session (no SSH disconnect). */
+  readonly cutMidOutput?: boolean;
 }
 
 /** One axon answer: HTTP status and raw body, or a hang / delay / redirect. */
@@ -61,6 +75,8 @@ export interface HostileScript {
   }) => Record<string, unknown> | string;
   /** Per-command behaviour of the SSH side. */
   readonly commands?: Partial<Record<HostileMode, CommandScript>>;
+  /** The SSH side never closes its end of the TCP connection, even after our disconnect and FIN. */
+  readonly holdSocket?: boolean;
 }
 
 export interface HostileMiner {
@@ -74,6 +90,8 @@ export interface HostileWorld {
   readonly python: string;
   readonly workDir: string;
   start(script: HostileScript): Promise<HostileMiner>;
+  /** Connections of `holdSocket` miners whose socket our side has not closed yet. */
+  heldOpen(): number;
   stop(): Promise<void>;
 }
 
@@ -102,6 +120,9 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
   }).privateKey;
   const logins = new Map<string, { script: HostileScript; configPath: string; modes: HostileMode[] }>();
   const connections = new Set<Connection>();
+  // the raw TCP socket under each SSH connection, by the client's port (ssh2 hides its own)
+  const rawByPort = new Map<number, Socket>();
+  const rawOf = new Map<Connection, Socket>();
   const children = new Set<ReturnType<typeof spawn>>();
   let configs = 0;
 
@@ -140,6 +161,13 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     login.modes.push(mode);
     const plan = login.script.commands?.[mode] ?? {};
     if (plan.drop) return void client.end();
+    if (plan.cutMidOutput) {
+      const honest = await honestRun(login.configPath, command, Buffer.alloc(0));
+      stream.write(honest.stdout.slice(0, Math.max(1, Math.floor(honest.stdout.length / 2))));
+      // let the half reach the validator, then close the socket without an SSH goodbye
+      await sleep(50);
+      return void rawOf.get(client)?.destroy();
+    }
     if (plan.hang) return;
     const stdin: Buffer[] = [];
     // the upload streams the payload in and ends stdin; other commands end it at once
@@ -162,18 +190,29 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
         }
       }
       stream.write(stdout);
-      stream.exit(plan.code ?? honest.code);
+      if (plan.neverCloseChannel) {
+        // ssh2 answers a peer's CHANNEL_CLOSE through this method: a hostile server simply does not
+        (stream as { close: () => void }).close = () => undefined;
+      }
+      if (plan.eofWithoutExit) return void stream.eof();
+      if (plan.signal !== undefined) stream.exit(plan.signal, false, '');
+      else stream.exit(plan.code ?? honest.code);
       stream.end();
     } catch {
       // the validator closed the channel (output over its limit, deadline)
     }
   };
 
-  const sshServer = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
+  const sshServer = new ssh2.Server({ hostKeys: [hostKey] }, (client, info) => {
     connections.add(client);
+    const raw = rawByPort.get(info.port);
+    if (raw !== undefined) rawOf.set(client, raw);
     let login: ReturnType<typeof logins.get>;
     client.on('error', () => undefined);
-    client.on('close', () => connections.delete(client));
+    client.on('close', () => {
+      connections.delete(client);
+      rawOf.delete(client);
+    });
     client.on('authentication', (ctx) => {
       const match = ctx.method === 'password' ? logins.get(ctx.password) : undefined;
       if (ctx.username === 'root' && match !== undefined) {
@@ -190,7 +229,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
       });
     });
   });
-  const listen = (server: Server | ssh2.Server) =>
+  const listen = (server: NetServer) =>
     new Promise<number>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => {
@@ -198,7 +237,29 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
         resolve(typeof address === 'object' && address ? address.port : 0);
       });
     });
-  const sshPort = await listen(sshServer);
+  // the SSH port is our own TCP front that hands each socket to ssh2, so a case can cut it
+  const front = createTcpServer((socket) => {
+    const port = socket.remotePort ?? 0;
+    rawByPort.set(port, socket);
+    socket.once('close', () => rawByPort.delete(port));
+    sshServer.injectSocket(socket);
+  });
+  const sshPort = await listen(front);
+  // `holdSocket`: a relay in front of it that never passes the end of the connection back
+  const held = new Set<Socket>();
+  const holdFront = createTcpServer({ allowHalfOpen: true }, (socket) => {
+    held.add(socket);
+    const upstream = tcpConnect(sshPort, '127.0.0.1');
+    socket.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+    socket.pipe(upstream);
+    upstream.pipe(socket, { end: false });
+    socket.once('close', () => {
+      held.delete(socket);
+      upstream.destroy();
+    });
+  });
+  const holdPort = await listen(holdFront);
 
   const start = async (script: HostileScript): Promise<HostileMiner> => {
     const gpu = script.gpu ?? { name: 'NVIDIA H100 80GB HBM3', count: 1 };
@@ -236,7 +297,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
         const password = randomBytes(12).toString('base64url');
         passwords.push(password);
         logins.set(password, { script, configPath, modes });
-        const honest = { username: 'root', password, port: sshPort };
+        const honest = { username: 'root', password, port: script.holdSocket ? holdPort : sshPort };
         const creds = script.credentials?.(honest) ?? { ...honest, version: 1 };
         output = {
           status: true,
@@ -274,10 +335,12 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     python,
     workDir,
     start,
+    heldOpen: () => held.size,
     async stop() {
       for (const child of children) child.kill('SIGKILL');
       for (const client of connections) client.end();
-      await new Promise((r) => sshServer.close(r));
+      for (const socket of held) socket.destroy();
+      await Promise.all([front, holdFront].map((server) => new Promise((r) => server.close(r))));
       rmSync(root, { recursive: true, force: true });
     },
   };
