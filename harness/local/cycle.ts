@@ -426,6 +426,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         retryLimit: Math.min(LOCAL_RETRY_LIMIT, performance.merkle_proof.pog_retry_limit),
         // the harness redelivers at once (drainQueue): a miner fault never waits pog_retry_interval here
         retryIntervalS: 0,
+        allowPrivateAddresses: true,
         ...(debug ? { log: debug } : {}),
       },
       logger: silentLogger(),

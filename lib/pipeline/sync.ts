@@ -188,7 +188,10 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
       deps.sqs,
       deps.queueUrl,
       challenges.map((c) => ({ ...c, attemptsUntil })),
-      { delaySeconds },
+      {
+        delaySeconds,
+        allowPrivateAddresses: options.allowPrivateAddresses,
+      },
     );
   } catch (error) {
     // make the round due again at the next tick under the same id (see fanOutFailed); messages

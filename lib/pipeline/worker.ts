@@ -37,6 +37,8 @@ export interface WorkerDeps {
   readonly retryIntervalS: number;
   readonly log?: Log;
   readonly now?: () => Date;
+  /** Harness only (simulated miners on 127.0.0.1): never set from the environment. */
+  readonly allowPrivateAddresses?: boolean;
 }
 
 /** One delivery of a challenge message. */
@@ -213,7 +215,7 @@ export async function processChallenge(
   delivery: ChallengeDelivery,
   signal?: AbortSignal,
 ): Promise<ChallengeResult> {
-  const challenge = decodeChallenge(delivery.body);
+  const challenge = decodeChallenge(delivery.body, { allowPrivateAddresses: deps.allowPrivateAddresses });
   const { roundId, hotkey } = challenge;
   const state = await deps.outcomes.attemptState(roundId, hotkey);
   if (state?.state === 'final') return { status: 'duplicate', challenge, state: 'final' };

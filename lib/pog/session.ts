@@ -209,7 +209,9 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
       code: result.code,
     });
     // D6: stderr is ignored; the exit status and the parsed stdout decide
-    if (result.code !== 0) throw new PogMinerError(`payload exited with status ${result.code ?? 'none'}`);
+    if (result.signal !== null) throw new PogMinerError(`payload killed by ${result.signal}`);
+    if (result.code === null) throw new PogMinerError('SSH channel ended without an exit status');
+    if (result.code !== 0) throw new PogMinerError(`payload exited with status ${result.code}`);
     return result.stdout;
   };
   const seconds = (t0: number) => (performance.now() - t0) / 1000;

@@ -1,5 +1,15 @@
+import { Socket } from 'node:net';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { PogMinerError } from './errors.js';
+
+/** After its EOF an honest server sends the exit status and answers our channel close at once. */
+const CHANNEL_CLOSE_GRACE_MS = 2000;
+/** How long a closed connection waits for the miner to close its side of the socket before we drop it. */
+const CLOSE_GRACE_MS = 1000;
+
+/** A signal name as the miner sent it is untrusted text: kept only when it looks like one. */
+const signalName = (signal: unknown): string =>
+  typeof signal === 'string' && /^SIG[A-Z0-9]{1,16}$/.test(signal) ? signal : 'SIG?';
 
 export interface ExecOptions {
   readonly timeoutMs: number;
@@ -9,15 +19,27 @@ export interface ExecOptions {
 }
 
 export interface ExecResult {
+  /** Null when the miner sent no exit status (a signal, or nothing). */
   readonly code: number | null;
+  /** The signal the command died of (`SIGKILL`…), when the miner reported one instead of a status. */
+  readonly signal: string | null;
   readonly stdout: string;
   /** At most `maxStderrBytes`; stderr alone never fails a command (D6). */
   readonly stderr: string;
 }
 
-/** One SSH connection to a miner, every operation bounded in time and size. */
+/**
+ * One SSH connection to a miner, every operation bounded in time and size. We own the TCP socket
+ * (ssh2 cannot destroy its own once ended), so a miner that never closes its side cannot keep it,
+ * and with it our process, alive.
+ */
 export class MinerShell {
-  private constructor(private readonly client: Client) {}
+  private closing = false;
+
+  private constructor(
+    private readonly client: Client,
+    private readonly socket: Socket,
+  ) {}
 
   /** Connects with a deadline; any failure is a miner fault. Host keys are ephemeral containers' and not pinned. */
   static connect(config: {
@@ -30,6 +52,7 @@ export class MinerShell {
   }): Promise<MinerShell> {
     return new Promise((resolve, reject) => {
       const client = new ssh2.Client();
+      const socket = new Socket();
       let settled = false;
       const timer = setTimeout(
         () => finish(new PogMinerError('SSH connect timed out')),
@@ -41,8 +64,9 @@ export class MinerShell {
         clearTimeout(timer);
         if (error) {
           client.destroy();
+          socket.destroy();
           reject(error);
-        } else resolve(new MinerShell(client));
+        } else resolve(new MinerShell(client, socket));
       };
       client.on('ready', () => finish());
       client.on('error', (error: Error & { level?: string }) =>
@@ -54,8 +78,7 @@ export class MinerShell {
       );
       client.on('close', () => finish(new PogMinerError('SSH connection closed')));
       const connectConfig: ConnectConfig = {
-        host: config.host,
-        port: config.port,
+        sock: socket,
         username: config.username,
         readyTimeout: config.timeoutMs,
         hostVerifier: () => true,
@@ -63,6 +86,8 @@ export class MinerShell {
         ...(config.privateKey !== undefined ? { privateKey: config.privateKey } : {}),
       };
       try {
+        // connecting first: ssh2 then waits for the socket's 'connect' and reports its errors
+        socket.connect({ host: config.host, port: config.port });
         client.connect(connectConfig);
       } catch {
         finish(new PogMinerError('SSH credentials are unusable'));
@@ -73,29 +98,36 @@ export class MinerShell {
   /**
    * Runs one command. Rejects with a {@link PogMinerError} on timeout, on stdout over the limit
    * (the channel is closed at once, so a hostile miner cannot fill our memory) or when the
-   * connection drops. Excess stderr is dropped silently.
+   * connection drops. Resolves at the channel's close, or a short grace after the miner's EOF when
+   * it never closes the channel (a half-closed channel must not hold us to the timeout); `code` and
+   * `signal` are both null when no exit status came. Excess stderr is dropped silently.
    */
   exec(command: string, options: ExecOptions): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       let channel: ClientChannel | undefined;
+      let channelClosed = false;
       let settled = false;
+      let exit: { code: number | null; signal: string | null } | undefined;
+      let grace: ReturnType<typeof setTimeout> | undefined;
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let outSize = 0;
       let errSize = 0;
       const onClose = () => finish(new PogMinerError('SSH connection dropped'));
-      const finish = (error?: Error, code: number | null = null) => {
+      const finish = (error?: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearTimeout(grace);
         this.client.removeListener('close', onClose);
+        if (!channelClosed) channel?.destroy();
         if (error) {
-          channel?.destroy();
           reject(error);
           return;
         }
         resolve({
-          code,
+          code: exit?.code ?? null,
+          signal: exit?.signal ?? null,
           stdout: Buffer.concat(out).toString('utf8'),
           stderr: Buffer.concat(err).toString('utf8'),
         });
@@ -123,12 +155,18 @@ export class MinerShell {
               err.push(chunk.subarray(0, options.maxStderrBytes - errSize));
             errSize += chunk.length;
           });
-          let exitCode: number | null = null;
           // output may still be in flight after 'exit'; 'close' settles
-          ch.on('exit', (code: number | null) => {
-            exitCode = code;
+          ch.on('exit', (code: number | null, signal?: string) => {
+            exit = { code, signal: code === null ? signalName(signal) : null };
           });
-          ch.on('close', () => finish(undefined, exitCode));
+          ch.on('end', () => {
+            // EOF: the output is complete (ssh2 then sends our CLOSE; the miner may never answer it)
+            grace = setTimeout(() => finish(), CHANNEL_CLOSE_GRACE_MS);
+          });
+          ch.on('close', () => {
+            channelClosed = true;
+            finish();
+          });
           ch.on('error', () => finish(new PogMinerError('SSH channel failed')));
           if (options.stdin) ch.end(options.stdin);
           else ch.end();
@@ -139,12 +177,19 @@ export class MinerShell {
     });
   }
 
-  /** Closes the connection; never throws. */
+  /** Closes the connection, and the socket within {@link CLOSE_GRACE_MS} whatever the miner does; never throws. */
   close(): void {
+    if (this.closing) return;
+    this.closing = true;
     try {
       this.client.end();
     } catch {
       // already closed
     }
+    if (this.socket.destroyed) return;
+    // a miner that never answers our FIN would keep the socket half-open for good
+    const timer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    timer.unref();
+    this.socket.once('close', () => clearTimeout(timer));
   }
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../config/gpu-performance.js';
 import { ValidationError } from '../errors.js';
+import { type AddressPolicy, contactProblem } from '../net/public-address.js';
 import { parseWith } from '../validation.js';
 
 /**
@@ -43,8 +44,23 @@ export function encodeChallenge(challenge: PogChallenge): string {
   return JSON.stringify(challenge);
 }
 
-/** Parses an SQS body (size-bounded JSON, then zod); throws {@link ValidationError}. */
-export function decodeChallenge(body: string): PogChallenge {
+/**
+ * Throws {@link ValidationError} when the challenge's axon may not be contacted under `policy`. The
+ * axon comes from the chain, i.e. from the miner, and the worker contacts it from inside our account.
+ */
+export function assertContactable(challenge: PogChallenge, policy: AddressPolicy = {}): void {
+  const problem = contactProblem(challenge.axon.ip, policy);
+  if (problem !== null) {
+    const issue = `axon.ip: ${problem}`;
+    throw new ValidationError(`invalid challenge for uid ${challenge.uid}: ${issue}`, [issue]);
+  }
+}
+
+/**
+ * Parses an SQS body (size-bounded JSON, then zod, then the axon address: only public IPs unless
+ * `policy` is the local harness's); throws {@link ValidationError}.
+ */
+export function decodeChallenge(body: string, policy: AddressPolicy = {}): PogChallenge {
   if (Buffer.byteLength(body, 'utf8') > MAX_CHALLENGE_BODY_BYTES) {
     throw new ValidationError(`challenge body exceeds ${MAX_CHALLENGE_BODY_BYTES} bytes`);
   }
@@ -54,7 +70,9 @@ export function decodeChallenge(body: string): PogChallenge {
   } catch {
     throw new ValidationError('challenge body is not JSON');
   }
-  return parseWith(PogChallengeSchema, json, 'challenge');
+  const challenge = parseWith(PogChallengeSchema, json, 'challenge');
+  assertContactable(challenge, policy);
+  return challenge;
 }
 
 /** Redeliveries a challenge may take for our own faults (crash, throttling) on top of its miner attempts. */

@@ -1,7 +1,8 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { mapLimit } from '../concurrency.js';
 import { PogValidatorError } from '../errors.js';
-import { encodeChallenge, type PogChallenge } from './challenge.js';
+import type { AddressPolicy } from '../net/public-address.js';
+import { assertContactable, encodeChallenge, type PogChallenge } from './challenge.js';
 
 /** SendMessageBatch takes at most 10 entries. */
 const SQS_BATCH_LIMIT = 10;
@@ -10,7 +11,7 @@ export const MAX_DELAY_SECONDS = 900;
 
 export class QueueError extends PogValidatorError {}
 
-export interface FanOutOptions {
+export interface FanOutOptions extends AddressPolicy {
   /** Delay every message by this many seconds (the round's jitter). */
   readonly delaySeconds?: number;
   /** SendMessageBatch calls in flight at once. */
@@ -25,7 +26,8 @@ export interface FanOutResult {
 /**
  * Enqueues one message per challenge with SendMessageBatch (10 per call, a few calls in flight),
  * re-sending entries SQS reports as failed once; throws {@link QueueError} naming the hotkeys that
- * still failed, so the caller can leave the round to be retried.
+ * still failed, so the caller can leave the round to be retried. A challenge whose axon is not public
+ * (the queryable filter should have dropped it) throws {@link ValidationError} before anything is sent.
  */
 export async function enqueueChallenges(
   sqs: SQSClient,
@@ -33,6 +35,7 @@ export async function enqueueChallenges(
   challenges: readonly PogChallenge[],
   options: FanOutOptions = {},
 ): Promise<FanOutResult> {
+  for (const challenge of challenges) assertContactable(challenge, options);
   const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.floor(options.delaySeconds ?? 0)));
   const chunks: PogChallenge[][] = [];
   for (let i = 0; i < challenges.length; i += SQS_BATCH_LIMIT) {

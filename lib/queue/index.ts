@@ -1,4 +1,5 @@
 export {
+  assertContactable,
   CHALLENGE_QUEUE,
   decodeChallenge,
   encodeChallenge,

@@ -302,8 +302,30 @@ function sshCases(): HostileCase[] {
         mode === 'compute' ? /^timing check failed: compute ran past its deadline$/ : /^command timed out$/,
         { commands: { [mode]: { hang: true } } },
       ),
+      // issue 12 item 8: the miner's side ends the session its own way mid-command
+      fault('ssh', `${mode}: EOF without exit status`, /^SSH channel ended without an exit status$/, {
+        commands: { [mode]: { eofWithoutExit: true } },
+      }),
+      fault(
+        'ssh',
+        `${mode}: EOF without exit status, channel never closed`,
+        /^SSH channel ended without an exit status$/,
+        { commands: { [mode]: { eofWithoutExit: true, neverCloseChannel: true } } },
+      ),
+      fault('ssh', `${mode}: killed by a signal`, /^payload killed by SIGKILL$/, {
+        commands: { [mode]: { signal: 'KILL' } },
+      }),
+      fault('ssh', `${mode}: TCP socket closed mid-output`, /^SSH connection dropped$/, {
+        commands: { [mode]: { cutMidOutput: true } },
+      }),
     );
   }
+  cases.push({
+    name: 'never closes its TCP side after our disconnect (still valid)',
+    area: 'ssh',
+    expect: 'valid',
+    script: { holdSocket: true },
+  });
   return cases;
 }
 

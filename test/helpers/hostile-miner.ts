@@ -1,14 +1,19 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer as createTcpServer,
+  type Server as NetServer,
+  type Socket,
+  connect as tcpConnect,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Connection, ServerChannel } from 'ssh2';
+import ssh2, { type Connection } from 'ssh2';
 import { encryptForValidator } from '../../harness/sim/axon.js';
 import { minerShellConfig, simProfile } from '../../harness/sim/profiles.js';
-import { forcedCommandEnv, listenOnLoopback, startPasswordSshServer } from '../../harness/sim/ssh-server.js';
 
 /** The commands of one PoG session as the hostile SSH side tells them apart. */
 export type HostileMode = 'upload' | 'gpu_info' | 'benchmark' | 'compute' | 'proof' | 'other';
@@ -31,6 +36,14 @@ export interface CommandScript {
   readonly drop?: boolean;
   /** Writes this many bytes of junk to stdout before the scripted output. */
   readonly hugeBytes?: number;
+  /** Writes stdout, then ends the channel's output (EOF) without an exit status. */
+  readonly eofWithoutExit?: boolean;
+  /** Never closes the channel, not even in answer to the validator's close. */
+  readonly neverCloseChannel?: boolean;
+  /** Ends with this signal (`KILL`…) instead of an exit status. */
+  readonly signal?: string;
+  /** Writes half of stdout, then closes the TCP socket under the SSH session (no SSH disconnect). */
+  readonly cutMidOutput?: boolean;
 }
 
 /** One axon answer: HTTP status and raw body, or a hang / delay / redirect. */
@@ -62,6 +75,8 @@ export interface HostileScript {
   }) => Record<string, unknown> | string;
   /** Per-command behaviour of the SSH side. */
   readonly commands?: Partial<Record<HostileMode, CommandScript>>;
+  /** The SSH side never closes its end of the TCP connection, even after our disconnect and FIN. */
+  readonly holdSocket?: boolean;
 }
 
 export interface HostileMiner {
@@ -75,6 +90,8 @@ export interface HostileWorld {
   readonly python: string;
   readonly workDir: string;
   start(script: HostileScript): Promise<HostileMiner>;
+  /** Connections of `holdSocket` miners whose socket our side has not closed yet. */
+  heldOpen(): number;
   stop(): Promise<void>;
 }
 
@@ -96,7 +113,16 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
   const workDir = join(root, 'work');
   mkdirSync(workDir);
   const wrapper = fileURLToPath(new URL('../../harness/sim/miner_shell.py', import.meta.url));
+  const hostKey = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    privateKeyEncoding: { type: 'sec1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
   const logins = new Map<string, { script: HostileScript; configPath: string; modes: HostileMode[] }>();
+  const connections = new Set<Connection>();
+  // the raw TCP socket under each SSH connection, by the client's port (ssh2 hides its own)
+  const rawByPort = new Map<number, Socket>();
+  const rawOf = new Map<Connection, Socket>();
   const children = new Set<ReturnType<typeof spawn>>();
   let configs = 0;
 
@@ -104,7 +130,12 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     new Promise((resolve) => {
       const child = spawn(python, [wrapper, configPath], {
         cwd: root,
-        env: forcedCommandEnv(root, command),
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: root,
+          LANG: 'C.UTF-8',
+          SSH_ORIGINAL_COMMAND: command,
+        },
         stdio: ['pipe', 'pipe', 'ignore'],
       });
       children.add(child);
@@ -123,13 +154,20 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     client: Connection,
     login: { script: HostileScript; configPath: string; modes: HostileMode[] },
     command: string,
-    stream: ServerChannel,
+    stream: ssh2.ServerChannel,
   ) => {
     stream.on('error', () => undefined);
     const mode = modeOf(command);
     login.modes.push(mode);
     const plan = login.script.commands?.[mode] ?? {};
     if (plan.drop) return void client.end();
+    if (plan.cutMidOutput) {
+      const honest = await honestRun(login.configPath, command, Buffer.alloc(0));
+      stream.write(honest.stdout.slice(0, Math.max(1, Math.floor(honest.stdout.length / 2))));
+      // let the half reach the validator, then close the socket without an SSH goodbye
+      await sleep(50);
+      return void rawOf.get(client)?.destroy();
+    }
     if (plan.hang) return;
     const stdin: Buffer[] = [];
     // the upload streams the payload in and ends stdin; other commands end it at once
@@ -152,17 +190,76 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
         }
       }
       stream.write(stdout);
-      stream.exit(plan.code ?? honest.code);
+      if (plan.neverCloseChannel) {
+        // ssh2 answers a peer's CHANNEL_CLOSE through this method: a hostile server simply does not
+        (stream as { close: () => void }).close = () => undefined;
+      }
+      if (plan.eofWithoutExit) return void stream.eof();
+      if (plan.signal !== undefined) stream.exit(plan.signal, false, '');
+      else stream.exit(plan.code ?? honest.code);
       stream.end();
     } catch {
       // the validator closed the channel (output over its limit, deadline)
     }
   };
 
-  const sshServer = await startPasswordSshServer(
-    (password) => logins.get(password),
-    (client, login, command, stream) => void handleExec(client, login, command, stream),
-  );
+  const sshServer = new ssh2.Server({ hostKeys: [hostKey] }, (client, info) => {
+    connections.add(client);
+    const raw = rawByPort.get(info.port);
+    if (raw !== undefined) rawOf.set(client, raw);
+    let login: ReturnType<typeof logins.get>;
+    client.on('error', () => undefined);
+    client.on('close', () => {
+      connections.delete(client);
+      rawOf.delete(client);
+    });
+    client.on('authentication', (ctx) => {
+      const match = ctx.method === 'password' ? logins.get(ctx.password) : undefined;
+      if (ctx.username === 'root' && match !== undefined) {
+        login = match;
+        ctx.accept();
+      } else ctx.reject(['password']);
+    });
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('exec', (accept, _reject, info) => {
+          if (login !== undefined) void handleExec(client, login, info.command, accept());
+        });
+      });
+    });
+  });
+  const listen = (server: NetServer) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : 0);
+      });
+    });
+  // the SSH port is our own TCP front that hands each socket to ssh2, so a case can cut it
+  const front = createTcpServer((socket) => {
+    const port = socket.remotePort ?? 0;
+    rawByPort.set(port, socket);
+    socket.once('close', () => rawByPort.delete(port));
+    sshServer.injectSocket(socket);
+  });
+  const sshPort = await listen(front);
+  // `holdSocket`: a relay in front of it that never passes the end of the connection back
+  const held = new Set<Socket>();
+  const holdFront = createTcpServer({ allowHalfOpen: true }, (socket) => {
+    held.add(socket);
+    const upstream = tcpConnect(sshPort, '127.0.0.1');
+    socket.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+    socket.pipe(upstream);
+    upstream.pipe(socket, { end: false });
+    socket.once('close', () => {
+      held.delete(socket);
+      upstream.destroy();
+    });
+  });
+  const holdPort = await listen(holdFront);
 
   const start = async (script: HostileScript): Promise<HostileMiner> => {
     const gpu = script.gpu ?? { name: 'NVIDIA H100 80GB HBM3', count: 1 };
@@ -200,7 +297,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
         const password = randomBytes(12).toString('base64url');
         passwords.push(password);
         logins.set(password, { script, configPath, modes });
-        const honest = { username: 'root', password, port: sshServer.port };
+        const honest = { username: 'root', password, port: script.holdSocket ? holdPort : sshPort };
         const creds = script.credentials?.(honest) ?? { ...honest, version: 1 };
         output = {
           status: true,
@@ -221,7 +318,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
-    const port = await listenOnLoopback(server);
+    const port = await listen(server);
     return {
       port,
       modes,
@@ -238,9 +335,12 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     python,
     workDir,
     start,
+    heldOpen: () => held.size,
     async stop() {
       for (const child of children) child.kill('SIGKILL');
-      await sshServer.stop();
+      for (const client of connections) client.end();
+      for (const socket of held) socket.destroy();
+      await Promise.all([front, holdFront].map((server) => new Promise((r) => server.close(r))));
       rmSync(root, { recursive: true, force: true });
     },
   };

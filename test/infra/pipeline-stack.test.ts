@@ -41,6 +41,26 @@ describe('PipelineStack', () => {
     expect(reports.flatMap((r) => r.violations.map((v) => v.ruleName))).toEqual([]);
   });
 
+  it('deploys no role with AWSLambdaBasicExecutionRole (its nag acknowledgement covers the construct only)', () => {
+    // Prepare
+    const { template } = built;
+    // Act
+    const roles = Object.entries(template.findResources('AWS::IAM::Role'));
+    const withBasic = roles
+      .filter(([, r]) =>
+        JSON.stringify(r.Properties.ManagedPolicyArns ?? []).includes('AWSLambdaBasicExecutionRole'),
+      )
+      .map(([id]) => id);
+    // Assess
+    expect(roles.map(([id]) => id)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^SyncFunctionServiceRole/),
+        expect.stringMatching(/^WorkerFunctionServiceRole/),
+      ]),
+    );
+    expect(withBasic).toEqual([]);
+  });
+
   it('wires the worker to the queue one record at a time, with partial batch failures and bounded concurrency', () => {
     // Prepare
     const { template } = built;

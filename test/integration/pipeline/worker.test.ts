@@ -97,6 +97,7 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
       verifierJobDefinition: batch.jobDefinition,
       retryLimit: 3,
       retryIntervalS: 1,
+      allowPrivateAddresses: true,
       ...overrides,
     };
     return { tables, queues, batch, bucket, deps, outcomes };

@@ -16,12 +16,13 @@ const RANKS: ReadonlyArray<readonly [prefix: string, rank: number]> = [
   ['lib/pog/', 30],
   ['lib/wandb/', 30],
   ['lib/cost/', 30],
-  ['lib/net/', 20],
   ['lib/store/', 20],
   ['lib/queue/', 20],
   ['lib/clients/', 20],
   ['lib/observability/', 20],
   ['lib/config/', 10],
+  // a leaf (node:net only): the queue's decoder, the PoG code and the queryable filter all check addresses
+  ['lib/net/', 10],
   ['lib/', 0],
 ];
 
