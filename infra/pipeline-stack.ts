@@ -212,6 +212,8 @@ export class PipelineStack extends Stack {
     bindSecret(workerFn, EnvName.HotkeySecretArn, hotkeySecret);
     // the worker extends a failed attempt's visibility (the retry interval); the event source receives
     bindQueue(workerFn, EnvName.ChallengeQueueUrl, this.queue, 'consume');
+    // a body that is no challenge is dead-lettered at once (redelivery cannot mend it)
+    bindQueue(workerFn, EnvName.ChallengeDlqUrl, this.deadLetterQueue, 'send');
     this.proofBundles.bindHandOver(workerFn);
     verifier.bindSubmitter(workerFn);
     workerFn.addEventSource(

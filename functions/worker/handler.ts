@@ -52,6 +52,12 @@ export function buildWorkerHandler(d: WorkerHandlerDeps) {
       d.logger.warn('challenge not processed', { messageId: r.messageId, error: String(error) });
       throw error;
     });
+    if (result.status === 'refused') {
+      // dead-lettered already: deleting the delivery is all that is left
+      d.metrics.addMetric(MetricName.ChallengesRefused, MetricUnit.Count, 1);
+      d.logger.warn('challenge refused, dead-lettered', { messageId: r.messageId, reason: result.reason });
+      return;
+    }
     d.logger.info('challenge processed', {
       status: result.status,
       roundId: result.challenge.roundId,

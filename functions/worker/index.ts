@@ -44,6 +44,7 @@ export const handler = buildWorkerHandler({
     batch: createBatchClient(),
     bundleBucket: env.BUNDLE_BUCKET,
     challengeQueueUrl: env.CHALLENGE_QUEUE_URL,
+    challengeDlqUrl: env.CHALLENGE_DLQ_URL,
     verificationQueueUrl: env.VERIFICATION_QUEUE_URL,
     verifierJobQueue: env.VERIFIER_JOB_QUEUE,
     verifierJobDefinition: env.VERIFIER_JOB_DEFINITION,

@@ -420,6 +420,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
         batch: workerBatch,
         bundleBucket: resources.bucket,
         challengeQueueUrl: resources.queueUrl,
+        challengeDlqUrl: resources.dlqUrl,
         verificationQueueUrl: resources.verificationQueueUrl,
         verifierJobQueue: resources.jobQueue,
         verifierJobDefinition: resources.jobDefinition,

@@ -37,6 +37,7 @@ export const EnvName = {
   WandbMaxPages: 'WANDB_MAX_PAGES',
   // PoG rounds and the GPU tables
   ChallengeQueueUrl: 'CHALLENGE_QUEUE_URL',
+  ChallengeDlqUrl: 'CHALLENGE_DLQ_URL',
   PogIntervalBlocks: 'POG_INTERVAL_BLOCKS',
   PogMaxJitterSeconds: 'POG_MAX_JITTER_SECONDS',
   PogRoundTimeoutSeconds: 'POG_ROUND_TIMEOUT_SECONDS',

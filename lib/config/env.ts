@@ -104,6 +104,7 @@ export const WorkerEnvSchema = z.object({
   [EnvName.Netuid]: int(0, 27),
   [EnvName.HotkeySecretArn]: name,
   [EnvName.ChallengeQueueUrl]: z.url(),
+  [EnvName.ChallengeDlqUrl]: z.url(),
   [EnvName.VerificationQueueUrl]: z.url(),
   [EnvName.BundleBucket]: name,
   [EnvName.VerifierJobQueue]: name,

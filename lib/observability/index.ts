@@ -24,6 +24,8 @@ export const MetricName = {
   ChallengesEnqueued: 'ChallengesEnqueued',
   JobsSubmitted: 'JobsSubmitted',
   BundlesQueued: 'BundlesQueued',
+  /** Challenge bodies the worker refused (not a challenge, a non-public address) and dead-lettered. */
+  ChallengesRefused: 'ChallengesRefused',
   ProofJobFailures: 'ProofJobFailures',
   ProofJobResults: 'ProofJobResults',
   WeightSubmissions: 'WeightSubmissions',

@@ -1,7 +1,7 @@
 import { type BatchClient, DescribeJobsCommand, SubmitJobCommand } from '@aws-sdk/client-batch';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { PogValidatorError } from '../errors.js';
+import { PogValidatorError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
 import {
   bundleDigest,
@@ -12,7 +12,12 @@ import {
   type VerificationMessage,
 } from '../pog/bundle.js';
 import type { AttemptResult, PogAttemptRunner, SessionResult } from '../pog/index.js';
-import { CHALLENGE_QUEUE, decodeChallenge, type PogChallenge } from '../queue/challenge.js';
+import {
+  CHALLENGE_QUEUE,
+  decodeChallenge,
+  MAX_CHALLENGE_BODY_BYTES,
+  type PogChallenge,
+} from '../queue/challenge.js';
 import type { CoordinationStore } from '../store/coordination.js';
 import type { PogOutcomeStore } from '../store/pog-results.js';
 
@@ -28,6 +33,8 @@ export interface WorkerDeps {
   readonly batch: BatchClient;
   readonly bundleBucket: string;
   readonly challengeQueueUrl: string;
+  /** Where a body that is no challenge goes at once, with its reason (the challenge queue's DLQ). */
+  readonly challengeDlqUrl: string;
   readonly verificationQueueUrl: string;
   readonly verifierJobQueue: string;
   readonly verifierJobDefinition: string;
@@ -54,6 +61,8 @@ export interface ChallengeDelivery {
 }
 
 export type ChallengeResult =
+  /** Not a challenge (size, JSON, schema, a non-public address): dead-lettered with the reason, no session. */
+  | { readonly status: 'refused'; readonly reason: string }
   /** A final row exists (or a bundle awaits the verifier): no second session. */
   | { readonly status: 'duplicate'; readonly challenge: PogChallenge; readonly state: 'final' | 'verifying' }
   /** The attempt passed the quick check; its bundle is in S3 and on the verification queue. */
@@ -207,15 +216,22 @@ async function handOver(
  * (or a bundle at the verifier), counts the attempt durably before it runs, and then: a passed
  * attempt goes to S3 and the verification queue and the round's verifier is started; a miner fault
  * is retried by SQS redelivery after the retry interval (this message's visibility), or, once the
- * attempts are spent, ends in one failure row with the last reason. Throws for invalid bodies and
- * our own faults, so SQS retries them (and dead-letters them after maxReceiveCount).
+ * attempts are spent, ends in one failure row with the last reason. A body that is no challenge goes
+ * to the DLQ at once (no redelivery can mend it); our own faults throw, so SQS retries them (and
+ * dead-letters them after maxReceiveCount).
  */
 export async function processChallenge(
   deps: WorkerDeps,
   delivery: ChallengeDelivery,
   signal?: AbortSignal,
 ): Promise<ChallengeResult> {
-  const challenge = decodeChallenge(delivery.body, { allowPrivateAddresses: deps.allowPrivateAddresses });
+  let challenge: PogChallenge;
+  try {
+    challenge = decodeChallenge(delivery.body, { allowPrivateAddresses: deps.allowPrivateAddresses });
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return refuse(deps, delivery, error.message);
+  }
   const { roundId, hotkey } = challenge;
   const state = await deps.outcomes.attemptState(roundId, hotkey);
   if (state?.state === 'final') return { status: 'duplicate', challenge, state: 'final' };
@@ -288,6 +304,24 @@ export async function processChallenge(
     return { status: 'retry', challenge, attempt, reason: result.reason };
   }
   return exhausted(deps, challenge, attempt, result.reason, result.durationMs);
+}
+
+/** Dead-letters a body that is no challenge, with its reason; the caller then deletes the delivery. */
+async function refuse(
+  deps: WorkerDeps,
+  delivery: ChallengeDelivery,
+  reason: string,
+): Promise<ChallengeResult> {
+  const bounded = reason.slice(0, 500);
+  await deps.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: deps.challengeDlqUrl,
+      // the body was size-checked or is refused for its size: keep at most what a challenge may be
+      MessageBody: delivery.body.slice(0, MAX_CHALLENGE_BODY_BYTES) || '(empty)',
+      MessageAttributes: { reason: { DataType: 'String', StringValue: bounded } },
+    }),
+  );
+  return { status: 'refused', reason: bounded };
 }
 
 /** SQS's largest visibility timeout (12 h). */

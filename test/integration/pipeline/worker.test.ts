@@ -92,6 +92,7 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
       batch: c.batch,
       bundleBucket: bucket,
       challengeQueueUrl: queues.queueUrl,
+      challengeDlqUrl: queues.dlqUrl,
       verificationQueueUrl: verification.QueueUrl ?? '',
       verifierJobQueue: batch.jobQueue,
       verifierJobDefinition: batch.jobDefinition,
@@ -344,14 +345,31 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
     expect(await verificationMessages(e)).toHaveLength(1);
   }, 120_000);
 
-  it('reports an invalid body as failed, with no session and no row', async () => {
-    // Prepare
-    const e = await newEnv('bad');
+  it('dead-letters a body that is no challenge at once, with its reason, and runs no session', async () => {
+    // Prepare: a malformed body, and a challenge naming a private address (the deps allow none here)
+    const e = await newEnv('bad', { allowPrivateAddresses: false });
     await send(e, '{"netuid":"not-a-number"}');
+    await send(e, encodeChallenge(challengeOf(0, 'r-bad')));
+    const allocationsBefore = miner(0).stats.allocations;
     // Act
-    const out = await deliverOnce(e);
-    // Assess
-    expect(out?.failed).toBe(true);
+    const outs = [await deliverOnce(e), await deliverOnce(e)];
+    const left = await deliverOnce(e, e.deps, 1);
+    const dead = await c.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: e.queues.dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    // Assess: both deliveries succeed (deleted), both bodies sit in the DLQ with their reasons
+    expect(outs.map((o) => o?.failed)).toEqual([false, false]);
+    expect(left).toBeNull();
+    const reasons = (dead.Messages ?? []).map((m) => m.MessageAttributes?.reason?.StringValue ?? '').sort();
+    expect(reasons).toHaveLength(2);
+    expect(reasons[0]).toMatch(/axon address is not public/);
+    expect(reasons[1]).toMatch(/netuid/);
+    expect(miner(0).stats.allocations).toBe(allocationsBefore);
     expect((await s3.send(new ListObjectsV2Command({ Bucket: e.bucket }))).KeyCount ?? 0).toBe(0);
   });
 
