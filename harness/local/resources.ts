@@ -1,12 +1,14 @@
 import {
-  type BatchClient,
+  BatchClient,
   CreateComputeEnvironmentCommand,
   CreateJobQueueCommand,
   RegisterJobDefinitionCommand,
 } from '@aws-sdk/client-batch';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VERIFIER_JOB } from '../../infra/verifier.js';
 import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
 import { createTables, type TableNames, tableNamesWithPrefix } from '../../lib/store/tables.js';
@@ -17,10 +19,84 @@ import { createTables, type TableNames, tableNamesWithPrefix } from '../../lib/s
  */
 export interface LocalResources {
   readonly tables: TableNames;
+  /** The challenge queue and its DLQ. */
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly jobQueue: string;
   readonly jobDefinition: string;
+  readonly secretArn: string;
+  /** The proof bundles' bucket, and the verification queue (+DLQ) the verifier drains. */
+  readonly bucket: string;
+  readonly verificationQueueUrl: string;
+  readonly verificationDlqUrl: string;
+}
+
+/** Where the clients send: an emulator's endpoint, region and dummy credentials; empty reads the environment. */
+export interface EmulatorTarget {
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export interface EmulatorClients {
+  readonly ddb: DynamoDBClient;
+  /** The document client over `ddb` (it shares `ddb`'s middleware stack). */
+  readonly doc: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  readonly batch: BatchClient;
+  readonly s3: S3Client;
+  readonly secrets: SecretsManagerClient;
+}
+
+/**
+ * The SDK clients the handlers get, configured as the emulator needs: path-style S3 and SQS calls
+ * to the configured endpoint (not the queue URL's host). `instrument` sees each client before the
+ * document client is built over `ddb` (the local cycle counts requests there).
+ */
+export function emulatorClients(
+  target: EmulatorTarget = {},
+  instrument: (client: object, service: string) => void = () => {},
+): EmulatorClients {
+  const ddb = new DynamoDBClient({ ...target });
+  instrument(ddb, 'DynamoDB');
+  const sqs = new SQSClient({ ...target, useQueueUrlAsEndpoint: false });
+  instrument(sqs, 'SQS');
+  const batch = new BatchClient({ ...target });
+  instrument(batch, 'Batch');
+  const secrets = new SecretsManagerClient({ ...target });
+  instrument(secrets, 'SecretsManager');
+  const s3 = new S3Client({ ...target, forcePathStyle: true });
+  instrument(s3, 'S3');
+  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  return { ddb, doc, sqs, batch, s3, secrets };
+}
+
+/** Every resource of one local cycle; `hotkeySecret` is the validator's key as the stack's secret holds it. */
+export async function makeLocalResources(
+  clients: EmulatorClients,
+  endpoint: string,
+  prefix: string,
+  options: { readonly hotkeySecret: string; readonly verificationVisibilityS: number },
+): Promise<LocalResources> {
+  const tables = await makeTables(clients.ddb, prefix);
+  const queues = await makeQueues(clients.sqs, prefix);
+  const jobs = await makeBatch(clients.batch, endpoint, prefix);
+  const secretArn = await makeHotkeySecret(clients.secrets, prefix, options.hotkeySecret);
+  const bucket = await makeBucket(clients.s3, `${prefix}-bundles`);
+  const verification = await makeVerificationQueues(
+    clients.sqs,
+    `${prefix}-verification`,
+    options.verificationVisibilityS,
+  );
+  return {
+    tables,
+    ...queues,
+    ...jobs,
+    secretArn,
+    bucket,
+    verificationQueueUrl: verification.queueUrl,
+    verificationDlqUrl: verification.dlqUrl,
+  };
 }
 
 export async function makeTables(ddb: DynamoDBClient, prefix: string): Promise<TableNames> {
@@ -127,4 +203,30 @@ export async function makeHotkeySecret(
     new CreateSecretCommand({ Name: `${prefix}-hotkey`, SecretString: hotkeySecret }),
   );
   return out.ARN ?? '';
+}
+
+/** A bucket called `name` in lower case (S3 allows no capitals); returns that name. */
+export async function makeBucket(s3: S3Client, name: string): Promise<string> {
+  const bucket = name.toLowerCase();
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+/**
+ * A verification queue `name` and its DLQ `name-dlq`, the queue with a short visibility timeout so a
+ * message a killed verifier received comes back within seconds.
+ */
+export async function makeVerificationQueues(
+  sqs: SQSClient,
+  name: string,
+  visibilitySeconds: number,
+): Promise<{ queueUrl: string; dlqUrl: string }> {
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: { VisibilityTimeout: String(visibilitySeconds) },
+    }),
+  );
+  return { queueUrl: queue.QueueUrl ?? '', dlqUrl: dlq.QueueUrl ?? '' };
 }

@@ -1,16 +1,12 @@
-import { BatchClient } from '@aws-sdk/client-batch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { makeQueues, makeTables } from '../../../harness/local/resources.js';
+import { drainQueue, fakeLambdaContext } from '../../../harness/local/event-source.js';
+import {
+  type EmulatorClients,
+  emulatorClients,
+  makeQueues,
+  makeTables,
+} from '../../../harness/local/resources.js';
 import type { QueryableOptions } from '../../../lib/pipeline/queryable.js';
 import type { SyncDeps, SyncOptions } from '../../../lib/pipeline/sync.js';
 import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
@@ -26,16 +22,9 @@ import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../..
 
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
-/** SDK clients pinned to the test's moto endpoint. */
-export function clients(endpoint: string) {
-  const ddb = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: creds });
-  return {
-    ddb,
-    doc: DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
-    sqs: new SQSClient({ endpoint, region: 'us-east-1', credentials: creds, useQueueUrlAsEndpoint: false }),
-    batch: new BatchClient({ endpoint, region: 'us-east-1', credentials: creds }),
-    secrets: new SecretsManagerClient({ endpoint, region: 'us-east-1', credentials: creds }),
-  };
+/** SDK clients pinned to the test's moto endpoint, configured as the local cycle's. */
+export function clients(endpoint: string): EmulatorClients {
+  return emulatorClients({ endpoint, region: 'us-east-1', credentials: creds });
 }
 
 /** A unique prefix per test file and run, so suites sharing one moto never collide. */
@@ -43,7 +32,13 @@ export function uniquePrefix(name: string): string {
   return `${name}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
-export { makeBatch, makeQueues, makeTables } from '../../../harness/local/resources.js';
+export {
+  makeBatch,
+  makeBucket,
+  makeQueues,
+  makeTables,
+  makeVerificationQueues,
+} from '../../../harness/local/resources.js';
 
 /**
  * A sync's deps on tables and queues of their own (named after `name`) on moto, the queue of challenges
@@ -139,20 +134,7 @@ export function metagraph(
   return { netuid: 27, block, neurons: Array.from({ length: n }, (_, uid) => neuron(uid, overrides(uid))) };
 }
 
-export const lambdaContext = {
-  functionName: 'test',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:test',
-  memoryLimitInMB: '512',
-  awsRequestId: 'req-1',
-  logGroupName: '/aws/lambda/test',
-  logStreamName: 'stream',
-  callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 60_000,
-  done: () => {},
-  fail: () => {},
-  succeed: () => {},
-} as unknown as Context;
+export const lambdaContext = fakeLambdaContext('test', () => 60_000, 'req-1');
 
 export function sqsRecord(messageId: string, body: string): SQSRecord {
   return {
@@ -174,9 +156,9 @@ export function sqsRecord(messageId: string, body: string): SQSRecord {
 }
 
 /**
- * Plays the Lambda SQS event source against a real queue: receive up to 10, invoke the handler,
- * delete what succeeded, make failures visible again at once (instead of waiting out the timeout),
- * until the queue is empty. moto moves a message to the DLQ on the receive past maxReceiveCount.
+ * Plays the Lambda SQS event source against a real queue (harness/local/event-source.ts): up to 10
+ * records per invocation, failures visible again at once, until the queue is empty; a handler that
+ * throws ends the drain.
  */
 export async function drainThroughHandler(
   sqs: SQSClient,
@@ -184,44 +166,17 @@ export async function drainThroughHandler(
   handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
   options: { readonly lanes?: number; readonly maxRounds?: number } = {},
 ): Promise<{ invocations: number; reported: number }> {
-  let invocations = 0;
-  let reported = 0;
-  // several lanes play the event source's concurrent pollers
-  const lane = async (): Promise<void> => {
-    for (let round = 0; round < (options.maxRounds ?? 200); round++) {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
-      const messages = out.Messages ?? [];
-      if (messages.length === 0) break;
-      const event: SQSEvent = { Records: messages.map((m) => sqsRecord(m.MessageId ?? '', m.Body ?? '')) };
-      const response = await handler(event, lambdaContext);
-      invocations++;
-      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      reported += failed.size;
-      const ok = messages.filter((m) => !failed.has(m.MessageId ?? ''));
-      const bad = messages.filter((m) => failed.has(m.MessageId ?? ''));
-      if (ok.length > 0) {
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-          }),
-        );
-      }
-      if (bad.length > 0) {
-        await sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: bad.map((m, i) => ({
-              Id: String(i),
-              ReceiptHandle: m.ReceiptHandle ?? '',
-              VisibilityTimeout: 0,
-            })),
-          }),
-        );
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: options.lanes ?? 1 }, lane));
+  const { invocations, reported } = await drainQueue(
+    sqs,
+    queueUrl,
+    (event) => handler(event, lambdaContext),
+    {
+      batchSize: 10,
+      lanes: options.lanes ?? 1,
+      maxRounds: options.maxRounds ?? 200,
+      onThrow: 'throw',
+    },
+  );
   return { invocations, reported };
 }
 

@@ -3,12 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bundleHandler } from '../../../infra/bundling.js';
 import { drainVerificationQueue, type RowCheckMode, VerifierLog } from '../../../lib/pipeline/verifier.js';
@@ -21,7 +16,7 @@ import { PogResultStore } from '../../../lib/store/index.js';
 import { PogOutcomeStore } from '../../../lib/store/pog-results.js';
 import { lowPrecision, makeTestBundle, oneWrongEntryPerRow } from '../../helpers/bundles.js';
 import { logTo } from '../../helpers/log.js';
-import { clients, makeTables, uniquePrefix } from './fixtures.js';
+import { clients, makeTables, makeVerificationQueues, uniquePrefix } from './fixtures.js';
 
 /** python3 running the given script with every stdin line delivered 0.5 s late. */
 const SLOW_PYTHON = `#!/bin/sh
@@ -72,15 +67,8 @@ describe('verifier on the emulator', () => {
   });
 
   /** A verification queue and DLQ with a short visibility timeout, so a redelivery takes seconds. */
-  async function makeQueue(name: string, visibilitySeconds = 2) {
-    const dlq = await c.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-${name}-dlq` }));
-    const queue = await c.sqs.send(
-      new CreateQueueCommand({
-        QueueName: `${prefix}-${name}`,
-        Attributes: { VisibilityTimeout: String(visibilitySeconds) },
-      }),
-    );
-    return { queueUrl: queue.QueueUrl ?? '', dlqUrl: dlq.QueueUrl ?? '' };
+  function makeQueue(name: string, visibilitySeconds = 2) {
+    return makeVerificationQueues(c.sqs, `${prefix}-${name}`, visibilitySeconds);
   }
 
   async function enqueue(queueUrl: string, bundle: ReturnType<typeof makeTestBundle>) {

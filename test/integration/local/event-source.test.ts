@@ -1,0 +1,89 @@
+import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { describe, expect, inject, it } from 'vitest';
+import { drainQueue, type EventSourceOptions } from '../../../harness/local/event-source.js';
+import { clients, queueDepth, uniquePrefix } from '../pipeline/fixtures.js';
+
+/**
+ * The SQS event source the local cycle and the pipeline fixtures play against moto: failures come
+ * back at once, a thrown invocation is redelivered or ends the drain, and the idle long poll picks up
+ * a delivery that only becomes visible after the queue looked empty.
+ */
+describe('SQS event source on moto (harness/local/event-source.ts)', () => {
+  const c = clients(inject('motoEndpoint'));
+  const WORKER: EventSourceOptions = { batchSize: 1, lanes: 1, maxRounds: 50, onThrow: 'redeliver' };
+
+  async function queueWith(bodies: string[], delaySeconds = 0): Promise<string> {
+    const out = await c.sqs.send(new CreateQueueCommand({ QueueName: uniquePrefix('es') }));
+    const queueUrl = out.QueueUrl ?? '';
+    for (const body of bodies) {
+      await c.sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, DelaySeconds: delaySeconds }),
+      );
+    }
+    return queueUrl;
+  }
+
+  /** A handler that fails (reports, or throws) on each body's first delivery and succeeds after. */
+  function failingOnce(how: 'report' | 'throw') {
+    const seen = new Map<string, number>();
+    const invoke = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      const failures = event.Records.filter((r) => {
+        const n = (seen.get(r.body) ?? 0) + 1;
+        seen.set(r.body, n);
+        return n === 1;
+      });
+      if (failures.length > 0 && how === 'throw') throw new Error('killed');
+      return { batchItemFailures: failures.map((r) => ({ itemIdentifier: r.messageId })) };
+    };
+    return { seen, invoke };
+  }
+
+  it('redelivers a reported failure at once and deletes what succeeded', async () => {
+    // Prepare
+    const queueUrl = await queueWith(['a', 'b']);
+    const handler = failingOnce('report');
+    // Act
+    const summary = await drainQueue(c.sqs, queueUrl, handler.invoke, WORKER);
+    // Assess
+    expect(summary).toEqual({ invocations: 4, failedInvocations: 0, reported: 2 });
+    expect([...handler.seen.values()]).toEqual([2, 2]);
+    expect(await queueDepth(c.sqs, queueUrl)).toBe(0);
+  });
+
+  it('counts an invocation that throws as failed and redelivers its records', async () => {
+    // Prepare
+    const queueUrl = await queueWith(['a']);
+    const handler = failingOnce('throw');
+    // Act
+    const summary = await drainQueue(c.sqs, queueUrl, handler.invoke, WORKER);
+    // Assess
+    expect(summary).toEqual({ invocations: 2, failedInvocations: 1, reported: 0 });
+    expect(await queueDepth(c.sqs, queueUrl)).toBe(0);
+  });
+
+  it("ends the drain with the handler's error when told to throw", async () => {
+    // Prepare
+    const queueUrl = await queueWith(['a']);
+    const handler = failingOnce('throw');
+    // Act
+    const drained = drainQueue(c.sqs, queueUrl, handler.invoke, { ...WORKER, onThrow: 'throw' });
+    // Assess
+    await expect(drained).rejects.toThrow('killed');
+  });
+
+  it('long-polls an idle queue for a delivery that becomes visible later, and stops at once without', async () => {
+    // Prepare: a handler that succeeds
+    const ok = async (): Promise<SQSBatchResponse> => ({ batchItemFailures: [] });
+    // Act: each queue's one message is delayed past its drain's first (empty) receive
+    const without = await queueWith(['late'], 2);
+    const stopped = await drainQueue(c.sqs, without, ok, WORKER);
+    const withWait = await queueWith(['late'], 2);
+    const waited = await drainQueue(c.sqs, withWait, ok, { ...WORKER, idleWaitS: 5 });
+    // Assess
+    expect(waited.invocations).toBe(1);
+    expect(await queueDepth(c.sqs, withWait)).toBe(0);
+    expect(stopped.invocations).toBe(0);
+    expect(await queueDepth(c.sqs, without)).toBe(1);
+  });
+});
