@@ -49,6 +49,8 @@ describe('Function: buildWorkerHandler()', () => {
     // a result already recorded: the record ends without a session
     const deps = {
       outcomes: { attemptState: async () => ({ state: 'final' }) },
+      // the refused body is dead-lettered
+      sqs: { send: async () => ({}) },
     } as unknown as WorkerDeps;
     const handler = buildWorkerHandler({ deps, logger, metrics: new Metrics({ namespace: 'Test' }) });
     const body = encodeChallenge({
@@ -56,7 +58,7 @@ describe('Function: buildWorkerHandler()', () => {
       roundId: 'r-9',
       uid: 12,
       hotkey: '5MinerHotkey',
-      axon: { ip: '203.0.113.7', port: 8091, version: 1 },
+      axon: { ip: '8.8.4.4', port: 8091, version: 1 },
     });
     // Act
     const lines = await linesOf(async () => {
@@ -65,7 +67,7 @@ describe('Function: buildWorkerHandler()', () => {
     });
     // Assess
     const processed = lines.find((l) => l.message === 'challenge processed');
-    const refused = lines.find((l) => l.message === 'challenge not processed');
+    const refused = lines.find((l) => l.message === 'challenge refused, dead-lettered');
     expect(processed).toMatchObject({ roundId: 'r-9', uid: 12, hotkey: '5MinerHotkey' });
     expect(refused).toMatchObject({ messageId: 'm-2' });
     expect(refused).not.toHaveProperty('hotkey');
