@@ -202,8 +202,10 @@ export class PipelineStack extends Stack {
       entry: path.join(ROOT, 'functions/worker/index.ts'),
       component: 'worker',
       timeout: WORKER_TIMEOUT,
-      // a bundle at n = 29 280 with 8 GPUs × 17 rows is ~16 MB, built once beside its rows
-      memorySize: 1024,
+      // the largest proof (8 GPUs × 17 rows at n = 29 280, a 15 MB bundle) peaks near 135 MB resident
+      // with the worker's code loaded (`npm run bench -- worker-memory`): 512 MB leaves room for the
+      // SSH and S3 buffers, and the session's time is billed at half the 1 024 MB price
+      memorySize: 512,
       extraFiles: [{ source: 'lib/pog/payload/miner_payload.py', target: 'payload/miner_payload.py' }],
     });
     bindValues(workerFn, { [EnvName.Netuid]: String(cfg.netuid) });

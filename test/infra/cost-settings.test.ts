@@ -20,7 +20,7 @@ describe('Function: costSettingsFromCdkJson()', () => {
     // Assess
     expect(settings.pogIntervalBlocks).toBe(720);
     expect(settings.verifierInstanceTypes).toEqual(['g4dn.xlarge']);
-    expect(settings).toMatchObject({ secrets: 2, kmsKeys: 2, workerMemoryMb: 1024 });
+    expect(settings).toMatchObject({ secrets: 2, kmsKeys: 2, workerMemoryMb: 512 });
     expect(settings.alarms).toBeGreaterThan(5);
   });
 });

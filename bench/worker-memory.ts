@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Worker memory: the resident set of a process holding the worker's code, after it took the largest
+ * proof (8 GPUs × 17 rows at n = 29 280, the H100's n) and encoded its bundle, and at a small size for
+ * contrast. The probe is bundled by esbuild (as the Lambda's code is) and run by plain node, so neither
+ * tsx nor vitest is counted. The Lambda's memory setting (infra) must leave room above the peak.
+ */
+export async function run(): Promise<Record<string, string | number>> {
+  const out = join(root, '.tmp', 'bench-worker-memory');
+  mkdirSync(out, { recursive: true });
+  const file = join(out, 'probe.mjs');
+  await build({
+    entryPoints: [join(root, 'bench/probes/worker-memory.ts')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'error',
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+  });
+  const figures: Record<string, string | number> = {};
+  for (const [n, gpus] of [
+    [1_024, 1],
+    [29_280, 8],
+  ] as const) {
+    const result = spawnSync(process.execPath, [file, String(n), String(gpus), '17'], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`probe failed: ${result.stderr}`);
+    const m = JSON.parse(result.stdout) as { baselineMb: number; peakMb: number; bundleMb: number };
+    const label = `n=${n}, ${gpus} GPU(s)`;
+    figures[`${label}: RSS after loading the worker's code, MB`] = m.baselineMb.toFixed(0);
+    figures[`${label}: peak RSS with the proof and its bundle, MB`] = m.peakMb.toFixed(0);
+    figures[`${label}: bundle MB`] = m.bundleMb.toFixed(1);
+  }
+  return figures;
+}
