@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { Server } from 'node:net';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import ssh2, { type Connection } from 'ssh2';
 
 /** Listens on an ephemeral 127.0.0.1 port and resolves to it. */
@@ -25,6 +25,8 @@ export function forcedCommandEnv(home: string, command: string): NodeJS.ProcessE
 
 export interface PasswordSshServer {
   readonly port: number;
+  /** The TCP socket under a connection, so a hostile script can cut it mid-output. */
+  rawSocketOf(client: Connection): Socket | undefined;
   /** Ends every open connection and closes the listener (the caller ends its own child processes first). */
   stop(): Promise<void>;
 }
@@ -45,11 +47,19 @@ export async function startPasswordSshServer<Login>(
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   }).privateKey;
   const connections = new Set<Connection>();
-  const server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
+  // ssh2 hides the socket under a connection: our own TCP front hands each one over, keyed by its port
+  const rawByPort = new Map<number, Socket>();
+  const rawOf = new Map<Connection, Socket>();
+  const server = new ssh2.Server({ hostKeys: [hostKey] }, (client, info) => {
     connections.add(client);
+    const raw = rawByPort.get(info.port);
+    if (raw !== undefined) rawOf.set(client, raw);
     let login: Login | undefined;
     client.on('error', () => undefined);
-    client.on('close', () => connections.delete(client));
+    client.on('close', () => {
+      connections.delete(client);
+      rawOf.delete(client);
+    });
     client.on('authentication', (ctx) => {
       const match = ctx.method === 'password' ? loginFor(ctx.password) : undefined;
       if (ctx.username === 'root' && match !== undefined) {
@@ -66,12 +76,19 @@ export async function startPasswordSshServer<Login>(
       });
     });
   });
-  const port = await listenOnLoopback(server);
+  const front = createTcpServer((socket) => {
+    const port = socket.remotePort ?? 0;
+    rawByPort.set(port, socket);
+    socket.once('close', () => rawByPort.delete(port));
+    server.injectSocket(socket);
+  });
+  const port = await listenOnLoopback(front);
   return {
     port,
+    rawSocketOf: (client) => rawOf.get(client),
     async stop() {
       for (const client of connections) client.end();
-      await new Promise((resolve) => server.close(resolve));
+      await new Promise((resolve) => front.close(resolve));
     },
   };
 }

@@ -1,19 +1,16 @@
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import {
-  createServer as createTcpServer,
-  type Server as NetServer,
-  type Socket,
-  connect as tcpConnect,
-} from 'node:net';
+import { createServer as createTcpServer, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ssh2, { type Connection } from 'ssh2';
+import type ssh2 from 'ssh2';
+import type { Connection } from 'ssh2';
 import { encryptForValidator } from '../../harness/sim/axon.js';
 import { minerShellConfig, simProfile } from '../../harness/sim/profiles.js';
+import { listenOnLoopback, startPasswordSshServer } from '../../harness/sim/ssh-server.js';
 
 /** The commands of one PoG session as the hostile SSH side tells them apart. */
 export type HostileMode = 'upload' | 'gpu_info' | 'benchmark' | 'compute' | 'proof' | 'other';
@@ -113,16 +110,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
   const workDir = join(root, 'work');
   mkdirSync(workDir);
   const wrapper = fileURLToPath(new URL('../../harness/sim/miner_shell.py', import.meta.url));
-  const hostKey = generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
-    privateKeyEncoding: { type: 'sec1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  }).privateKey;
   const logins = new Map<string, { script: HostileScript; configPath: string; modes: HostileMode[] }>();
-  const connections = new Set<Connection>();
-  // the raw TCP socket under each SSH connection, by the client's port (ssh2 hides its own)
-  const rawByPort = new Map<number, Socket>();
-  const rawOf = new Map<Connection, Socket>();
   const children = new Set<ReturnType<typeof spawn>>();
   let configs = 0;
 
@@ -166,7 +154,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
       stream.write(honest.stdout.slice(0, Math.max(1, Math.floor(honest.stdout.length / 2))));
       // let the half reach the validator, then close the socket without an SSH goodbye
       await sleep(50);
-      return void rawOf.get(client)?.destroy();
+      return void sshServer.rawSocketOf(client)?.destroy();
     }
     if (plan.hang) return;
     const stdin: Buffer[] = [];
@@ -203,48 +191,11 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     }
   };
 
-  const sshServer = new ssh2.Server({ hostKeys: [hostKey] }, (client, info) => {
-    connections.add(client);
-    const raw = rawByPort.get(info.port);
-    if (raw !== undefined) rawOf.set(client, raw);
-    let login: ReturnType<typeof logins.get>;
-    client.on('error', () => undefined);
-    client.on('close', () => {
-      connections.delete(client);
-      rawOf.delete(client);
-    });
-    client.on('authentication', (ctx) => {
-      const match = ctx.method === 'password' ? logins.get(ctx.password) : undefined;
-      if (ctx.username === 'root' && match !== undefined) {
-        login = match;
-        ctx.accept();
-      } else ctx.reject(['password']);
-    });
-    client.on('ready', () => {
-      client.on('session', (acceptSession) => {
-        const session = acceptSession();
-        session.on('exec', (accept, _reject, info) => {
-          if (login !== undefined) void handleExec(client, login, info.command, accept());
-        });
-      });
-    });
-  });
-  const listen = (server: NetServer) =>
-    new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-  // the SSH port is our own TCP front that hands each socket to ssh2, so a case can cut it
-  const front = createTcpServer((socket) => {
-    const port = socket.remotePort ?? 0;
-    rawByPort.set(port, socket);
-    socket.once('close', () => rawByPort.delete(port));
-    sshServer.injectSocket(socket);
-  });
-  const sshPort = await listen(front);
+  const sshServer = await startPasswordSshServer(
+    (password) => logins.get(password),
+    (client, login, command, stream) => void handleExec(client, login, command, stream),
+  );
+  const sshPort = sshServer.port;
   // `holdSocket`: a relay in front of it that never passes the end of the connection back
   const held = new Set<Socket>();
   const holdFront = createTcpServer({ allowHalfOpen: true }, (socket) => {
@@ -259,7 +210,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
       upstream.destroy();
     });
   });
-  const holdPort = await listen(holdFront);
+  const holdPort = await listenOnLoopback(holdFront);
 
   const start = async (script: HostileScript): Promise<HostileMiner> => {
     const gpu = script.gpu ?? { name: 'NVIDIA H100 80GB HBM3', count: 1 };
@@ -318,7 +269,7 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
-    const port = await listen(server);
+    const port = await listenOnLoopback(server);
     return {
       port,
       modes,
@@ -338,9 +289,8 @@ export async function startHostileWorld(python: string): Promise<HostileWorld> {
     heldOpen: () => held.size,
     async stop() {
       for (const child of children) child.kill('SIGKILL');
-      for (const client of connections) client.end();
       for (const socket of held) socket.destroy();
-      await Promise.all([front, holdFront].map((server) => new Promise((r) => server.close(r))));
+      await Promise.all([sshServer.stop(), new Promise((r) => holdFront.close(r))]);
       rmSync(root, { recursive: true, force: true });
     },
   };
