@@ -261,6 +261,32 @@ describe('PipelineStack', () => {
     }
   });
 
+  it('keeps the logical ids of the retained resources, which a changed construct path would replace', () => {
+    // Prepare: the ids deployed stacks carry; a new id means a new table (and an orphaned old one)
+    const deployed = [
+      'AuditTableB07F8EEB',
+      'CommitsTable754F4D33',
+      'CoordinationTable1F0E3506',
+      'HotkeyKey96D381C3',
+      'HotkeySecret6B80CC28',
+      'JobVpcallLogGroup7A963371',
+      'MinersTableFF7E8AAE',
+      'PogResultsTableDCCC48AE',
+      'StatsTable8BDA1AC3',
+      'WandbApiKeyKeyFB507496',
+      'WandbApiKeySecret458FC4CA',
+    ];
+    // Act
+    const retained = Object.entries(
+      built.template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>,
+    )
+      .filter(([, resource]) => resource.DeletionPolicy === 'Retain')
+      .map(([id]) => id)
+      .sort();
+    // Assess
+    expect(retained).toEqual(deployed);
+  });
+
   it('alarms on the DLQs, missing weight submissions, verifier failure rate and sync errors', () => {
     // Prepare
     const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));
