@@ -100,9 +100,10 @@ export class ProjectFunction extends NodejsFunction {
     Tags.of(this).add('component', props.component);
     // No AWSLambdaBasicExecutionRole, which may write to every log group (a compromised component
     // could forge the lines that feed another component's alarms): this function's own group only.
-    (this.role?.node.defaultChild as iam.CfnRole | undefined)?.addPropertyDeletionOverride(
-      'ManagedPolicyArns',
-    );
+    // Cleared on the role's resource itself rather than by a template override, so that cdk-nag, which
+    // reads the resource, sees the role that deploys.
+    const role = this.role?.node.defaultChild as iam.CfnRole | undefined;
+    if (role !== undefined) role.managedPolicyArns = undefined;
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
