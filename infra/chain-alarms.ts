@@ -10,6 +10,7 @@ import { atLeastOnceAlarm, componentSum } from './alarms.js';
  * permit, stake weight below threshold, unreadable hotkey secret), in the sync and the weight Lambda.
  */
 export class ChainAlarms extends Construct {
+  /** The four alarms, in the order above. */
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string) {

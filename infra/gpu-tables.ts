@@ -20,8 +20,9 @@ const STANDARD_TIER_BYTES = 4096;
  * survives redeploys of the same release.
  */
 export class GpuTables extends Construct {
+  /** The SSM parameter holding the tables as JSON. */
   readonly parameter: ssm.StringParameter;
-  readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly rejectedAlarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -54,7 +55,7 @@ export class GpuTables extends Construct {
       actions: ['ssm:GetParameter'],
       resourceArns: [this.parameter.parameterArn],
     });
-    this.alarms.push(
+    this.rejectedAlarms.push(
       atLeastOnceAlarm(
         this,
         `Rejected-${component}`,
@@ -63,5 +64,10 @@ export class GpuTables extends Construct {
       ),
     );
     return this;
+  }
+
+  /** One alarm per bound consumer, raised when that consumer refuses an update. */
+  get alarms(): readonly cloudwatch.Alarm[] {
+    return [...this.rejectedAlarms];
   }
 }

@@ -25,13 +25,6 @@ export function acknowledgeNagFindings(stack: Stack): void {
     const fn = child(stack, name);
     ack(
       fn,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      // the synthesized role has no managed policy (ProjectFunction deletes ManagedPolicyArns), but
-      // cdk-nag reads the construct's own list, where CDK still puts the basic execution role
-      'Not deployed: ProjectFunction removes the basic execution role from the template and grants logs on its own log group only',
-    );
-    ack(
-      fn,
       'AwsSolutions-L1',
       'Node.js 22 is the project runtime (engines, tests, bundles target node22) until the move to 24 is validated',
     );

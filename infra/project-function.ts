@@ -14,16 +14,27 @@ export interface ProjectFunctionProps {
   readonly entry: string;
   /** Short name of the pipeline stage (`sync`, `worker`…), set as the `component` tag; the code uses the same name as its metrics dimension. */
   readonly component: string;
-  /** @default Duration.seconds(60) */
+  /** How long one invocation may run. @default Duration.seconds(60) */
   readonly timeout?: Duration;
-  /** @default 512 */
+  /** Memory in MB, which also sets the CPU share; 128 to 10 240. @default 512 */
   readonly memorySize?: number;
-  readonly environment?: Record<string, string>;
-  /** @default logs.RetentionDays.ONE_MONTH */
+  /**
+   * Plain settings, set beside the Node and Powertools defaults (which they may override); a variable that
+   * names a resource is set with infra/bind.ts instead, which grants access in the same call.
+   * @default - the Node and Powertools defaults only
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** How long the function's own log group keeps its events. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
-  /** Repository files copied into the bundle (e.g. the miner payload beside lib/pog). */
+  /**
+   * Repository files copied into the bundle (e.g. the miner payload beside lib/pog); `source` is relative
+   * to the repository root, `target` to the bundle's root. @default - none
+   */
   readonly extraFiles?: readonly { readonly source: string; readonly target: string }[];
-  /** Dead-letter queue for failed asynchronous invocations (schedules invoke asynchronously). */
+  /**
+   * Dead-letter queue for failed asynchronous invocations (schedules invoke asynchronously).
+   * @default - none: failed asynchronous events are dropped after Lambda's retries
+   */
   readonly deadLetterQueue?: sqs.IQueue;
 }
 
@@ -89,9 +100,10 @@ export class ProjectFunction extends NodejsFunction {
     Tags.of(this).add('component', props.component);
     // No AWSLambdaBasicExecutionRole, which may write to every log group (a compromised component
     // could forge the lines that feed another component's alarms): this function's own group only.
-    (this.role?.node.defaultChild as iam.CfnRole | undefined)?.addPropertyDeletionOverride(
-      'ManagedPolicyArns',
-    );
+    // Cleared on the role's resource itself rather than by a template override, so that cdk-nag, which
+    // reads the resource, sees the role that deploys.
+    const role = this.role?.node.defaultChild as iam.CfnRole | undefined;
+    if (role !== undefined) role.managedPolicyArns = undefined;
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

@@ -23,8 +23,11 @@ export interface ProofBundlesProps {
  * side: workers put and send, the verifier reads and consumes.
  */
 export class ProofBundles extends Construct {
+  /** The bundle objects, under `bundles/`, expired after {@link BUNDLE_EXPIRY_DAYS}. */
   readonly bucket: s3.Bucket;
+  /** One message per bundle to verify, consumed by the verifier job. */
   readonly queue: sqs.Queue;
+  /** Messages received {@link VERIFICATION_MAX_RECEIVES} times (poison bundles). */
   readonly deadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ProofBundlesProps = {}) {

@@ -32,11 +32,15 @@ export const VERIFIER_JOB = {
 } as const;
 
 export interface VerifierJobProps {
+  /** Deploy settings: instance types, maximum vCPUs, job timeout, the row-check mode and the netuid. */
   readonly config: DeployConfig;
+  /** The network of the compute environments; hosts are placed in its public subnets (no NAT). */
   readonly vpc: ec2.IVpc;
   /** Where the worker writes proof bundles and queues them for verification. */
   readonly proofBundles: ProofBundles;
+  /** The results table: the job puts the final, conditional result rows (PutItem only). */
   readonly pogResults: dynamodb.ITable;
+  /** The coordination table: the job updates its (round, hotkey) state items and the round item only. */
   readonly coordination: dynamodb.ITable;
   /** The container image (infra/job-image.ts picks the registry image or the Dockerfile asset). */
   readonly image: ecs.ContainerImage;
@@ -49,9 +53,13 @@ export interface VerifierJobProps {
  * credentials), and a role that reads bundles, consumes its queue and writes result rows only.
  */
 export class VerifierJob extends Construct {
+  /** Spot first, on-demand after it. */
   readonly jobQueue: batch.JobQueue;
+  /** One GPU, the container's variables and its retry strategy. */
   readonly jobDefinition: batch.EcsJobDefinition;
+  /** The container's log group, whose metric filters count results, failures, discrepancies and poison. */
   readonly logGroup: logs.LogGroup;
+  /** The job's role: the grants of the bundle, table and queue bindings, nothing else. */
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: VerifierJobProps) {

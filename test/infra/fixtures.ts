@@ -15,12 +15,13 @@ export const REGISTRY_JOB_IMAGE = ecs.ContainerImage.fromRegistry('public.ecr.aw
  */
 export function synthPipeline(
   config: Record<string, unknown> = {},
-  jobImage: ecs.ContainerImage | undefined = REGISTRY_JOB_IMAGE,
+  /** `'dockerfile'`: the image asset built from the repository's Dockerfile (staged at synth, not built). */
+  jobImage: ecs.ContainerImage | 'dockerfile' = REGISTRY_JOB_IMAGE,
 ): { app: App; stack: PipelineStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new PipelineStack(app, 'Test', {
     config: parseDeployConfig({ chainEndpoints: 'ws://127.0.0.1:9944', ...config }),
-    ...(jobImage ? { jobImage } : {}),
+    ...(jobImage === 'dockerfile' ? {} : { jobImage }),
   });
   acknowledgeNagFindings(stack);
   return { app, stack, template: Template.fromStack(stack) };

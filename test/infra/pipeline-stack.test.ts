@@ -33,7 +33,7 @@ describe('PipelineStack', () => {
 
   it('has no unacknowledged cdk-nag finding in the AwsSolutions and Serverless packs', () => {
     // Prepare: the deployed shape, with the job image built from the Dockerfile (staged, not built)
-    const deployed = synthPipeline({}, undefined);
+    const deployed = synthPipeline({}, 'dockerfile');
     const packs = [new AwsSolutionsChecks(), new ServerlessChecks()];
     // Act
     const reports = packs.map((pack) => pack.validateScope(deployed.app));
@@ -41,7 +41,7 @@ describe('PipelineStack', () => {
     expect(reports.flatMap((r) => r.violations.map((v) => v.ruleName))).toEqual([]);
   });
 
-  it('deploys no role with AWSLambdaBasicExecutionRole (its nag acknowledgement covers the construct only)', () => {
+  it('deploys no role with AWSLambdaBasicExecutionRole', () => {
     // Prepare
     const { template } = built;
     // Act
@@ -259,6 +259,32 @@ describe('PipelineStack', () => {
       expect(t.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     }
+  });
+
+  it('keeps the logical ids of the retained resources, which a changed construct path would replace', () => {
+    // Prepare: the ids deployed stacks carry; a new id means a new table (and an orphaned old one)
+    const deployed = [
+      'AuditTableB07F8EEB',
+      'CommitsTable754F4D33',
+      'CoordinationTable1F0E3506',
+      'HotkeyKey96D381C3',
+      'HotkeySecret6B80CC28',
+      'JobVpcallLogGroup7A963371',
+      'MinersTableFF7E8AAE',
+      'PogResultsTableDCCC48AE',
+      'StatsTable8BDA1AC3',
+      'WandbApiKeyKeyFB507496',
+      'WandbApiKeySecret458FC4CA',
+    ];
+    // Act
+    const retained = Object.entries(
+      built.template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>,
+    )
+      .filter(([, resource]) => resource.DeletionPolicy === 'Retain')
+      .map(([id]) => id)
+      .sort();
+    // Assess
+    expect(retained).toEqual(deployed);
   });
 
   it('alarms on the DLQs, missing weight submissions, verifier failure rate and sync errors', () => {

@@ -1,0 +1,146 @@
+import { Duration, type Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { METRICS_NAMESPACE, MetricName } from '../lib/observability/index.js';
+import { atLeastOnceAlarm, componentSum } from './alarms.js';
+import { ChainAlarms } from './chain-alarms.js';
+import type { DeployConfig } from './config.js';
+import type { ProofBundles } from './proof-bundles.js';
+
+/** Seconds per block on subtensor. */
+const BLOCK_SECONDS = 12;
+
+export interface MonitoringProps {
+  /** Deploy settings: the failure-rate threshold and the rate limit the no-submission alarm waits twice. */
+  readonly config: Pick<DeployConfig, 'proofJobFailureRatePercent' | 'weightsRateLimitBlocks'>;
+  /** The dashboard's name (the stack's id with a suffix, so two stacks in one account do not collide). */
+  readonly dashboardName: string;
+  /** The challenge queue, graphed beside its DLQ. */
+  readonly challengeQueue: sqs.IQueue;
+  /** The challenge DLQ: any message in it raises an alarm. */
+  readonly challengeDlq: sqs.IQueue;
+  /** The verification queue (graphed) and its DLQ (alarmed). */
+  readonly proofBundles: ProofBundles;
+  /** The sync Lambda, whose errors the dashboard graphs. */
+  readonly syncFunction: lambda.IFunction;
+  /** The worker Lambda, whose errors the dashboard graphs. */
+  readonly workerFunction: lambda.IFunction;
+  /** The weight Lambda, whose errors the dashboard graphs. */
+  readonly weightsFunction: lambda.IFunction;
+}
+
+/**
+ * The pipeline's alarms (dead letters, no weight submission for twice the rate limit, the verifier's
+ * failure rate, sync errors, a skipped version filter), the {@link ChainAlarms}, and one dashboard with
+ * the alarm states, the queues, the rounds, the verifier and the weights. Created in the stack's own
+ * scope, so the alarms keep their logical ids.
+ */
+export function addMonitoring(stack: Stack, props: MonitoringProps): void {
+  const cfg = props.config;
+  const hour = Duration.hours(1);
+  const jobMetric = (name: string) =>
+    new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      statistic: 'Sum',
+      period: hour,
+    });
+  const failureRate = new cloudwatch.MathExpression({
+    expression: 'IF(results > 0, 100 * failures / results, 0)',
+    usingMetrics: {
+      failures: jobMetric(MetricName.VerifierFailures),
+      results: jobMetric(MetricName.VerifierResults),
+    },
+    period: hour,
+    label: 'verifier failure rate (%)',
+  });
+  const rateLimitWindow = Duration.seconds(
+    Math.ceil((2 * cfg.weightsRateLimitBlocks * BLOCK_SECONDS) / 60) * 60,
+  );
+  const alarms = [
+    new cloudwatch.Alarm(stack, 'DlqNotEmpty', {
+      alarmDescription: 'Challenges were dead-lettered: inspect and redrive the DLQ',
+      metric: props.challengeDlq.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    }),
+    new cloudwatch.Alarm(stack, 'VerificationDlqNotEmpty', {
+      alarmDescription: 'Poison proof bundles or unverifiable messages were dead-lettered: inspect the DLQ',
+      metric: props.proofBundles.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    }),
+    new cloudwatch.Alarm(stack, 'NoWeightSubmission', {
+      alarmDescription: 'No confirmed weight submission for twice the rate limit',
+      metric: componentSum(MetricName.WeightSubmissions, 'weights', rateLimitWindow),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    }),
+    new cloudwatch.Alarm(stack, 'ProofJobFailureRate', {
+      alarmDescription: `More than ${cfg.proofJobFailureRatePercent}% of verified results failed in an hour`,
+      metric: failureRate,
+      threshold: cfg.proofJobFailureRatePercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }),
+    atLeastOnceAlarm(
+      stack,
+      'SyncErrors',
+      'The sync Lambda failed (chain, DynamoDB or SQS)',
+      componentSum(MetricName.SyncErrors, 'sync', Duration.minutes(15)),
+    ),
+    atLeastOnceAlarm(
+      stack,
+      'VersionFilterSkipped',
+      'D3: the minimum miner version filter was skipped (not configured or below threshold)',
+      componentSum(MetricName.VersionFilterSkipped, 'sync', Duration.hours(1)),
+    ),
+  ];
+  new ChainAlarms(stack, 'ChainAlarms');
+  const dashboard = new cloudwatch.Dashboard(stack, 'Dashboard', { dashboardName: props.dashboardName });
+  dashboard.addWidgets(
+    new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24 }),
+    new cloudwatch.GraphWidget({
+      title: 'Challenge queue',
+      left: [
+        props.challengeQueue.metricApproximateNumberOfMessagesVisible(),
+        props.challengeDlq.metricApproximateNumberOfMessagesVisible(),
+      ],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Rounds',
+      left: [
+        componentSum(MetricName.ChallengesEnqueued, 'sync', Duration.minutes(5)),
+        componentSum(MetricName.JobsSubmitted, 'worker', Duration.minutes(5)),
+      ],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Verifier',
+      left: [failureRate],
+      right: [
+        jobMetric(MetricName.RowCheckDiscrepancies),
+        jobMetric(MetricName.PoisonBundles),
+        props.proofBundles.queue.metricApproximateNumberOfMessagesVisible(),
+      ],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Weights',
+      left: [componentSum(MetricName.WeightSubmissions, 'weights', Duration.minutes(20))],
+      right: [
+        props.weightsFunction.metricErrors(),
+        props.syncFunction.metricErrors(),
+        props.workerFunction.metricErrors(),
+      ],
+    }),
+  );
+}
