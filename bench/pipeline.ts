@@ -34,10 +34,12 @@ const DUMMY_ENV: Record<string, string> = {
   TABLE_COORDINATION: 'l',
   CHAIN_ENDPOINTS: 'ws://127.0.0.1:1',
   CHALLENGE_QUEUE_URL: 'http://127.0.0.1:1/123456789012/q',
-  JOB_QUEUE: 'q',
-  JOB_DEFINITION: 'd',
+  CHALLENGE_DLQ_URL: 'http://127.0.0.1:1/123456789012/dlq',
+  VERIFICATION_QUEUE_URL: 'http://127.0.0.1:1/123456789012/v',
+  BUNDLE_BUCKET: 'b',
+  VERIFIER_JOB_QUEUE: 'q',
+  VERIFIER_JOB_DEFINITION: 'd',
   HOTKEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x',
-  POG_CHALLENGE: '{}',
   AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'x',
@@ -57,6 +59,7 @@ async function bundleAndImport(name: HandlerName, sdkExternal: boolean): Promise
       env: { ...process.env, ...DUMMY_ENV },
       encoding: 'utf8',
     });
+    if (res.status !== 0) throw new Error(`${name} bundle failed to load: ${res.stderr.slice(-400)}`);
     samples.push(Number.parseFloat(res.stdout));
   }
   samples.sort((a, b) => a - b);

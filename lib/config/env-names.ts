@@ -41,7 +41,6 @@ export const EnvName = {
   PogIntervalBlocks: 'POG_INTERVAL_BLOCKS',
   PogMaxJitterSeconds: 'POG_MAX_JITTER_SECONDS',
   PogRoundTimeoutSeconds: 'POG_ROUND_TIMEOUT_SECONDS',
-  PogChallenge: 'POG_CHALLENGE',
   PogPerformanceConfig: 'POG_PERFORMANCE_CONFIG',
   PogPerformanceParameter: 'POG_PERFORMANCE_PARAMETER',
   // worker → verifier hand-over

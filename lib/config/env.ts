@@ -112,16 +112,6 @@ export const WorkerEnvSchema = z.object({
   ...PerformanceEnv,
 });
 
-export const ProofJobEnvSchema = z.object({
-  [EnvName.TablePogResults]: name,
-  [EnvName.TableCoordination]: name,
-  [EnvName.Netuid]: int(0, 27),
-  [EnvName.HotkeySecretArn]: name,
-  /** The challenge, as the worker passes it through the job's environment. */
-  [EnvName.PogChallenge]: z.string().min(2).max(4096),
-  ...PerformanceEnv,
-});
-
 /** The verifier Batch job (functions/verifier): drains the verification queue. */
 export const VerifierEnvSchema = z.object({
   [EnvName.TablePogResults]: name,
@@ -161,7 +151,6 @@ export const WeightsEnvSchema = z
 
 export type SyncEnv = z.infer<typeof SyncEnvSchema>;
 export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;
-export type ProofJobEnv = z.infer<typeof ProofJobEnvSchema>;
 export type WeightsEnv = z.infer<typeof WeightsEnvSchema>;
 
 /**

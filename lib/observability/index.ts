@@ -26,8 +26,6 @@ export const MetricName = {
   BundlesQueued: 'BundlesQueued',
   /** Challenge bodies the worker refused (not a challenge, a non-public address) and dead-lettered. */
   ChallengesRefused: 'ChallengesRefused',
-  ProofJobFailures: 'ProofJobFailures',
-  ProofJobResults: 'ProofJobResults',
   WeightSubmissions: 'WeightSubmissions',
   /** One per problem the operator preflight found (sync and weight ticks). */
   PreflightProblems: 'PreflightProblems',
