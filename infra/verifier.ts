@@ -190,7 +190,10 @@ const putFinalRows: TableGrant = (pogResults, grantee) => {
   );
 };
 
-/** The (round, hotkey) state item is marked final in the same transaction; the round item is counted. */
+/**
+ * The (round, hotkey) state item is marked final in the same transaction; the round item is counted;
+ * the job drops its round's verifier claim when it has drained (conditional on its own job id).
+ */
 const verifierStateItems =
   (netuid: number): TableGrant =>
   (coordination, grantee) => {
@@ -203,6 +206,13 @@ const verifierStateItems =
             'dynamodb:LeadingKeys': [`${ATTEMPT_KEY_PREFIX}*`, `round#${netuid}`],
           },
         },
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DeleteItem'],
+        resources: [coordination.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['claim#verifier#*'] } },
       }),
     );
   };

@@ -6,6 +6,7 @@ import { drainWithRowChecker, VerifierExit } from '../../lib/pipeline/verifier.j
 import { startRowChecker } from '../../lib/pog/row-check-process.js';
 import { createSqsVerificationQueue } from '../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../lib/store/bundles.js';
+import { CoordinationStore, verifierClaimKey } from '../../lib/store/coordination.js';
 import { finalResultsOf } from '../../lib/store/final-results.js';
 import { PogOutcomeStore } from '../../lib/store/pog-results.js';
 
@@ -43,12 +44,24 @@ async function main(): Promise<number> {
     device: env.ROW_CHECK_DEVICE,
     timeoutMs: env.ROW_CHECK_TIMEOUT_SECONDS * 1000,
   });
-  await drainWithRowChecker(checker, deps, {
-    batchSize: env.VERIFIER_BATCH_SIZE,
-    waitSeconds: env.VERIFIER_WAIT_SECONDS,
-    emptyPolls: env.VERIFIER_EMPTY_POLLS,
-    signal: stop.signal,
-  });
+  const roundId = env.VERIFIER_ROUND_ID;
+  const jobId = env.AWS_BATCH_JOB_ID;
+  const coordination = new CoordinationStore(doc, env.TABLE_COORDINATION);
+  const claim =
+    roundId !== undefined && jobId !== undefined
+      ? { release: () => coordination.releaseDone(verifierClaimKey(roundId), jobId) }
+      : undefined;
+  await drainWithRowChecker(
+    checker,
+    deps,
+    {
+      batchSize: env.VERIFIER_BATCH_SIZE,
+      waitSeconds: env.VERIFIER_WAIT_SECONDS,
+      emptyPolls: env.VERIFIER_EMPTY_POLLS,
+      signal: stop.signal,
+    },
+    claim,
+  );
   return VerifierExit.Drained;
 }
 

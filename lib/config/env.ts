@@ -128,6 +128,9 @@ export const VerifierEnvSchema = z.object({
   [EnvName.VerifierBatchSize]: int(1, 1).refine((n) => n <= 10, 'SQS allows at most 10'),
   [EnvName.VerifierWaitSeconds]: int(0, 20).refine((n) => n <= 20, 'SQS allows at most 20'),
   [EnvName.VerifierEmptyPolls]: int(1, 3),
+  /** The round whose claim the job drops when it has drained; absent: the job keeps no claim. */
+  [EnvName.VerifierRoundId]: z.string().min(1).max(128).optional(),
+  [EnvName.BatchJobId]: z.string().min(1).max(128).optional(),
 });
 
 export const WeightsEnvSchema = z

@@ -40,6 +40,10 @@ export const VerifierLog = {
   /** An infrastructure fault (S3, store, checker start): the message is left for redelivery. */
   Retry: 'verification retried',
   Finished: 'verifier finished',
+  /** The job dropped its round's claim before its last drain (a later hand-over starts a new job). */
+  ClaimReleased: 'verifier claim released',
+  /** The claim could not be dropped: the round's next hand-over starts no job until the claim expires. */
+  ClaimKept: 'verifier claim not released',
 } as const;
 
 /** The `outcome` field of a {@link VerifierLog.Result} line; the failures metric filter matches `failure`. */
@@ -131,15 +135,51 @@ export async function drainVerificationQueue(
   return counts;
 }
 
-/** Drains with one checker for the whole run, and closes it at the end, also when the drain throws. */
+/**
+ * The round's claim on "a verifier is running" (lib/pipeline/worker.ts `startVerifier` takes it), as
+ * the job sees it: dropping it lets the next hand-over start a new verifier.
+ */
+export interface VerifierClaim {
+  release(): Promise<void>;
+}
+
+/**
+ * Drains with one checker for the whole run, and closes it at the end, also when the drain throws.
+ * With its round's claim, the job then drops the claim, so a bundle handed over from now on starts a
+ * new verifier, and drains once more: a bundle handed over while the claim still stood (its worker
+ * started no job) was enqueued before the release, so this last drain receives it. A stopped or
+ * failed job drops the claim too (without the last drain), so the round is never left without one.
+ */
 export async function drainWithRowChecker(
   checker: RowCheckService,
   deps: Omit<VerifierDeps, 'rowCheck'>,
   options: DrainOptions,
+  claim?: VerifierClaim,
 ): Promise<DrainSummary> {
+  const withChecker = { ...deps, rowCheck: (file: string) => checker.check(file) };
+  let released = claim === undefined;
+  const release = async (): Promise<void> => {
+    if (released || claim === undefined) return;
+    released = true;
+    await claim.release();
+    deps.log.info(VerifierLog.ClaimReleased, {});
+  };
   try {
-    return await drainVerificationQueue({ ...deps, rowCheck: (file) => checker.check(file) }, options);
+    const first = await drainVerificationQueue(withChecker, options);
+    if (claim === undefined || options.signal?.aborted === true) return first;
+    await release();
+    const last = await drainVerificationQueue(withChecker, { ...options, emptyPolls: 1 });
+    return {
+      processed: first.processed + last.processed,
+      recorded: first.recorded + last.recorded,
+      duplicates: first.duplicates + last.duplicates,
+      poison: first.poison + last.poison,
+      retried: first.retried + last.retried,
+    };
   } finally {
+    await release().catch((error: unknown) =>
+      deps.log.warn(VerifierLog.ClaimKept, { error: asError(error).message }),
+    );
     await checker.close();
   }
 }

@@ -1,6 +1,7 @@
-import { type BatchClient, DescribeJobsCommand, SubmitJobCommand } from '@aws-sdk/client-batch';
+import { type BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { EnvName } from '../config/env-names.js';
 import { PogValidatorError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
 import {
@@ -18,7 +19,7 @@ import {
   MAX_CHALLENGE_BODY_BYTES,
   type PogChallenge,
 } from '../queue/challenge.js';
-import type { CoordinationStore } from '../store/coordination.js';
+import { type CoordinationStore, verifierClaimKey } from '../store/coordination.js';
 import type { PogOutcomeStore } from '../store/pog-results.js';
 
 /** The attempt failed for the miner and SQS redelivers it after the retry interval. */
@@ -99,11 +100,6 @@ export type ChallengeResult =
 const CLAIM_TTL_SECONDS = 24 * 3600;
 const CLAIM_STALE_SECONDS = 120;
 
-/** The per-round claim that guards starting the verifier job (the verifier may release it on exit). */
-export function verifierClaimKey(roundId: string): string {
-  return `verifier#${roundId}`;
-}
-
 /** Batch job names allow letters, digits, hyphens and underscores, up to 128 characters. */
 function verifierJobName(roundId: string): string {
   return `pog-verify-${roundId}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128);
@@ -127,6 +123,8 @@ export async function startVerifier(deps: WorkerDeps, roundId: string): Promise<
         jobQueue: deps.verifierJobQueue,
         jobDefinition: deps.verifierJobDefinition,
         tags: { roundId },
+        // the job drops this round's claim when it has drained (functions/verifier)
+        containerOverrides: { environment: [{ name: EnvName.VerifierRoundId, value: roundId }] },
       }),
     );
     jobId = out.jobId ?? '';
@@ -360,28 +358,4 @@ async function exhausted(
     row: written,
   });
   return { status: 'failed', challenge, attempt: attempts, reason, recorded: written === 'recorded' };
-}
-
-export type JobStatus =
-  | 'SUBMITTED'
-  | 'PENDING'
-  | 'RUNNABLE'
-  | 'STARTING'
-  | 'RUNNING'
-  | 'SUCCEEDED'
-  | 'FAILED';
-
-/** Status of submitted Batch jobs, by job id (DescribeJobs takes 100 ids per call). */
-export async function describeProofJobs(
-  batch: BatchClient,
-  jobIds: readonly string[],
-): Promise<Map<string, JobStatus>> {
-  const statuses = new Map<string, JobStatus>();
-  for (let i = 0; i < jobIds.length; i += 100) {
-    const out = await batch.send(new DescribeJobsCommand({ jobs: jobIds.slice(i, i + 100) }));
-    for (const job of out.jobs ?? []) {
-      if (job.jobId !== undefined && job.status !== undefined) statuses.set(job.jobId, job.status);
-    }
-  }
-  return statuses;
 }

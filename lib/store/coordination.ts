@@ -31,6 +31,14 @@ export type RoundState = z.infer<typeof RoundStateSchema>;
 export type ClaimResult = 'claimed' | 'duplicate' | 'busy';
 
 /**
+ * The claim key guarding "a verifier job runs for this round": the worker takes it before SubmitJob
+ * and completes it with the job id; the job drops it when it has drained (conditional on that id).
+ */
+export function verifierClaimKey(roundId: string): string {
+  return `verifier#${roundId}`;
+}
+
+/**
  * The coordination table: what concurrent Lambdas agree on through conditional writes (the weight
  * run's single-flight lock, idempotency claims such as a round's verifier start, and round state;
  * lib/store/pog-results.ts and wandb-runs.ts keep their own items here). Every write is conditional,

@@ -75,7 +75,7 @@ describe('VerifierJob', () => {
     });
   });
 
-  it('grants the job role bundle reads, queue consumption and result writes only', () => {
+  it("grants the job role bundle reads, queue consumption, result writes and dropping its round's claim only", () => {
     // Act
     const statements = policyStatements(template, 'VerifierJobRole');
     const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
@@ -88,7 +88,6 @@ describe('VerifierJob', () => {
       /^s3:List/,
       /^s3:Delete/,
       /^dynamodb:Scan/,
-      /^dynamodb:DeleteItem/,
       /^dynamodb:\*/,
       /^secretsmanager:/,
     ]) {
@@ -96,6 +95,12 @@ describe('VerifierJob', () => {
     }
     const coordination = statements.find((s) => [s.Action].flat().includes('dynamodb:UpdateItem'));
     expect(JSON.stringify(coordination?.Condition)).toContain('dynamodb:LeadingKeys');
+    // deletes: the round's verifier claim items, nothing else
+    const deletes = statements.filter((s) => [s.Action].flat().includes('dynamodb:DeleteItem'));
+    expect(deletes.map((s) => [s.Action].flat())).toEqual([['dynamodb:DeleteItem']]);
+    expect(deletes[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['claim#verifier#*'] },
+    });
   });
 
   it('counts results, failures, discrepancies and poison from the log lines the verifier writes', () => {
@@ -122,6 +127,8 @@ describe('VerifierJob', () => {
       Poison: 'poison bundle',
       Retry: 'verification retried',
       Finished: 'verifier finished',
+      ClaimReleased: 'verifier claim released',
+      ClaimKept: 'verifier claim not released',
     });
   });
 });

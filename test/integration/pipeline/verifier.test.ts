@@ -11,6 +11,7 @@ import { bundleDigest, bundleKey } from '../../../lib/pog/bundle.js';
 import { startRowChecker } from '../../../lib/pog/row-check-process.js';
 import { createSqsVerificationQueue } from '../../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../../lib/store/bundles.js';
+import { CoordinationStore, verifierClaimKey } from '../../../lib/store/coordination.js';
 import { finalResultsOf } from '../../../lib/store/final-results.js';
 import { PogResultStore } from '../../../lib/store/index.js';
 import { PogOutcomeStore } from '../../../lib/store/pog-results.js';
@@ -107,6 +108,14 @@ describe('verifier on the emulator', () => {
       Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
       Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
     );
+  }
+
+  /** Messages a receive would get now (not those in flight). */
+  async function visibleNow(url: string): Promise<number> {
+    const out = await c.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
   }
 
   it('passes honest bundles and fails the cheats with a reason naming the GPU, the rows and the values', async () => {
@@ -242,6 +251,12 @@ describe('verifier on the emulator', () => {
     first.kill('SIGKILL');
     await exited;
     const afterKill = await rowsOf();
+    // the killed process's messages come back when their visibility ends: the next job starts then,
+    // so its empty polls cannot run out before they return
+    const outstanding = 3 - afterKill.reduce((a, b) => a + b, 0);
+    for (let t = 0; t < 100 && (await visibleNow(urls.queueUrl)) < outstanding; t++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const second = run();
     const code = await new Promise((resolve) => second.on('exit', resolve));
     // Assess
@@ -250,4 +265,45 @@ describe('verifier on the emulator', () => {
     expect(await rowsOf()).toEqual([1, 1, 1]);
     for (const h of hotkeys) expect((await results.rows(h))[0]?.gpuName).toBe('NVIDIA H100 80GB HBM3');
   });
+
+  it("drops its round's claim when it has drained, so the round's next hand-over starts a new job", async () => {
+    // Prepare: the round's claim as the worker leaves it (completed with this job's id), one bundle
+    const dir = mkdtempSync(join(tmpdir(), 'verifier-claim-'));
+    await bundleHandler('verifier', dir, { sdkExternal: false });
+    const urls = await makeQueue('claim', 30);
+    await enqueue(urls.queueUrl, makeTestBundle({ hotkey: '5Claim', n: 96 }));
+    const coordination = new CoordinationStore(c.doc, tables.coordination);
+    const key = verifierClaimKey('r-claim');
+    await coordination.claim(key, 3600, 120);
+    await coordination.complete(key, 'job-claim-1');
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      TABLE_POG_RESULTS: tables.pogResults,
+      TABLE_COORDINATION: tables.coordination,
+      BUNDLE_BUCKET: bucket,
+      VERIFICATION_QUEUE_URL: urls.queueUrl,
+      VERIFICATION_DLQ_URL: urls.dlqUrl,
+      ROW_CHECK: 'enforce',
+      ROW_CHECK_DEVICE: 'cpu',
+      VERIFIER_BATCH_SIZE: '5',
+      VERIFIER_WAIT_SECONDS: '0',
+      VERIFIER_EMPTY_POLLS: '1',
+      VERIFIER_ROUND_ID: 'r-claim',
+      AWS_BATCH_JOB_ID: 'job-claim-1',
+    };
+    // Act
+    const job = spawn(process.execPath, [join(dir, 'verifier.mjs')], { env, stdio: 'pipe' });
+    const code = await new Promise((resolve) => job.on('exit', resolve));
+    const afterExit = await coordination.claimRef(key);
+    const next = await coordination.claim(key, 3600, 120);
+    // Assess
+    expect(code).toBe(0);
+    expect((await results.rows('5Claim')).map((r) => r.gpuName)).toEqual(['NVIDIA H100 80GB HBM3']);
+    expect(afterExit).toBeNull();
+    expect(next).toBe('claimed');
+  }, 120_000);
 });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListJobsCommand } from '@aws-sdk/client-batch';
+import { DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityCommand,
@@ -210,7 +210,13 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
     const messages = await verificationMessages(e);
     expect(messages).toHaveLength(2);
     expect(messages.find((m) => m.hotkey === hk)).toMatchObject({ bundleBytes: bytes?.length, attempt: 1 });
-    expect(await verifierJobs(e)).toHaveLength(1);
+    const jobs = await verifierJobs(e);
+    expect(jobs).toHaveLength(1);
+    // the job is told its round, whose claim it drops when it has drained
+    const described = await c.batch.send(new DescribeJobsCommand({ jobs: [jobs[0]?.jobId ?? ''] }));
+    expect(described.jobs?.[0]?.container?.environment).toEqual(
+      expect.arrayContaining([{ name: 'VERIFIER_ROUND_ID', value: 'r-pass' }]),
+    );
     expect(await e.outcomes.attemptState('r-pass', miner(0).hotkey)).toMatchObject({
       attempts: 1,
       state: 'verifying',

@@ -8,6 +8,7 @@ import { makeTestBundle, oneWrongEntryPerRow } from '../../helpers/bundles.js';
 
 /** An in-memory queue holding `bundles` (one receive returns them all) and the bytes behind them. */
 function memoryDeps(bundles: ReturnType<typeof makeTestBundle>[]) {
+  const store = new Map(bundles.map((b) => [b.key, b.bytes]));
   let waiting: QueueMessage[] = bundles.map((b, k) => ({
     body: JSON.stringify(b.message),
     receiptHandle: `r${k}`,
@@ -25,8 +26,13 @@ function memoryDeps(bundles: ReturnType<typeof makeTestBundle>[]) {
     },
     deadLetter: async () => undefined,
   };
-  const store = new Map(bundles.map((b) => [b.key, b.bytes]));
+  /** A hand-over while the job runs: the bundle lands in S3 and its message in the queue. */
+  const handOver = (b: ReturnType<typeof makeTestBundle>) => {
+    store.set(b.key, b.bytes);
+    waiting = [...waiting, { body: JSON.stringify(b.message), receiptHandle: `late-${b.key}` }];
+  };
   return {
+    handOver,
     deleted,
     recorded,
     deps: {
@@ -101,5 +107,62 @@ describe('drainWithRowChecker', () => {
     // Assess
     await expect(run).rejects.toThrow('SQS unreachable');
     expect(closes).toBe(1);
+  });
+
+  it("drops the round's claim when drained, then receives a bundle handed over while the claim stood", async () => {
+    // Prepare: one bundle at the start; a second arrives after the first drain ran dry, before the
+    // release (its worker found the claim still taken and started no job)
+    const { deps, recorded, handOver } = memoryDeps([makeTestBundle({ hotkey: '5Early' })]);
+    const events: string[] = [];
+    const claim = {
+      release: async () => {
+        handOver(makeTestBundle({ hotkey: '5Late' }));
+        events.push('released');
+      },
+    };
+    const checker = startRowChecker({ python: 'python3', device: 'cpu', timeoutMs: 60_000 });
+    // Act
+    const summary = await drainWithRowChecker(checker, deps, drain, claim);
+    // Assess
+    expect(events).toEqual(['released']);
+    expect(recorded.map((r) => r.hotkey)).toEqual(['5Early', '5Late']);
+    expect(summary).toMatchObject({ processed: 2, recorded: 2 });
+  }, 60_000);
+
+  it('drops the claim also when stopped (SIGTERM), without a last drain', async () => {
+    // Prepare
+    const { deps } = memoryDeps([]);
+    const stop = new AbortController();
+    stop.abort();
+    let releases = 0;
+    let receives = 0;
+    const counting = {
+      ...deps,
+      queue: {
+        ...deps.queue,
+        receive: async () => {
+          receives++;
+          return [];
+        },
+      },
+    };
+    const checker: RowCheckService = {
+      check: () => Promise.reject(new Error('not called')),
+      close: async () => {},
+    };
+    // Act
+    await drainWithRowChecker(
+      checker,
+      counting,
+      { ...drain, signal: stop.signal },
+      {
+        release: async () => {
+          releases++;
+        },
+      },
+    );
+    // Assess
+    expect(releases).toBe(1);
+    expect(receives).toBe(0);
   });
 });
