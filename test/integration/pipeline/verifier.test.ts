@@ -110,6 +110,28 @@ describe('verifier on the emulator', () => {
     );
   }
 
+  /** The shipped verifier process's variables on the emulator, in enforce mode on the CPU, plus `extra`. */
+  function verifierEnv(
+    urls: { queueUrl: string; dlqUrl: string },
+    extra: Record<string, string>,
+  ): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '',
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      TABLE_POG_RESULTS: tables.pogResults,
+      TABLE_COORDINATION: tables.coordination,
+      BUNDLE_BUCKET: bucket,
+      VERIFICATION_QUEUE_URL: urls.queueUrl,
+      VERIFICATION_DLQ_URL: urls.dlqUrl,
+      ROW_CHECK: 'enforce',
+      ROW_CHECK_DEVICE: 'cpu',
+      ...extra,
+    };
+  }
+
   /** Messages a receive would get now (not those in flight). */
   async function visibleNow(url: string): Promise<number> {
     const out = await c.sqs.send(
@@ -220,25 +242,13 @@ describe('verifier on the emulator', () => {
     const urls = await makeQueue('kill', 2);
     const hotkeys = ['5KillA', '5KillB', '5KillC'];
     for (const hotkey of hotkeys) await enqueue(urls.queueUrl, makeTestBundle({ hotkey, n: 96 }));
-    const env = {
-      PATH: process.env.PATH ?? '',
-      AWS_ENDPOINT_URL: endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      TABLE_POG_RESULTS: tables.pogResults,
-      TABLE_COORDINATION: tables.coordination,
-      BUNDLE_BUCKET: bucket,
-      VERIFICATION_QUEUE_URL: urls.queueUrl,
-      VERIFICATION_DLQ_URL: urls.dlqUrl,
-      ROW_CHECK: 'enforce',
-      ROW_CHECK_DEVICE: 'cpu',
+    const env = verifierEnv(urls, {
       PYTHON: slowPython,
       VERIFIER_BATCH_SIZE: '3',
       VERIFIER_WAIT_SECONDS: '1',
       VERIFIER_EMPTY_POLLS: '2',
       POWERTOOLS_LOG_LEVEL: 'INFO',
-    };
+    });
     const run = (): ChildProcess =>
       spawn(process.execPath, [join(dir, 'verifier.mjs')], { env, stdio: 'pipe' });
     const rowsOf = async () => (await Promise.all(hotkeys.map((h) => results.rows(h)))).map((r) => r.length);
@@ -276,25 +286,13 @@ describe('verifier on the emulator', () => {
     const key = verifierClaimKey('r-claim');
     await coordination.claim(key, 3600, 120);
     await coordination.complete(key, 'job-claim-1');
-    const env = {
-      PATH: process.env.PATH ?? '',
-      AWS_ENDPOINT_URL: endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      TABLE_POG_RESULTS: tables.pogResults,
-      TABLE_COORDINATION: tables.coordination,
-      BUNDLE_BUCKET: bucket,
-      VERIFICATION_QUEUE_URL: urls.queueUrl,
-      VERIFICATION_DLQ_URL: urls.dlqUrl,
-      ROW_CHECK: 'enforce',
-      ROW_CHECK_DEVICE: 'cpu',
+    const env = verifierEnv(urls, {
       VERIFIER_BATCH_SIZE: '5',
       VERIFIER_WAIT_SECONDS: '0',
       VERIFIER_EMPTY_POLLS: '1',
       VERIFIER_ROUND_ID: 'r-claim',
       AWS_BATCH_JOB_ID: 'job-claim-1',
-    };
+    });
     // Act
     const job = spawn(process.execPath, [join(dir, 'verifier.mjs')], { env, stdio: 'pipe' });
     const code = await new Promise((resolve) => job.on('exit', resolve));
