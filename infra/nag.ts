@@ -51,6 +51,11 @@ export function acknowledgeNagFindings(stack: Stack): void {
     'The challenge queue redrives failed messages to its DLQ (after the miner attempts and a few infrastructure retries), which an alarm watches',
   );
   ack(
+    worker,
+    'AwsSolutions-IAM5[Resource::*]',
+    "batch:DescribeJobs (a round's failed verifier job is replaced) supports no resource-level permissions; the worker's only wildcard",
+  );
+  ack(
     child(stack, 'HotkeySecret'),
     'AwsSolutions-SMG4',
     'The secret is the validator hotkey seed, an on-chain identity: it cannot be rotated by a rotation Lambda',

@@ -142,6 +142,10 @@ export class VerifierJob extends Construct {
     target.addEnvironment(EnvName.VerifierJobQueue, this.jobQueue.jobQueueArn);
     target.addEnvironment(EnvName.VerifierJobDefinition, this.jobDefinition.jobDefinitionArn);
     this.jobDefinition.grantSubmitJob(target, this.jobQueue);
+    // a claim naming a failed job is taken over (lib/pipeline/worker.ts); DescribeJobs has no resource-level permissions
+    target.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['batch:DescribeJobs'], resources: ['*'] }),
+    );
   }
 
   private metricFilters(): void {

@@ -99,6 +99,20 @@ describe('PipelineStack', () => {
     });
   });
 
+  it('lets the worker describe jobs (the only wildcard in its policy) to replace a failed verifier', () => {
+    // Prepare
+    const { template } = built;
+    const workerPolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      String(p.Properties.PolicyName).startsWith('WorkerFunction'),
+    );
+    // Act
+    const wildcards = workerPolicies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>)
+      .filter((s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')));
+    // Assess
+    expect(wildcards.map((s) => s.Action)).toEqual(['batch:DescribeJobs']);
+  });
+
   it('lets the worker submit jobs to its queue and job definition only', () => {
     // Prepare
     const { template } = built;

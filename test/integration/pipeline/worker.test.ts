@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { buildWorkerHandler } from '../../../functions/worker/handler.js';
 import { type SimulatedMiners, simProfile, startSimulatedMiners } from '../../../harness/sim/index.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
@@ -23,6 +23,7 @@ import { decodeBundle, parseVerificationMessage } from '../../../lib/pog/bundle.
 import { createPogRunner } from '../../../lib/pog/index.js';
 import { encodeChallenge, type PogChallenge } from '../../../lib/queue/challenge.js';
 import { CoordinationStore, PogOutcomeStore } from '../../../lib/store/index.js';
+import { type MotoServer, startMoto } from '../../helpers/moto.js';
 import { clients, lambdaContext, makeBatch, makeQueues, makeTables, uniquePrefix } from './fixtures.js';
 import { quietObservability } from './helpers.js';
 
@@ -286,8 +287,19 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
     const twins = received.Messages ?? [];
     expect(twins).toHaveLength(2);
     const handler = buildWorkerHandler({ deps: e.deps, logger, metrics });
-    // Act: both invocations run concurrently
-    const responses = await Promise.all(twins.map((m) => handler({ Records: [recordOf(m)] }, lambdaContext)));
+    // Act: both invocations run concurrently, the twin once the first holds the lease (moto does not
+    // serialize two conditional updates of one item as DynamoDB does, so a same-millisecond start
+    // could let both in there)
+    const [first, twin] = twins;
+    const firstRun = handler({ Records: [recordOf(first as Message)] }, lambdaContext);
+    await vi.waitFor(
+      async () => expect((await e.outcomes.attemptState('r-twin', miner(0).hotkey))?.attempts).toBe(1),
+      { timeout: 10_000, interval: 20 },
+    );
+    const responses = await Promise.all([
+      firstRun,
+      handler({ Records: [recordOf(twin as Message)] }, lambdaContext),
+    ]);
     const visibleSoon = await deliverOnce(e, e.deps, 1);
     // Assess: one session, one bundle; the twin is failed back, hidden for the first invocation's span
     expect(responses.map((r) => r.batchItemFailures.length).sort()).toEqual([0, 1]);
@@ -409,4 +421,65 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  describe('a verifier job that failed without dropping its claim (Batch on a moto whose jobs fail)', () => {
+    // MOTO_SIMPLE_BATCH_FAIL_AFTER=0 is server-wide (local-aws.md §1.4): a second moto for Batch only
+    let failing: MotoServer;
+    beforeAll(async () => {
+      failing = await startMoto({ MOTO_SIMPLE_BATCH_FAIL_AFTER: '0' });
+    }, 60_000);
+    afterAll(async () => {
+      await failing?.stop();
+    });
+    const failingEnv = async (name: string) => {
+      const fc = clients(failing.endpoint);
+      const jobs = await makeBatch(fc.batch, failing.endpoint, uniquePrefix(name));
+      const e = await newEnv(name, {
+        batch: fc.batch,
+        verifierJobQueue: jobs.jobQueue,
+        verifierJobDefinition: jobs.jobDefinition,
+      });
+      const failedJobs = async () =>
+        (
+          await fc.batch.send(new ListJobsCommand({ jobQueue: jobs.jobQueue, jobStatus: 'FAILED' }))
+        ).jobSummaryList?.map((j) => j.jobId ?? '') ?? [];
+      return { e, failedJobs };
+    };
+
+    it("the round's next hand-over drops the failed job's claim and starts one new job", async () => {
+      // Prepare
+      const { e, failedJobs } = await failingEnv('takeover');
+      await send(e, encodeChallenge(challengeOf(0, 'r-takeover')));
+      await send(e, encodeChallenge(challengeOf(4, 'r-takeover')));
+      // Act
+      await deliverOnce(e);
+      const firstJobs = await failedJobs();
+      await deliverOnce(e);
+      // Assess
+      expect(firstJobs).toHaveLength(1);
+      const jobs = await failedJobs();
+      expect(jobs).toHaveLength(2);
+      const second = jobs.find((j) => j !== firstJobs[0]);
+      expect(await e.deps.coordination.claimRef('verifier#r-takeover')).toBe(second);
+      expect(await verificationMessages(e)).toHaveLength(2);
+    }, 120_000);
+
+    it('a claim naming a job Batch does not know is taken over; a live claim without a job id is left alone', async () => {
+      // Prepare: one round's claim names a vanished job; another's is being submitted right now
+      const { e, failedJobs } = await failingEnv('unknown');
+      await e.deps.coordination.claim('verifier#r-unknown', 3600, 120);
+      await e.deps.coordination.complete('verifier#r-unknown', 'no-such-job');
+      await e.deps.coordination.claim('verifier#r-busy', 3600, 120);
+      await send(e, encodeChallenge(challengeOf(0, 'r-unknown')));
+      await send(e, encodeChallenge(challengeOf(4, 'r-busy')));
+      // Act
+      await deliverOnce(e);
+      await deliverOnce(e);
+      // Assess
+      const jobs = await failedJobs();
+      expect(jobs).toHaveLength(1);
+      expect(await e.deps.coordination.claimRef('verifier#r-unknown')).toBe(jobs[0]);
+      expect(await e.deps.coordination.claimRef('verifier#r-busy')).toBeNull();
+    }, 120_000);
+  });
 });
