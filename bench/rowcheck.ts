@@ -10,6 +10,7 @@ import {
   type RowCheckResult,
   runRowCheck,
 } from '../test/helpers/bundle-file.js';
+import { torchPython } from '../test/helpers/python.js';
 
 const ROWS = 17;
 const SEED_A = 0x1234_5678_9abc_def0n;
@@ -29,9 +30,10 @@ function rowsOf(n: number): number[] {
 function measure(
   dir: ReturnType<typeof bundleDir>,
   n: number,
-  device: 'cpu' | 'cuda',
+  device: 'cpu' | 'cuda' | 'torch-cpu',
   values: (rows: number[]) => Float32Array[],
   tries: number,
+  python = 'python3',
 ): { best: RowCheckResult; wallS: number } {
   const rows = rowsOf(n);
   const gpu: BundleGpu = { gpu: 0, seedA: SEED_A, seedB: SEED_B, rows, values: values(rows) };
@@ -40,7 +42,7 @@ function measure(
   let wallS = Number.POSITIVE_INFINITY;
   for (let t = 0; t < tries; t++) {
     const start = performance.now();
-    const run = runRowCheck(path, ['--device', device]);
+    const run = runRowCheck(path, ['--device', device], python);
     wallS = Math.min(wallS, (performance.now() - start) / 1000);
     if (run.result === undefined) throw new Error(`row checker exited ${run.status}: ${run.stderr.trim()}`);
     if (best === undefined || run.result.seconds < best.seconds) best = run.result;
@@ -121,6 +123,20 @@ export async function run(): Promise<Record<string, string | number>> {
       const r = measure(dir, n, 'cpu', (rows) => payloadRows(n, SEED_A, SEED_B, rows, 'float32'), 3);
       out.rowcheck_cpu_device = r.best.deviceName;
       Object.assign(out, figures(`rowcheck_cpu_n${n}`, r));
+    }
+    // the CUDA path's torch code (mix tables, float64 products in blocks) on the CPU, when torch is here
+    const python = torchPython();
+    if (python === null) out.rowcheck_torch_cpu = 'skipped: no PyTorch on this machine';
+    for (const n of python === null ? [] : [1024, 4096]) {
+      const r = measure(
+        dir,
+        n,
+        'torch-cpu',
+        (rows) => payloadRows(n, SEED_A, SEED_B, rows, 'float32'),
+        3,
+        python ?? 'python3',
+      );
+      Object.assign(out, figures(`rowcheck_torch_cpu_n${n}`, r));
     }
     const cuda =
       spawnSync('python3', ['-c', 'import torch; assert torch.cuda.is_available()'], { stdio: 'ignore' })

@@ -212,8 +212,8 @@ sys.exit(code)
 `;
 
 /** Runs `python3 row_check.py --bundle path ...args`; `result` is the parsed stdout line when it exited 0. */
-export function runRowCheck(path: string, args: string[] = []) {
-  const run = spawnSync('python3', ['-c', RSS_WRAPPER, ROW_CHECK_PATH, '--bundle', path, ...args], {
+export function runRowCheck(path: string, args: string[] = [], python = 'python3') {
+  const run = spawnSync(python, ['-c', RSS_WRAPPER, ROW_CHECK_PATH, '--bundle', path, ...args], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
   });

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Row checker: every entry of every challenged row of a proof bundle, recomputed.
 
-  python3 row_check.py --bundle PATH [--device auto|cpu|cuda] [--block-cols K]
-  python3 row_check.py --serve [--device auto|cpu|cuda] [--block-cols K]
+  python3 row_check.py --bundle PATH [--device auto|cpu|cuda|torch-cpu] [--block-cols K]
+  python3 row_check.py --serve [--device auto|cpu|cuda|torch-cpu] [--block-cols K]
 
 The bundle layout and the output line are the contract in lib/pog/README.md ("Row checker"). For each GPU of
 the bundle, A's challenged rows and B (in blocks of K columns) are regenerated with the payload's own D10
@@ -18,6 +18,9 @@ verifier checks them before it runs this).
 Exit status: 0 when the check ran (pass or fail is in the JSON line on stdout); 2 for an invalid or truncated
 bundle (one line on stderr, nothing on stdout); 1 for anything else (bad arguments, unreadable file, --device cuda
 without CUDA, a crash), so that only 2 can ever be held against the miner.
+
+--device torch-cpu runs the CUDA path's torch code on the CPU (reported as device "cpu"): how CI and the benches
+exercise the production GPU code on machines without a GPU.
 
 --serve keeps one interpreter (and CUDA context) for many bundles: one JSON request per stdin line,
 {"id": <int>, "bundle": <path>}, one JSON response per stdout line, {"id", "ok": true, "report": <the line above>}
@@ -193,7 +196,7 @@ def check_gpu_numpy(n, entry, claimed, atol, rtol, block):
 
 
 def check_gpu_torch(n, entry, claimed, atol, rtol, block, device):
-    import torch  # only reached when miner_payload found torch with CUDA
+    import torch  # only reached when miner_payload found torch (with CUDA, or --device torch-cpu)
 
     rows = np.asarray(entry['rows'], dtype=np.int64)
     a = payload.challenge_block_torch(entry['seedA'], n, rows, 0, n, device).to(torch.float64)
@@ -230,15 +233,20 @@ def cpu_name():
 
 
 def pick_device(requested):
+    """(reported device, torch device or None for numpy, device name) for --device."""
     if requested == 'cuda' and not payload.HAVE_CUDA:
         raise UsageError('--device cuda: torch with CUDA is not available on this machine')
+    if requested == 'torch-cpu':
+        if payload.torch is None:
+            raise UsageError('--device torch-cpu: torch is not available on this machine')
+        return 'cpu', 'cpu', cpu_name()
     if requested == 'cpu' or not payload.HAVE_CUDA:
-        return 'cpu', cpu_name()
-    return 'cuda', payload.torch.cuda.get_device_name(0)
+        return 'cpu', None, cpu_name()
+    return 'cuda', 'cuda:0', payload.torch.cuda.get_device_name(0)
 
 
 def check(path, requested_device, block_cols):
-    device, device_name = pick_device(requested_device)
+    device, torch_device, device_name = pick_device(requested_device)
     try:
         fh = open(path, 'rb')  # noqa: SIM115 - closed below; an unreadable file is our fault (exit 1)
     except OSError as exc:
@@ -254,8 +262,8 @@ def check(path, requested_device, block_cols):
             if claimed.size != count:  # the file shrank after the size check
                 raise BundleError('truncated row data')
             claimed = claimed.reshape(len(entry['rows']), n)
-            if device == 'cuda':
-                tally = check_gpu_torch(n, entry, claimed, atol, rtol, block, 'cuda:0')
+            if torch_device is not None:
+                tally = check_gpu_torch(n, entry, claimed, atol, rtol, block, torch_device)
             else:
                 tally = check_gpu_numpy(n, entry, claimed, atol, rtol, block)
             results.append(tally.result(entry['gpu'], n))
@@ -322,7 +330,7 @@ def main(argv):
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument('--bundle')
     mode.add_argument('--serve', action='store_true', help='check the bundles named on stdin, one per line')
-    parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
+    parser.add_argument('--device', choices=['auto', 'cpu', 'cuda', 'torch-cpu'], default='auto')
     parser.add_argument('--block-cols', type=int, default=0, help='columns of B per block (default: <= 256 MiB)')
     try:
         args = parser.parse_args(argv)

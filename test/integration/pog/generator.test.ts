@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PAYLOAD_PATH } from '../../../lib/pog/index.js';
 import { challengeEntry } from '../../../lib/pog/math.js';
+import { torchPython } from '../../helpers/python.js';
 
 // Loads the real payload as a module, shrinks its chunk size so that matrices span several chunks,
 // and writes each requested challenge matrix as raw little-endian float32 bytes.
@@ -34,9 +35,9 @@ const CASES: [bigint, number][] = [
 ];
 
 /** Every entry of every case from the payload's `backend`, compared bit for bit with the TS generator. */
-function compare(backend: 'numpy' | 'torch'): { entries: number; mismatches: number } {
+function compare(backend: 'numpy' | 'torch', python = 'python3'): { entries: number; mismatches: number } {
   const out = execFileSync(
-    'python3',
+    python,
     ['-c', SCRIPT, DEFAULT_PAYLOAD_PATH, backend, CASES.map(([s, n]) => `${s}:${n}`).join(',')],
     { maxBuffer: 64 * 1024 * 1024 },
   );
@@ -65,13 +66,14 @@ describe('D10 challenge generator: payload and validator agree bit for bit', () 
     expect(mismatches).toBe(0);
   });
 
-  const torch = spawnSync('python3', ['-c', 'import torch']).status === 0;
-  if (!torch) console.info('[pog] torch generator check skipped: no PyTorch on this machine');
-  it.skipIf(!torch)(
-    'torch (GPU path, int64 arithmetic) gives the exact float32 values of the TS generator',
+  // on the GPU when there is one, else the same torch code on the CPU
+  const python = torchPython();
+  if (python === null) console.info('[pog] torch generator check skipped: no PyTorch on this machine');
+  it.skipIf(python === null)(
+    'torch (GPU path, mix tables in int64) gives the exact float32 values of the TS generator',
     () => {
       // Prepare / Act
-      const { entries, mismatches } = compare('torch');
+      const { entries, mismatches } = compare('torch', python ?? 'python3');
       // Assess
       expect(entries).toBeGreaterThan(400_000);
       expect(mismatches).toBe(0);

@@ -20,6 +20,7 @@ import {
   rowData,
   runRowCheck,
 } from '../../helpers/bundle-file.js';
+import { torchPython } from '../../helpers/python.js';
 
 const files = bundleDir();
 afterAll(() => files.cleanup());
@@ -339,7 +340,7 @@ describe('row checker: device selection without CUDA', () => {
 
 describe('row checker: CUDA path (torch)', () => {
   it.skipIf(!cuda)(
-    'gives the CPU verdict on honest, one-wrong-per-row and TF32 rows at n = 1024',
+    'gives the CPU verdict on honest, one-wrong-per-row and truncating-TF32 rows at n = 1024',
     () => {
       // Prepare
       const n = 1024;
@@ -348,7 +349,7 @@ describe('row checker: CUDA path (torch)', () => {
       wrong.values.forEach((row, r) => {
         bump(row, (r * 37) % n, 1);
       });
-      const tf32 = gpuOf(2, n, 'tf32');
+      const tf32 = gpuOf(2, n, 'tf32-truncate');
       const path = files.write('cuda.pogb', bundleBytes(n, [honest, wrong, tf32]));
       // Act
       const gpuRun = runRowCheck(path, ['--device', 'cuda', '--block-cols', '100']);
@@ -359,6 +360,40 @@ describe('row checker: CUDA path (torch)', () => {
         g?.map(({ maxRelError: _, ...rest }) => rest);
       expect(strip(gpuRun.result?.gpus)).toEqual(strip(cpuRun.result?.gpus));
       expect(gpuRun.result?.gpus.map((g) => g.wrongRows)).toEqual([0, 17, 17]);
+    },
+    120_000,
+  );
+});
+
+const python = torchPython();
+if (python === null) console.info('[pog] row checker torch tests skipped: no PyTorch on this machine');
+
+describe('row checker: the CUDA path’s torch code on the CPU (--device torch-cpu)', () => {
+  it.skipIf(python === null)(
+    'gives the numpy verdict, value for value, on honest, one-wrong-per-row and truncating-TF32 rows, in blocks',
+    () => {
+      // Prepare: B in blocks of 100 columns (the last one short), B's counter wrapping past 2^32
+      const n = 1024;
+      const honest = gpuOf(0, n, 'float32');
+      const wrong = gpuOf(1, n, 'exact');
+      wrong.values.forEach((row, r) => {
+        bump(row, (r * 37) % n, 1);
+      });
+      const tf32 = gpuOf(2, n, 'tf32-truncate');
+      const path = files.write('torch-cpu.pogb', bundleBytes(n, [honest, wrong, tf32]));
+      // Act
+      const torchRun = runRowCheck(path, ['--device', 'torch-cpu', '--block-cols', '100'], python ?? '');
+      const numpyRun = runRowCheck(path, ['--device', 'cpu'], python ?? '');
+      // Assess
+      expect(torchRun.stderr).toBe('');
+      expect(torchRun.result?.device).toBe('cpu');
+      expect(torchRun.result?.gpus).toEqual(numpyRun.result?.gpus);
+      expect(torchRun.result?.gpus.map((g) => [g.wrongRows, g.wrongValues])).toEqual([
+        [0, 0],
+        [17, 17],
+        [17, expect.any(Number)],
+      ]);
+      expect(torchRun.result?.entriesChecked).toBe(3 * 17 * n);
     },
     120_000,
   );

@@ -1,0 +1,14 @@
+import { spawnSync } from 'node:child_process';
+
+/**
+ * An interpreter with numpy and PyTorch, for the torch paths on the CPU: `python3` on PATH when it has
+ * torch, else Debian's `/usr/bin/python3` (its `python3-torch` package, which `.ci/run` installs, is
+ * for the system interpreter only); null when neither has it.
+ */
+export function torchPython(): string | null {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const probe = spawnSync(python, ['-c', 'import numpy, torch'], { stdio: 'ignore' });
+    if (probe.status === 0) return python;
+  }
+  return null;
+}
