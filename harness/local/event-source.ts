@@ -64,9 +64,11 @@ export interface EventSourceSummary {
 
 /**
  * Plays the Lambda SQS event source against a real queue: receive, invoke, delete what succeeded,
- * make failures (or a whole failed invocation) visible again at once instead of waiting out the
- * visibility timeout, until the queue stays empty. moto moves a message to the DLQ on the receive
- * past maxReceiveCount.
+ * until the queue stays empty. A reported failure is left as the event source leaves it: it comes
+ * back when the visibility the handler gave it ends (the worker sets the retry interval, or a twin's
+ * wait for the session lease), so a deferred delivery is not received over and over towards
+ * maxReceiveCount, where moto dead-letters it. A whole failed invocation is made visible again at
+ * once instead of waiting out the queue's visibility timeout.
  */
 export async function drainQueue(
   sqs: SQSClient,
@@ -95,6 +97,7 @@ export async function drainQueue(
       if (messages.length === 0) break;
       invocations++;
       let failed: Set<string>;
+      let thrown = false;
       try {
         const response = await invoke({ Records: messages.map(recordOf) });
         failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
@@ -102,10 +105,12 @@ export async function drainQueue(
       } catch (error) {
         if (options.onThrow === 'throw') throw error;
         failedInvocations++;
+        thrown = true;
         failed = new Set(messages.map((m) => m.MessageId ?? ''));
       }
       const ok = messages.filter((m) => !failed.has(m.MessageId ?? ''));
-      const retry = messages.filter((m) => failed.has(m.MessageId ?? ''));
+      // only a thrown invocation's records: reported failures keep the visibility their handler set
+      const retry = thrown ? messages : [];
       if (ok.length > 0) {
         await sqs.send(
           new DeleteMessageBatchCommand({

@@ -63,9 +63,12 @@ export const DEFAULT_ASSUMPTIONS = {
   /** Pulling the ~4 GB CUDA PyTorch image onto a fresh host, an estimate. */
   verifierImagePullMinutes: 2,
   /**
-   * Seconds per bundle on the GPU: python + torch + CUDA start (~1.5 s) plus 17 rows × n² FMAs per GPU
-   * at n = 29 280 in float64 on a T4 (published 0.25 TFLOPS FP64, ~0.12 s per GPU, 2 GPUs on average).
-   * An estimate derived from published rates, not measured on a card.
+   * Seconds per bundle on the GPU, an estimate derived from published rates (not measured on a card).
+   * Per GPU of a bundle at n = 29 280, B's n² entries are regenerated: ~184 bytes of kernel traffic
+   * each with the mix tables (index, two gathers, XOR, the float64 scaling, the float64 copy), ~158 GB,
+   * ~0.6 s at a T4's ~250 GB/s effective (320 published); plus 17·n² float64 FMAs, ~0.12 s at its
+   * 0.25 TFLOPS FP64. 2 GPUs per bundle on average and ~0.2 s for the S3 read and the result writes
+   * give ~1.6 s, rounded up. The checker's interpreter and CUDA start once per job (`--serve`).
    */
   verificationSecondsPerBundle: 2,
   /** The verifier's last polls before it exits (3 empty 20 s long polls). */

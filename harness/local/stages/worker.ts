@@ -32,8 +32,10 @@ const LOCAL_WORKER_TIMEOUT_MS = (LOCAL_DEADLINES.attemptTimeoutS + 30) * 1000;
 /** The stack's worker settings: parallel SubmitJob calls per batch, and concurrent pollers (max concurrency). */
 const WORKER_LANES = 5;
 /**
- * How long an empty challenge queue is watched before the worker stage ends: a delivery deferred by a
- * twin's session lease, or retried, comes back within it.
+ * How long an empty challenge queue is watched before the worker stage ends: a retried delivery (retry
+ * interval 0 here) or a killed invocation's comes back within it. A twin deferred by the session lease
+ * waits out that session's invocation, as on AWS, and may be left in the queue: its miner's other
+ * delivery holds the lease and ends with the miner's row.
  */
 const DRAIN_IDLE_WAIT_S = 5;
 

@@ -1,13 +1,13 @@
-import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { describe, expect, inject, it } from 'vitest';
 import { drainQueue, type EventSourceOptions } from '../../../harness/local/event-source.js';
 import { clients, queueDepth, uniquePrefix } from '../pipeline/fixtures.js';
 
 /**
- * The SQS event source the local cycle and the pipeline fixtures play against moto: failures come
- * back at once, a thrown invocation is redelivered or ends the drain, and the idle long poll picks up
- * a delivery that only becomes visible after the queue looked empty.
+ * The SQS event source the local cycle plays against moto: a reported failure comes back when the
+ * visibility its handler set ends, a thrown invocation is redelivered at once or ends the drain, and
+ * the idle long poll picks up a delivery that only becomes visible after the queue looked empty.
  */
 describe('SQS event source on moto (harness/local/event-source.ts)', () => {
   const c = clients(inject('motoEndpoint'));
@@ -24,8 +24,12 @@ describe('SQS event source on moto (harness/local/event-source.ts)', () => {
     return queueUrl;
   }
 
-  /** A handler that fails (reports, or throws) on each body's first delivery and succeeds after. */
-  function failingOnce(how: 'report' | 'throw') {
+  /**
+   * A handler that fails on each body's first delivery and succeeds after: it throws, or it reports the
+   * record failed after setting its visibility to `retryInS`, as the worker does (retry interval, or a
+   * twin's wait for the session lease).
+   */
+  function failingOnce(how: 'report' | 'throw', queueUrl = '', retryInS = 0) {
     const seen = new Map<string, number>();
     const invoke = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       const failures = event.Records.filter((r) => {
@@ -34,21 +38,36 @@ describe('SQS event source on moto (harness/local/event-source.ts)', () => {
         return n === 1;
       });
       if (failures.length > 0 && how === 'throw') throw new Error('killed');
+      for (const r of failures) {
+        await c.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: r.receiptHandle,
+            VisibilityTimeout: retryInS,
+          }),
+        );
+      }
       return { batchItemFailures: failures.map((r) => ({ itemIdentifier: r.messageId })) };
     };
     return { seen, invoke };
   }
 
-  it('redelivers a reported failure at once and deletes what succeeded', async () => {
-    // Prepare
-    const queueUrl = await queueWith(['a', 'b']);
-    const handler = failingOnce('report');
+  it('redelivers a reported failure when the visibility its handler set ends, and deletes what succeeded', async () => {
+    // Prepare: one queue whose handler retries at once, one whose handler defers by a minute
+    const atOnce = await queueWith(['a', 'b']);
+    const deferred = await queueWith(['c']);
+    const retrying = failingOnce('report', atOnce, 0);
+    const deferring = failingOnce('report', deferred, 60);
     // Act
-    const summary = await drainQueue(c.sqs, queueUrl, handler.invoke, WORKER);
-    // Assess
+    const summary = await drainQueue(c.sqs, atOnce, retrying.invoke, WORKER);
+    const waited = await drainQueue(c.sqs, deferred, deferring.invoke, { ...WORKER, idleWaitS: 1 });
+    // Assess: the deferred record was received once, not spun towards the DLQ
     expect(summary).toEqual({ invocations: 4, failedInvocations: 0, reported: 2 });
-    expect([...handler.seen.values()]).toEqual([2, 2]);
-    expect(await queueDepth(c.sqs, queueUrl)).toBe(0);
+    expect([...retrying.seen.values()]).toEqual([2, 2]);
+    expect(await queueDepth(c.sqs, atOnce)).toBe(0);
+    expect(waited).toEqual({ invocations: 1, failedInvocations: 0, reported: 1 });
+    expect([...deferring.seen.values()]).toEqual([1]);
+    expect(await queueDepth(c.sqs, deferred)).toBe(1);
   });
 
   it('counts an invocation that throws as failed and redelivers its records', async () => {

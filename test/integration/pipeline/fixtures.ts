@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { drainQueue, fakeLambdaContext } from '../../../harness/local/event-source.js';
+import type { SQSRecord } from 'aws-lambda';
+import { fakeLambdaContext } from '../../../harness/local/event-source.js';
 import {
   type EmulatorClients,
   emulatorClients,
@@ -153,31 +153,6 @@ export function sqsRecord(messageId: string, body: string): SQSRecord {
     eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
     awsRegion: 'us-east-1',
   };
-}
-
-/**
- * Plays the Lambda SQS event source against a real queue (harness/local/event-source.ts): up to 10
- * records per invocation, failures visible again at once, until the queue is empty; a handler that
- * throws ends the drain.
- */
-export async function drainThroughHandler(
-  sqs: SQSClient,
-  queueUrl: string,
-  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
-  options: { readonly lanes?: number; readonly maxRounds?: number } = {},
-): Promise<{ invocations: number; reported: number }> {
-  const { invocations, reported } = await drainQueue(
-    sqs,
-    queueUrl,
-    (event) => handler(event, lambdaContext),
-    {
-      batchSize: 10,
-      lanes: options.lanes ?? 1,
-      maxRounds: options.maxRounds ?? 200,
-      onThrow: 'throw',
-    },
-  );
-  return { invocations, reported };
 }
 
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
