@@ -3,13 +3,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { parsePogEngineConfig } from '../lib/pog/config.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Worker memory: the resident set of a process holding the worker's code, after it took the largest
- * proof (8 GPUs × 17 rows at n = 29 280, the H100's n) and encoded its bundle, and at a small size for
- * contrast. The probe is bundled by esbuild (as the Lambda's code is) and run by plain node, so neither
+ * Worker memory: the resident set of a process holding the worker's code, after it took a proof of
+ * 17 rows per GPU at n = 29 280 (the H100's n) from 8 GPUs (the largest common box) and from the most
+ * GPUs a session accepts (the engine's `maxGpus`), and encoded its bundle; a small size for contrast. The probe is bundled by esbuild (as the Lambda's code is) and run by plain node, so neither
  * tsx nor vitest is counted. The Lambda's memory setting (infra) must leave room above the peak.
  */
 export async function run(): Promise<Record<string, string | number>> {
@@ -29,9 +30,11 @@ export async function run(): Promise<Record<string, string | number>> {
     },
   });
   const figures: Record<string, string | number> = {};
+  const maxGpus = parsePogEngineConfig().maxGpus;
   for (const [n, gpus] of [
     [1_024, 1],
     [29_280, 8],
+    [29_280, maxGpus],
   ] as const) {
     const result = spawnSync(process.execPath, [file, String(n), String(gpus), '17'], { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`probe failed: ${result.stderr}`);

@@ -50,6 +50,12 @@ export const DeployConfigSchema = z
       .max(1000)
       .default(CHALLENGE_QUEUE.defaultWorkerConcurrency),
     /**
+     * The worker Lambda's memory (MB), which also sets its CPU share. The floor is twice the measured
+     * peak of the largest proof a session accepts (16 GPUs × 17 rows at n = 29 280: 189 MB resident,
+     * `npm run bench -- worker-memory`); sessions are mostly waiting on the miner, so the bill follows it.
+     */
+    workerMemoryMb: z.coerce.number().int().min(384).max(10_240).default(512),
+    /**
      * The verifier's row check: `report` logs and counts discrepancies while the sampled verdict stands;
      * `enforce` fails them. `report` until a device run shows honest GPU proofs at n ≥ 29 280 pass (README).
      */

@@ -91,7 +91,7 @@ export function addSyncFunction(stack: Stack, props: SyncFunctionProps): Project
 
 export interface WorkerFunctionProps {
   /** Deploy settings: the netuid and the event source's maximum concurrency. */
-  readonly config: Pick<DeployConfig, 'netuid' | 'workerConcurrency'>;
+  readonly config: Pick<DeployConfig, 'netuid' | 'workerConcurrency' | 'workerMemoryMb'>;
   /** The pipeline's tables; the worker puts result rows and its own coordination items only. */
   readonly tables: PipelineTables;
   /** The queue the worker consumes (and extends a failed attempt's visibility on). */
@@ -116,10 +116,8 @@ export function addWorkerFunction(stack: Stack, props: WorkerFunctionProps): Pro
     entry: path.join(ROOT, 'functions/worker/index.ts'),
     component: 'worker',
     timeout: Duration.seconds(CHALLENGE_QUEUE.workerTimeoutSeconds),
-    // the largest proof (8 GPUs × 17 rows at n = 29 280, a 15 MB bundle) peaks near 135 MB resident
-    // with the worker's code loaded (`npm run bench -- worker-memory`): 512 MB leaves room for the
-    // SSH and S3 buffers, and the session's time is billed at half the 1 024 MB price
-    memorySize: 512,
+    // deploy setting (infra/config.ts): its floor holds the largest proof a session accepts twice over
+    memorySize: props.config.workerMemoryMb,
     extraFiles: [{ source: 'lib/pog/payload/miner_payload.py', target: 'payload/miner_payload.py' }],
   });
   bindValues(fn, { [EnvName.Netuid]: String(props.config.netuid) });

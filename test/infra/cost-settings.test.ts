@@ -13,14 +13,17 @@ describe('Function: costSettingsFromCdkJson()', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'cost-')), 'cdk.json');
     writeFileSync(
       path,
-      JSON.stringify({ ...cdk, context: { ...cdk.context, pogIntervalBlocks: 720, wandbEnabled: 'false' } }),
+      JSON.stringify({
+        ...cdk,
+        context: { ...cdk.context, pogIntervalBlocks: 720, wandbEnabled: 'false', workerMemoryMb: 384 },
+      }),
     );
     // Act
     const settings = costSettingsFromCdkJson(path);
     // Assess
     expect(settings.pogIntervalBlocks).toBe(720);
     expect(settings.verifierInstanceTypes).toEqual(['g4dn.xlarge']);
-    expect(settings).toMatchObject({ secrets: 2, kmsKeys: 2, workerMemoryMb: 512 });
+    expect(settings).toMatchObject({ secrets: 2, kmsKeys: 2, workerMemoryMb: 384 });
     expect(settings.alarms).toBeGreaterThan(5);
   });
 });
