@@ -50,11 +50,12 @@ export const DeployConfigSchema = z
       .max(1000)
       .default(CHALLENGE_QUEUE.defaultWorkerConcurrency),
     /**
-     * The worker Lambda's memory (MB), which also sets its CPU share. The floor is twice the measured
-     * peak of the largest proof a session accepts (16 GPUs × 17 rows at n = 29 280: 189 MB resident,
-     * `npm run bench -- worker-memory`); sessions are mostly waiting on the miner, so the bill follows it.
+     * The worker Lambda's memory (MB), which also sets its CPU share. The floor and default are twice the
+     * measured peak of the largest proof a session accepts (16 GPUs × 17 rows at n = 29 280: 189 MB
+     * resident, `npm run bench -- worker-memory`); sessions mostly wait on the miner, so the bill
+     * follows the memory; the worker's own CPU work for that proof is about a third of a core-second.
      */
-    workerMemoryMb: z.coerce.number().int().min(384).max(10_240).default(512),
+    workerMemoryMb: z.coerce.number().int().min(384).max(10_240).default(384),
     /**
      * The verifier's row check: `report` logs and counts discrepancies while the sampled verdict stands;
      * `enforce` fails them. `report` until a device run shows honest GPU proofs at n ≥ 29 280 pass (README).

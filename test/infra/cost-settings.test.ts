@@ -15,7 +15,7 @@ describe('Function: costSettingsFromCdkJson()', () => {
       path,
       JSON.stringify({
         ...cdk,
-        context: { ...cdk.context, pogIntervalBlocks: 720, wandbEnabled: 'false', workerMemoryMb: 384 },
+        context: { ...cdk.context, pogIntervalBlocks: 720, wandbEnabled: 'false', workerMemoryMb: 1024 },
       }),
     );
     // Act
@@ -23,7 +23,7 @@ describe('Function: costSettingsFromCdkJson()', () => {
     // Assess
     expect(settings.pogIntervalBlocks).toBe(720);
     expect(settings.verifierInstanceTypes).toEqual(['g4dn.xlarge']);
-    expect(settings).toMatchObject({ secrets: 2, kmsKeys: 2, workerMemoryMb: 384 });
+    expect(settings).toMatchObject({ secrets: 2, kmsKeys: 2, workerMemoryMb: 1024 });
     expect(settings.alarms).toBeGreaterThan(5);
   });
 });

@@ -104,16 +104,16 @@ describe('Proof bundles: bucket, verification queue and the worker that fills th
 
   it('takes the worker memory from the deploy setting, which the cost model follows, and refuses less than the largest proof needs', () => {
     // Prepare / Act
-    const custom = synthPipeline({ workerMemoryMb: '384' }).template;
+    const custom = synthPipeline({ workerMemoryMb: '1024' }).template;
     const workers = Object.entries(custom.findResources('AWS::Lambda::Function')).filter(([id]) =>
       id.startsWith('WorkerFunction'),
     );
     // Assess
-    expect(workers.map(([, w]) => w.Properties.MemorySize)).toEqual([384]);
+    expect(workers.map(([, w]) => w.Properties.MemorySize)).toEqual([1024]);
     expect(() => parseDeployConfig({ chainEndpoints: 'ws://x', workerMemoryMb: 256 })).toThrow(
       /workerMemoryMb/,
     );
-    expect(parseDeployConfig({ chainEndpoints: 'ws://x' }).workerMemoryMb).toBe(512);
+    expect(parseDeployConfig({ chainEndpoints: 'ws://x' }).workerMemoryMb).toBe(384);
   });
 
   it('lets the worker put bundles and send verification messages, but not read or delete bundles', () => {
