@@ -338,19 +338,23 @@ describe('row checker: device selection without CUDA', () => {
   });
 });
 
+/** Three GPUs: honest float32 rows, exact rows with one wrong value each, truncating-TF32 rows. */
+function mixedBundle(n: number): Buffer {
+  const honest = gpuOf(0, n, 'float32');
+  const wrong = gpuOf(1, n, 'exact');
+  wrong.values.forEach((row, r) => {
+    bump(row, (r * 37) % n, 1);
+  });
+  return bundleBytes(n, [honest, wrong, gpuOf(2, n, 'tf32-truncate')]);
+}
+
 describe('row checker: CUDA path (torch)', () => {
   it.skipIf(!cuda)(
     'gives the CPU verdict on honest, one-wrong-per-row and truncating-TF32 rows at n = 1024',
     () => {
       // Prepare
       const n = 1024;
-      const honest = gpuOf(0, n, 'float32');
-      const wrong = gpuOf(1, n, 'exact');
-      wrong.values.forEach((row, r) => {
-        bump(row, (r * 37) % n, 1);
-      });
-      const tf32 = gpuOf(2, n, 'tf32-truncate');
-      const path = files.write('cuda.pogb', bundleBytes(n, [honest, wrong, tf32]));
+      const path = files.write('cuda.pogb', mixedBundle(n));
       // Act
       const gpuRun = runRowCheck(path, ['--device', 'cuda', '--block-cols', '100']);
       const cpuRun = runRowCheck(path, ['--device', 'cpu']);
@@ -374,13 +378,7 @@ describe('row checker: the CUDA path’s torch code on the CPU (--device torch-c
     () => {
       // Prepare: B in blocks of 100 columns (the last one short), B's counter wrapping past 2^32
       const n = 1024;
-      const honest = gpuOf(0, n, 'float32');
-      const wrong = gpuOf(1, n, 'exact');
-      wrong.values.forEach((row, r) => {
-        bump(row, (r * 37) % n, 1);
-      });
-      const tf32 = gpuOf(2, n, 'tf32-truncate');
-      const path = files.write('torch-cpu.pogb', bundleBytes(n, [honest, wrong, tf32]));
+      const path = files.write('torch-cpu.pogb', mixedBundle(n));
       // Act
       const torchRun = runRowCheck(path, ['--device', 'torch-cpu', '--block-cols', '100'], python ?? '');
       const numpyRun = runRowCheck(path, ['--device', 'cpu'], python ?? '');
