@@ -118,10 +118,13 @@ export class VerifierJob extends Construct {
     });
     this.jobDefinition = new batch.EcsJobDefinition(this, 'JobDefinition', {
       timeout: Duration.minutes(cfg.verifierTimeoutMinutes),
-      // a reclaimed Spot host retries the drain; unfinished messages come back to the queue anyway
+      // a reclaimed Spot host, or a process killed outright (SIGKILL: 137, e.g. out of memory, which
+      // cannot drop the round's claim), retries the drain in the same job, which keeps the claim;
+      // unfinished messages come back to the queue anyway. Conditions are evaluated in order.
       retryAttempts: VERIFIER_JOB.attempts,
       retryStrategies: [
         batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.SPOT_INSTANCE_RECLAIMED),
+        batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onExitCode: '137' })),
         batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onExitCode: '*' })),
       ],
       container: new batch.EcsEc2ContainerDefinition(this, 'Container', {

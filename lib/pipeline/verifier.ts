@@ -55,7 +55,8 @@ export const VerifierOutcome = {
 
 /**
  * Exit codes of the verifier job (functions/verifier). Unfinished messages come back to the queue by
- * themselves, so the job definition retries only a reclaimed Spot host and exits on any code.
+ * themselves, so the job definition retries only a reclaimed Spot host and a process killed outright
+ * (137), and ends the job on any code the process itself returns.
  */
 export const VerifierExit = {
   /** The queue stayed empty (or Batch sent SIGTERM) and every bundle in hand was finished. */

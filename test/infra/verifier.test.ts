@@ -26,9 +26,15 @@ describe('VerifierJob', () => {
         ]),
       }),
       Timeout: { AttemptDurationSeconds: 60 * 60 },
-      RetryStrategy: Match.objectLike({
-        EvaluateOnExit: Match.arrayWith([{ Action: 'RETRY', OnStatusReason: 'Host EC2*' }]),
-      }),
+      // in this order: a reclaimed host and a killed process retry, any other exit code ends the job
+      RetryStrategy: {
+        Attempts: VERIFIER_JOB.attempts,
+        EvaluateOnExit: [
+          { Action: 'RETRY', OnStatusReason: 'Host EC2*' },
+          { Action: 'RETRY', OnExitCode: '137' },
+          { Action: 'EXIT', OnExitCode: '*' },
+        ],
+      },
     });
     const enforced = synthPipeline({ rowCheck: 'enforce' }).template;
     enforced.hasResourceProperties('AWS::Batch::JobDefinition', {
