@@ -57,16 +57,17 @@ export function bindTable(
   else access(table, target);
 }
 
-/** Sets `name` to the queue's URL and grants sending to it or consuming from it. */
+/** Sets `name` to the queue's URL and grants sending to it, consuming from it, or reading its counts. */
 export function bindQueue(
   target: EnvTarget,
   name: EnvName,
   queue: sqs.IQueue,
-  access: 'send' | 'consume',
+  access: 'send' | 'consume' | 'watch',
 ): void {
   target.addEnvironment(name, queue.queueUrl);
   if (access === 'send') queue.grantSendMessages(target);
-  else queue.grantConsumeMessages(target);
+  else if (access === 'consume') queue.grantConsumeMessages(target);
+  else queue.grant(target, 'sqs:GetQueueAttributes');
 }
 
 /** Sets `name` to the secret's ARN and grants reading its value (and decrypting it with its key). */

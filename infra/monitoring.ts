@@ -13,7 +13,10 @@ const BLOCK_SECONDS = 12;
 
 export interface MonitoringProps {
   /** Deploy settings: the failure-rate threshold and the rate limit the no-submission alarm waits twice. */
-  readonly config: Pick<DeployConfig, 'proofJobFailureRatePercent' | 'weightsRateLimitBlocks'>;
+  readonly config: Pick<
+    DeployConfig,
+    'proofJobFailureRatePercent' | 'weightsRateLimitBlocks' | 'pogIntervalBlocks'
+  >;
   /** The dashboard's name (the stack's id with a suffix, so two stacks in one account do not collide). */
   readonly dashboardName: string;
   /** The challenge queue, graphed beside its DLQ. */
@@ -31,10 +34,10 @@ export interface MonitoringProps {
 }
 
 /**
- * The pipeline's alarms (dead letters, no weight submission for twice the rate limit, the verifier's
- * failure rate, sync errors, a skipped version filter), the {@link ChainAlarms}, and one dashboard with
- * the alarm states, the queues, the rounds, the verifier and the weights. Created in the stack's own
- * scope, so the alarms keep their logical ids.
+ * The pipeline's alarms (dead letters, a bundle waiting longer than a PoG interval, no weight
+ * submission for twice the rate limit, the verifier's failure rate, sync errors, a skipped version
+ * filter), the {@link ChainAlarms}, and one dashboard with the alarm states, the queues, the rounds,
+ * the verifier and the weights. Created in the stack's own scope, so the alarms keep their logical ids.
  */
 export function addMonitoring(stack: Stack, props: MonitoringProps): void {
   const cfg = props.config;
@@ -76,6 +79,19 @@ export function addMonitoring(stack: Stack, props: MonitoringProps): void {
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
+    }),
+    // the sync restarts a dead verifier within a tick, so a bundle a round old means none can run
+    new cloudwatch.Alarm(stack, 'VerificationBacklog', {
+      alarmDescription:
+        'A proof bundle has waited longer than one PoG interval: no verifier job runs (check the job queue: GPU instance quota, Spot capacity, failed jobs)',
+      metric: props.proofBundles.queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: cfg.pogIntervalBlocks * BLOCK_SECONDS,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),
     new cloudwatch.Alarm(stack, 'NoWeightSubmission', {
       alarmDescription: 'No confirmed weight submission for twice the rate limit',
@@ -130,6 +146,7 @@ export function addMonitoring(stack: Stack, props: MonitoringProps): void {
       right: [
         jobMetric(MetricName.RowCheckDiscrepancies),
         jobMetric(MetricName.PoisonBundles),
+        componentSum(MetricName.VerifierRestarts, 'sync', Duration.minutes(5)),
         props.proofBundles.queue.metricApproximateNumberOfMessagesVisible(),
       ],
     }),

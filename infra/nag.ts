@@ -56,6 +56,11 @@ export function acknowledgeNagFindings(stack: Stack): void {
     "batch:DescribeJobs (a round's failed verifier job is replaced) supports no resource-level permissions; the worker's only wildcard",
   );
   ack(
+    child(stack, 'SyncFunction'),
+    'AwsSolutions-IAM5[Resource::*]',
+    "batch:DescribeJobs (a failed verifier job is replaced when bundles wait) supports no resource-level permissions; the sync's only wildcard",
+  );
+  ack(
     child(stack, 'HotkeySecret'),
     'AwsSolutions-SMG4',
     'The secret is the validator hotkey seed, an on-chain identity: it cannot be rotated by a rotation Lambda',

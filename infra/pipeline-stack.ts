@@ -82,6 +82,10 @@ export class PipelineStack extends Stack {
       image: props.jobImage ?? jobImage(cfg),
     });
 
+    // the sync restarts a verifier for bundles that wait with none at work (lib/pipeline/verifier-start.ts)
+    this.proofBundles.bindWatch(syncFunction);
+    verifier.bindSubmitter(syncFunction);
+
     const workerFunction = addWorkerFunction(this, {
       config: cfg,
       tables: this.tables,

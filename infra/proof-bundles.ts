@@ -80,6 +80,14 @@ export class ProofBundles extends Construct {
     bindQueue(target, EnvName.VerificationQueueUrl, this.queue, 'consume');
     bindQueue(target, EnvName.VerificationDlqUrl, this.deadLetterQueue, 'send');
   }
+
+  /**
+   * The sync side: names the verification queue in `target`'s environment and grants reading its
+   * message counts only (bundles waiting with no verifier at work get one).
+   */
+  bindWatch(target: EnvTarget): void {
+    bindQueue(target, EnvName.VerificationQueueUrl, this.queue, 'watch');
+  }
 }
 
 /** Object keys of the bundles: the worker writes and the verifier reads under this prefix only. */

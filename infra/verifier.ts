@@ -140,12 +140,12 @@ export class VerifierJob extends Construct {
     this.metricFilters();
   }
 
-  /** The worker side: names the job queue and definition in `target`'s environment and grants SubmitJob on them. */
+  /** The starters (worker, sync): name the job queue and definition in `target`'s environment and grant SubmitJob on them. */
   bindSubmitter(target: EnvTarget): void {
     target.addEnvironment(EnvName.VerifierJobQueue, this.jobQueue.jobQueueArn);
     target.addEnvironment(EnvName.VerifierJobDefinition, this.jobDefinition.jobDefinitionArn);
     this.jobDefinition.grantSubmitJob(target, this.jobQueue);
-    // a claim naming a failed job is taken over (lib/pipeline/worker.ts); DescribeJobs has no resource-level permissions
+    // a claim naming a failed job is taken over (lib/pipeline/verifier-start.ts); DescribeJobs has no resource-level permissions
     target.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['batch:DescribeJobs'], resources: ['*'] }),
     );

@@ -24,17 +24,7 @@ export function buildSyncHandler(d: SyncHandlerDeps) {
     .handler(async () => {
       try {
         const result = await runSync(await d.getDeps(), d.options);
-        if (result.versionFilterSkipped)
-          d.metrics.addMetric(MetricName.VersionFilterSkipped, MetricUnit.Count, 1);
-        if (result.round.status === 'blocked') {
-          for (const problem of result.round.problems) {
-            d.metrics.addMetric(MetricName.PreflightProblems, MetricUnit.Count, 1);
-            d.logger.error(`validator preflight: ${PREFLIGHT_MESSAGES[problem]}`, { problem });
-          }
-        }
-        if (result.round.status === 'started') {
-          d.metrics.addMetric(MetricName.ChallengesEnqueued, MetricUnit.Count, result.round.challenges);
-        }
+        report(result, d);
         d.logger.info('sync done', { ...result });
         return result;
       } catch (error) {
@@ -43,4 +33,27 @@ export function buildSyncHandler(d: SyncHandlerDeps) {
         throw error;
       }
     });
+}
+
+/** The tick's metrics and the lines an operator acts on. */
+function report(result: SyncTickResult, d: Pick<SyncHandlerDeps, 'logger' | 'metrics'>): void {
+  const count = (name: (typeof MetricName)[keyof typeof MetricName], value = 1) =>
+    d.metrics.addMetric(name, MetricUnit.Count, value);
+  if (result.versionFilterSkipped) count(MetricName.VersionFilterSkipped);
+  if (result.round.status === 'blocked') {
+    for (const problem of result.round.problems) {
+      count(MetricName.PreflightProblems);
+      d.logger.error(`validator preflight: ${PREFLIGHT_MESSAGES[problem]}`, { problem });
+    }
+  }
+  if (result.round.status === 'started') count(MetricName.ChallengesEnqueued, result.round.challenges);
+  if (result.verifier?.status === 'started') {
+    count(MetricName.VerifierRestarts);
+    d.logger.warn('bundles waited with no verifier at work: started one', { ...result.verifier });
+  }
+  if (result.verifier?.status === 'error') {
+    // the round's work stands; the next tick looks at the verification queue again
+    count(MetricName.SyncErrors);
+    d.logger.error('verification queue check failed', { reason: result.verifier.reason });
+  }
 }

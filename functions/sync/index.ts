@@ -1,5 +1,10 @@
 import { createChainPort } from '../../lib/chain/index.js';
-import { createDynamoDocumentClient, createSecretsClient, createSqsClient } from '../../lib/clients/index.js';
+import {
+  createBatchClient,
+  createDynamoDocumentClient,
+  createSecretsClient,
+  createSqsClient,
+} from '../../lib/clients/index.js';
 import { onceUntilFailure } from '../../lib/clients/once.js';
 import { readWandbApiKey } from '../../lib/clients/secrets.js';
 import { loadEnv, queryableOptionsFromEnv, SyncEnvSchema, wandbConfigFromEnv } from '../../lib/config/env.js';
@@ -50,6 +55,13 @@ export const handler = buildSyncHandler({
       pogResults: new PogResultStore(doc, env.TABLE_POG_RESULTS),
       stats: new StatsStore(doc, env.TABLE_STATS),
       coordination: new CoordinationStore(doc, env.TABLE_COORDINATION),
+      verifier: {
+        batch: createBatchClient(),
+        verificationQueueUrl: env.VERIFICATION_QUEUE_URL,
+        verifierJobQueue: env.VERIFIER_JOB_QUEUE,
+        verifierJobDefinition: env.VERIFIER_JOB_DEFINITION,
+        log: logger,
+      },
       ...(external ? { external } : {}),
     })),
   ),

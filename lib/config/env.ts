@@ -83,6 +83,10 @@ export const SyncEnvSchema = z
     ...FilterEnv,
     ...WandbEnv,
     [EnvName.ChallengeQueueUrl]: z.url(),
+    /** Bundles waiting there with no verifier at work get one (lib/pipeline/verifier-start.ts). */
+    [EnvName.VerificationQueueUrl]: z.url(),
+    [EnvName.VerifierJobQueue]: name,
+    [EnvName.VerifierJobDefinition]: name,
     /** Our hotkey's ss58 address, for the operator preflight before the fan-out; absent → skipped. */
     [EnvName.ValidatorHotkey]: z.string().min(1).optional(),
     [EnvName.PogIntervalBlocks]: int(1, 360),

@@ -38,6 +38,8 @@ export const MetricName = {
   VerifierFailures: 'VerifierFailures',
   RowCheckDiscrepancies: 'RowCheckDiscrepancies',
   PoisonBundles: 'PoisonBundles',
+  /** Verifier jobs the sync started for bundles that waited with no verifier at work. */
+  VerifierRestarts: 'VerifierRestarts',
 } as const;
 
 export { MetricUnit };

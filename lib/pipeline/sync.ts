@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { asError } from '../errors.js';
 import {
   type ChainPort,
   type ExternalStatePort,
@@ -14,6 +15,7 @@ import type { PogResultStore } from '../store/pog-results.js';
 import type { StatsStore } from '../store/stats.js';
 import { validatorPreflight } from './preflight.js';
 import { filterQueryable, type QueryableOptions } from './queryable.js';
+import { restartIdleVerifier, type VerifierSweep, type VerifierWatchDeps } from './verifier-start.js';
 
 export interface SyncDeps {
   readonly chain: ChainPort;
@@ -30,6 +32,8 @@ export interface SyncDeps {
   readonly nowSeconds?: () => number;
   /** Set when the hotkey secret could not be read: the preflight names it instead of a fan-out. */
   readonly hotkeyProblem?: 'hotkey-secret-unreadable';
+  /** The verification queue and the verifier's job: each tick restarts a verifier for waiting bundles. */
+  readonly verifier?: Omit<VerifierWatchDeps, 'sqs' | 'coordination'>;
 }
 
 export interface SyncOptions extends QueryableOptions {
@@ -59,6 +63,11 @@ export interface SyncTickResult {
     | { readonly status: 'lost-race' }
     /** The operator preflight found problems: no challenge is sent (miners would not answer). */
     | { readonly status: 'blocked'; readonly problems: readonly StandingProblem[] };
+  /**
+   * The look at the verification queue (absent without `SyncDeps.verifier`, or before any round). A
+   * failed look is reported here, not thrown: the round's own work this tick stands.
+   */
+  readonly verifier?: VerifierSweep | { readonly status: 'error'; readonly reason: string };
 }
 
 /**
@@ -96,9 +105,25 @@ export function roundRunning(state: RoundState | null, nowSeconds: number): bool
  * table), apply the queryable filter (§7.2), and start a PoG round when one is due (every
  * `pogIntervalBlocks`, never overlapping a running round) by enqueuing one challenge per queryable,
  * unallocated miner. The round's random jitter (the reference sleeps uniform(0, 900 s)) is the
- * messages' SQS delay, so no Lambda waits.
+ * messages' SQS delay, so no Lambda waits. Then, with `deps.verifier`, bundles that wait with no
+ * verifier at work get one ({@link restartIdleVerifier}), under the latest round's claim.
  */
 export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<SyncTickResult> {
+  const tick = await syncRound(deps, options);
+  if (deps.verifier === undefined) return tick;
+  const roundId =
+    'roundId' in tick.round ? tick.round.roundId : (await deps.coordination.round(options.netuid))?.roundId;
+  if (roundId === undefined) return tick;
+  try {
+    const watch = { ...deps.verifier, sqs: deps.sqs, coordination: deps.coordination };
+    return { ...tick, verifier: await restartIdleVerifier(watch, roundId) };
+  } catch (error) {
+    return { ...tick, verifier: { status: 'error', reason: asError(error).message } };
+  }
+}
+
+/** The tick's metagraph and round work ({@link runSync} without the verifier's queue). */
+async function syncRound(deps: SyncDeps, options: SyncOptions): Promise<SyncTickResult> {
   const nowSeconds = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const random = deps.random ?? Math.random;
   const [metagraph, preflight] = await Promise.all([

@@ -137,7 +137,7 @@ export async function drainVerificationQueue(
 }
 
 /**
- * The round's claim on "a verifier is running" (lib/pipeline/worker.ts `startVerifier` takes it), as
+ * The round's claim on "a verifier is running" (lib/pipeline/verifier-start.ts `startVerifier` takes it), as
  * the job sees it: dropping it lets the next hand-over start a new verifier.
  */
 export interface VerifierClaim {

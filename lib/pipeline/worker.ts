@@ -1,7 +1,6 @@
-import { type BatchClient, DescribeJobsCommand, SubmitJobCommand } from '@aws-sdk/client-batch';
+import type { BatchClient } from '@aws-sdk/client-batch';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { EnvName } from '../config/env-names.js';
 import { PogValidatorError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
 import {
@@ -19,8 +18,9 @@ import {
   MAX_CHALLENGE_BODY_BYTES,
   type PogChallenge,
 } from '../queue/challenge.js';
-import { type CoordinationStore, verifierClaimKey } from '../store/coordination.js';
+import type { CoordinationStore } from '../store/coordination.js';
 import type { PogOutcomeStore } from '../store/pog-results.js';
+import { startVerifier } from './verifier-start.js';
 
 /** The attempt failed for the miner and SQS redelivers it after the retry interval. */
 export class RetryLaterError extends PogValidatorError {}
@@ -95,77 +95,6 @@ export type ChallengeResult =
       readonly reason: string;
       readonly recorded: boolean;
     };
-
-/** Claims live a day (TTL); an unfinished claim older than this is a crashed worker's. */
-const CLAIM_TTL_SECONDS = 24 * 3600;
-const CLAIM_STALE_SECONDS = 120;
-
-/** Batch job names allow letters, digits, hyphens and underscores, up to 128 characters. */
-function verifierJobName(roundId: string): string {
-  return `pog-verify-${roundId}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128);
-}
-
-/**
- * Starts the round's verifier job at most once at a time: a conditional claim precedes SubmitJob and
- * the job id completes it. Only a failed SubmitJob drops the claim (and rethrows, so the delivery is
- * retried); a failure after a successful submit keeps it, so a redelivery never submits twice. A
- * claim whose job failed without dropping it is taken over once ({@link dropClaimOfFailedJob}).
- * Returns the job id when this call submitted, null when another delivery did or is doing it.
- */
-export async function startVerifier(
-  deps: WorkerDeps,
-  roundId: string,
-  takeOvers = 1,
-): Promise<string | null> {
-  const key = verifierClaimKey(roundId);
-  const claim = await deps.coordination.claim(key, CLAIM_TTL_SECONDS, CLAIM_STALE_SECONDS);
-  if (claim === 'duplicate' && takeOvers > 0 && (await dropClaimOfFailedJob(deps, key, roundId)))
-    return startVerifier(deps, roundId, takeOvers - 1);
-  if (claim !== 'claimed') return null;
-  let jobId: string;
-  try {
-    const out = await deps.batch.send(
-      new SubmitJobCommand({
-        jobName: verifierJobName(roundId),
-        jobQueue: deps.verifierJobQueue,
-        jobDefinition: deps.verifierJobDefinition,
-        tags: { roundId },
-        // the job drops this round's claim when it has drained (functions/verifier)
-        containerOverrides: { environment: [{ name: EnvName.VerifierRoundId, value: roundId }] },
-      }),
-    );
-    jobId = out.jobId ?? '';
-  } catch (error) {
-    await deps.coordination.abandon(key);
-    throw error;
-  }
-  await deps.coordination.complete(key, jobId);
-  return jobId;
-}
-
-/**
- * A verifier drops its claim before it exits (lib/pipeline/verifier.ts), also when stopped, and a
- * failed release fails the job. So a claim still naming a FAILED job (killed outright, e.g. out of
- * memory, with no Batch attempt left) or a job Batch no longer knows is a dead verifier's: it is
- * dropped (conditional on that job id, so concurrent hand-overs drop it once) and true tells the
- * caller to claim again. A live job (queued, starting, running) keeps its claim and drains this bundle.
- */
-async function dropClaimOfFailedJob(deps: WorkerDeps, key: string, roundId: string): Promise<boolean> {
-  const jobId = await deps.coordination.claimRef(key);
-  // dropped since the claim was read: claim again
-  if (jobId === null) return true;
-  const described =
-    jobId === '' ? undefined : await deps.batch.send(new DescribeJobsCommand({ jobs: [jobId] }));
-  const status = described?.jobs?.find((j) => j.jobId === jobId)?.status ?? 'UNKNOWN';
-  if (status !== 'FAILED' && status !== 'UNKNOWN') return false;
-  deps.log?.warn('verifier job ended without dropping its claim, starting another', {
-    roundId,
-    jobId,
-    status,
-  });
-  await deps.coordination.releaseDone(key, jobId);
-  return true;
-}
 
 /** The bundle of a passed attempt (the format is lib/pog/bundle.ts's). */
 export function bundleOf(

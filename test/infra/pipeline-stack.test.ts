@@ -7,7 +7,7 @@ import { ProjectFunction } from '../../infra/project-function.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../lib/config/gpu-performance.js';
 import { CHALLENGE_QUEUE, INFRASTRUCTURE_RETRIES } from '../../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS } from '../../lib/store/tables.js';
-import { logicalIdOf, synthPipeline } from './fixtures.js';
+import { logicalIdOf, policyStatements, synthPipeline } from './fixtures.js';
 
 /** Names of the IAM policies that may read the given secret, sorted. */
 function secretReaders(template: Template, secretLogicalId: string): string[] {
@@ -80,11 +80,10 @@ describe('PipelineStack', () => {
     const dlqId = logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeDlq');
     const queue =
       template.findResources('AWS::SQS::Queue')[logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeQueue')];
-    const worker = Object.values(
-      template.findResources('AWS::Lambda::Function', {
-        Properties: { Environment: { Variables: { VERIFIER_JOB_QUEUE: Match.anyValue() } } },
-      }),
-    )[0];
+    const worker =
+      template.findResources('AWS::Lambda::Function')[
+        logicalIdOf(template, 'AWS::Lambda::Function', 'WorkerFunction')
+      ];
     // Act
     const visibility = queue?.Properties.VisibilityTimeout as number;
     const workerTimeout = worker?.Properties.Timeout as number;
@@ -99,36 +98,56 @@ describe('PipelineStack', () => {
     });
   });
 
-  it('lets the worker describe jobs (the only wildcard in its policy) to replace a failed verifier', () => {
-    // Prepare
-    const { template } = built;
-    const workerPolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
-      String(p.Properties.PolicyName).startsWith('WorkerFunction'),
-    );
-    // Act
-    const wildcards = workerPolicies
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>)
-      .filter((s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')));
-    // Assess
-    expect(wildcards.map((s) => s.Action)).toEqual(['batch:DescribeJobs']);
-  });
+  it.each(['WorkerFunction', 'SyncFunction'])(
+    'lets %s describe jobs (the only wildcard in its policy) to replace a failed verifier',
+    (fn) => {
+      // Prepare
+      const { template } = built;
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        String(p.Properties.PolicyName).startsWith(fn),
+      );
+      // Act
+      const wildcards = policies
+        .flatMap(
+          (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>,
+        )
+        .filter((s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')));
+      // Assess
+      expect(wildcards.map((s) => s.Action)).toEqual(['batch:DescribeJobs']);
+    },
+  );
 
-  it('lets the worker submit jobs to its queue and job definition only', () => {
+  it.each(['WorkerFunction', 'SyncFunction'])(
+    'lets %s submit jobs to its queue and job definition only',
+    (fn) => {
+      // Prepare
+      const { template } = built;
+      const jobQueueId = logicalIdOf(template, 'AWS::Batch::JobQueue', 'VerifierJobQueue');
+      // Act / Assess
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyName: Match.stringLikeRegexp(`^${fn}`),
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'batch:SubmitJob',
+              Resource: Match.arrayWith([{ 'Fn::GetAtt': [jobQueueId, 'JobQueueArn'] }]),
+            }),
+          ]),
+        },
+      });
+    },
+  );
+
+  it("lets the sync read the verification queue's counts and nothing else of it", () => {
     // Prepare
     const { template } = built;
-    const jobQueueId = logicalIdOf(template, 'AWS::Batch::JobQueue', 'VerifierJobQueue');
-    // Act / Assess
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyName: Match.stringLikeRegexp('^WorkerFunction'),
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: 'batch:SubmitJob',
-            Resource: Match.arrayWith([{ 'Fn::GetAtt': [jobQueueId, 'JobQueueArn'] }]),
-          }),
-        ]),
-      },
-    });
+    const queueId = logicalIdOf(template, 'AWS::SQS::Queue', 'ProofBundlesQueue');
+    // Act
+    const onQueue = policyStatements(template, 'SyncFunction').filter((st) =>
+      JSON.stringify(st.Resource).includes(queueId),
+    );
+    // Assess
+    expect(onQueue.map((st) => st.Action)).toEqual(['sqs:GetQueueAttributes']);
   });
 
   it('lets only the signing principals (weights Lambda, worker sessions) read the hotkey secret, not the verifier', () => {
@@ -301,7 +320,7 @@ describe('PipelineStack', () => {
     expect(retained).toEqual(deployed);
   });
 
-  it('alarms on the DLQs, missing weight submissions, verifier failure rate and sync errors', () => {
+  it('alarms on the DLQs, a verification backlog, missing weight submissions, verifier failure rate and sync errors', () => {
     // Prepare
     const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));
     // Act
@@ -309,6 +328,7 @@ describe('PipelineStack', () => {
     const noWeights = alarms.find((a) =>
       String(a.Properties.AlarmDescription).startsWith('No confirmed weight'),
     );
+    const backlog = alarms.find((a) => String(a.Properties.AlarmDescription).startsWith('A proof bundle'));
     // Assess
     expect(described).toEqual(
       expect.arrayContaining([
@@ -322,6 +342,13 @@ describe('PipelineStack', () => {
     // 2 x 100 blocks x 12 s = 2400 s, and missing data counts as "no submission"
     expect(noWeights?.Properties.Period).toBe(2400);
     expect(noWeights?.Properties.TreatMissingData).toBe('breaching');
+    // one PoG interval: 360 blocks x 12 s, on the verification queue's oldest message
+    expect(backlog?.Properties).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Threshold: 4320,
+    });
   });
 });
 

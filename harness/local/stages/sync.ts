@@ -17,6 +17,12 @@ export async function runSyncStage(ctx: CycleContext, aws: CycleAws): Promise<nu
       sqs: aws.clients.sqs,
       queueUrl: aws.resources.queueUrl,
       ...aws.stores,
+      verifier: {
+        batch: aws.clients.batch,
+        verificationQueueUrl: aws.resources.verificationQueueUrl,
+        verifierJobQueue: aws.resources.jobQueue,
+        verifierJobDefinition: aws.resources.jobDefinition,
+      },
     }),
     options: {
       netuid: NETUID,

@@ -12,7 +12,13 @@ const TABLES = {
   CHAIN_ENDPOINTS: 'ws://127.0.0.1:9944',
 };
 const WEIGHTS = { ...TABLES, HOTKEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:hk' };
-const SYNC = { ...TABLES, CHALLENGE_QUEUE_URL: 'http://127.0.0.1:5000/123/q' };
+const SYNC = {
+  ...TABLES,
+  CHALLENGE_QUEUE_URL: 'http://127.0.0.1:5000/123/q',
+  VERIFICATION_QUEUE_URL: 'http://127.0.0.1:5000/123/v',
+  VERIFIER_JOB_QUEUE: 'arn:aws:batch:us-east-1:1:job-queue/q',
+  VERIFIER_JOB_DEFINITION: 'arn:aws:batch:us-east-1:1:job-definition/d:1',
+};
 const KEY_ARN = 'arn:aws:secretsmanager:us-east-1:1:secret:wandb';
 
 describe('Function: wandbConfigFromEnv()', () => {
