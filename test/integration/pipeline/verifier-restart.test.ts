@@ -1,12 +1,11 @@
 import { ListJobsCommand } from '@aws-sdk/client-batch';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { buildSyncHandler } from '../../../functions/sync/handler.js';
 import { MetricName } from '../../../lib/observability/index.js';
 import { runSync, type SyncDeps } from '../../../lib/pipeline/sync.js';
 import { startVerifier } from '../../../lib/pipeline/verifier-start.js';
 import { verifierClaimKey } from '../../../lib/store/coordination.js';
-import { type MotoServer, startMoto } from '../../helpers/moto.js';
 import {
   clients,
   lambdaContext,
@@ -18,7 +17,7 @@ import {
   syncDepsOnMoto,
   uniquePrefix,
 } from './fixtures.js';
-import { quietObservability } from './helpers.js';
+import { failingBatchMoto, quietObservability } from './helpers.js';
 
 const ROUND = '27-2000';
 
@@ -120,18 +119,11 @@ describe('Sync on moto: bundles waiting with no verifier at work', () => {
   });
 
   describe("a verifier job that failed after the round's last hand-over (Batch on a moto whose jobs fail)", () => {
-    // MOTO_SIMPLE_BATCH_FAIL_AFTER=0 is server-wide (local-aws.md §1.4): a second moto for Batch only
-    let failing: MotoServer;
-    beforeAll(async () => {
-      failing = await startMoto({ MOTO_SIMPLE_BATCH_FAIL_AFTER: '0' });
-    }, 60_000);
-    afterAll(async () => {
-      await failing?.stop();
-    });
+    const failing = failingBatchMoto();
 
     it("starts one new job under the round's claim at the next tick, and counts it", async () => {
       // Prepare: the round runs; its last hand-over started a verifier, which failed; its bundle waits
-      const s = await newSync('failed', failing.endpoint);
+      const s = await newSync('failed', failing.endpoint());
       await runSync(s.deps, SYNC_OPTIONS);
       const starter = {
         ...(s.deps.verifier as NonNullable<SyncDeps['verifier']>),

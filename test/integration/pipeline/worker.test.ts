@@ -23,9 +23,8 @@ import { decodeBundle, parseVerificationMessage } from '../../../lib/pog/bundle.
 import { createPogRunner } from '../../../lib/pog/index.js';
 import { encodeChallenge, type PogChallenge } from '../../../lib/queue/challenge.js';
 import { CoordinationStore, PogOutcomeStore } from '../../../lib/store/index.js';
-import { type MotoServer, startMoto } from '../../helpers/moto.js';
 import { clients, lambdaContext, makeBatch, makeQueues, makeTables, uniquePrefix } from './fixtures.js';
-import { quietObservability } from './helpers.js';
+import { failingBatchMoto, quietObservability } from './helpers.js';
 
 const ROW_CHECK = new URL('../../../lib/pog/payload/row_check.py', import.meta.url).pathname;
 
@@ -423,17 +422,10 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
   }, 60_000);
 
   describe('a verifier job that failed without dropping its claim (Batch on a moto whose jobs fail)', () => {
-    // MOTO_SIMPLE_BATCH_FAIL_AFTER=0 is server-wide (local-aws.md §1.4): a second moto for Batch only
-    let failing: MotoServer;
-    beforeAll(async () => {
-      failing = await startMoto({ MOTO_SIMPLE_BATCH_FAIL_AFTER: '0' });
-    }, 60_000);
-    afterAll(async () => {
-      await failing?.stop();
-    });
+    const failing = failingBatchMoto();
     const failingEnv = async (name: string) => {
-      const fc = clients(failing.endpoint);
-      const jobs = await makeBatch(fc.batch, failing.endpoint, uniquePrefix(name));
+      const fc = clients(failing.endpoint());
+      const jobs = await makeBatch(fc.batch, failing.endpoint(), uniquePrefix(name));
       const e = await newEnv(name, {
         batch: fc.batch,
         verifierJobQueue: jobs.jobQueue,
