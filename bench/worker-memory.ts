@@ -1,18 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { parsePogEngineConfig } from '../lib/pog/config.js';
+import { minerProof, writeMinerProof } from './probes/miner-proof.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Worker memory: the resident set of a process holding the worker's code, after it took a proof of
  * 17 rows per GPU at n = 29 280 (the H100's n) from 8 GPUs (the largest common box) and from the most
- * GPUs a session accepts (the engine's `maxGpus`), and encoded its bundle; a small size for contrast. The probe is bundled by esbuild (as the Lambda's code is) and run by plain node, so neither
- * tsx nor vitest is counted. The Lambda's memory setting (infra) must leave room above the peak.
- * Then the worker's own CPU time for the largest proof (bench/probes/worker-cpu.ts).
+ * GPUs a session accepts (the engine's `maxGpus`) through the session's own proof stage (stdout
+ * chunks to checked float32 rows), and encoded its bundle; a small size for contrast. The probe is
+ * bundled by esbuild (as the Lambda's code is) and run by plain node, so neither tsx nor vitest is
+ * counted. The Lambda's memory setting (infra) must leave room above the peak. Then the worker's own
+ * CPU time for the largest proof (bench/probes/worker-cpu.ts).
  */
 export async function run(): Promise<Record<string, string | number>> {
   const out = join(root, '.tmp', 'bench-worker-memory');
@@ -42,11 +45,24 @@ export async function run(): Promise<Record<string, string | number>> {
     [29_280, 8],
     [29_280, maxGpus],
   ] as const) {
-    const result = spawnSync(process.execPath, [file, String(n), String(gpus), '17'], { encoding: 'utf8' });
+    // built here: in the probe, building it would leave more garbage than the worker's part
+    const input = join(out, `proof-${n}-${gpus}.out`);
+    writeMinerProof(input, minerProof(n, gpus, 17));
+    const result = spawnSync(process.execPath, [file, input], { encoding: 'utf8' });
+    rmSync(input);
+    rmSync(`${input}.json`);
     if (result.status !== 0) throw new Error(`probe failed: ${result.stderr}`);
-    const m = JSON.parse(result.stdout) as { baselineMb: number; peakMb: number; bundleMb: number };
+    const m = JSON.parse(result.stdout) as {
+      baselineMb: number;
+      inputMb: number;
+      outputMb: number;
+      peakMb: number;
+      bundleMb: number;
+    };
     const label = `n=${n}, ${gpus} GPU(s)`;
     figures[`${label}: RSS after loading the worker's code, MB`] = m.baselineMb.toFixed(0);
+    figures[`${label}: peak RSS with the miner's output read (${m.outputMb.toFixed(1)} MB), MB`] =
+      m.inputMb.toFixed(0);
     figures[`${label}: peak RSS with the proof and its bundle, MB`] = m.peakMb.toFixed(0);
     figures[`${label}: bundle MB`] = m.bundleMb.toFixed(1);
   }
@@ -59,7 +75,7 @@ export async function run(): Promise<Record<string, string | number>> {
   });
   const label = `n=29280, ${maxGpus} GPU(s): CPU ms`;
   figures[`${label}, session RSA key`] = Math.min(...cpu.map((c) => c.keyMs)).toFixed(0);
-  figures[`${label}, proof parsed and checked (Merkle, sampled entries)`] = Math.min(
+  figures[`${label}, proof output taken (lines, JSON, Merkle, sampled entries, float32)`] = Math.min(
     ...cpu.map((c) => c.proofMs),
   ).toFixed(0);
   return figures;

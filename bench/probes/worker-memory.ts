@@ -1,46 +1,40 @@
 /**
  * Run as its own process by bench/worker-memory.ts: loads the worker's code (handler, pipeline, PoG
- * session, SDK clients) as the deployed bundle does, then takes one proof of `gpus` GPUs at size `n`
- * the way a session takes it (per GPU: the JSON output with base64 rows and hex paths, parsed and
- * decoded to float32) and encodes its bundle. Prints the resident set before and at peak.
+ * session, SDK clients) as the deployed bundle does, reads a proof stage of `gpus` GPUs at size `n`
+ * that the bench wrote (bench/probes/miner-proof.ts: the miner's output, as the SSH layer's chunks),
+ * takes it through the session's own proof stage ({@link takeProofs}: chunks to checked float32
+ * rows) and encodes its bundle as the worker does. Prints the resident set after loading the code,
+ * the high-water mark once the output is read (what the SSH layer holds at the proof command's end),
+ * and the high-water mark at the end.
  */
-import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import '../../functions/worker/handler.js';
 import '../../lib/clients/index.js';
 import { bundleOf } from '../../lib/pipeline/worker.js';
 import { encodeBundle } from '../../lib/pog/bundle.js';
-import { proofLength } from '../../lib/pog/math.js';
-import type { GpuProof } from '../../lib/pog/session.js';
+import { takeProofs } from '../../lib/pog/proof-output.js';
+import { readMinerProof, sampledDraw } from './miner-proof.js';
 
-const [n, gpus, rows] = process.argv.slice(2).map(Number) as [number, number, number];
+const [file = ''] = process.argv.slice(2);
 const mb = (bytes: number) => bytes / 2 ** 20;
+/**
+ * This process's own high-water mark: Linux's VmHWM. `resourceUsage().maxRSS` (getrusage) is not: it
+ * keeps the parent's resident set at the spawn across the exec, and the bench's parent holds the
+ * miner's output it just built.
+ */
+const maxRssMb = (): number => {
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  if (hwm === undefined) throw new Error('no VmHWM in /proc/self/status (the probe needs Linux)');
+  return Number(hwm) / 1024;
+};
 const baselineMb = mb(process.memoryUsage().rss);
-const proofs: GpuProof[] = [];
-for (let g = 0; g < gpus; g++) {
-  const output = JSON.stringify({
-    rows: Array.from({ length: rows }, (_, r) => ({
-      i: r,
-      row: randomBytes(4 * n).toString('base64'),
-      proof: Array.from({ length: proofLength(n) }, () => randomBytes(32).toString('hex')),
-    })),
-  });
-  const parsed = JSON.parse(output) as { rows: Array<{ i: number; row: string; proof: string[] }> };
-  const values = parsed.rows.map((item) => {
-    const bytes = Buffer.from(item.row, 'base64');
-    const row = new Float32Array(n);
-    for (let j = 0; j < n; j++) row[j] = bytes.readFloatLE(4 * j);
-    return row;
-  });
-  proofs.push({
-    gpu: g,
-    seedA: 1n,
-    seedB: 2n,
-    root: '0'.repeat(64),
-    rows: parsed.rows.map((r) => r.i),
-    paths: parsed.rows.map((r) => r.proof),
-    values,
-  });
-}
+const input = readMinerProof(file);
+const gpus = input.challenges.length;
+const n = input.challenges[0]?.n ?? 0;
+const inputMb = maxRssMb();
+const outputMb = mb(input.stdout.reduce((sum, chunk) => sum + chunk.length, 0));
+const proof = takeProofs(input.stdout, input.challenges, input.sampled.length, sampledDraw(input.sampled));
+if (proof.gpus.length !== gpus) throw new Error(`probe proof did not verify (${proof.reasons[0]})`);
 const bundle = encodeBundle(
   bundleOf(
     { netuid: 27, roundId: 'r', uid: 0, hotkey: '5Probe', axon: { ip: '8.8.8.8', port: 1, version: 1 } },
@@ -49,7 +43,7 @@ const bundle = encodeBundle(
       gpuName: 'NVIDIA H100 80GB HBM3',
       numGpus: gpus,
       n,
-      gpus: proofs,
+      gpus: proof.gpus,
       timings: { benchmarkS: 1, computeS: 1, proofS: 1, t32: 1, n32: 1 },
       sampled: { passed: gpus, total: gpus, required: gpus },
     },
@@ -59,7 +53,9 @@ const bundle = encodeBundle(
 process.stdout.write(
   JSON.stringify({
     baselineMb,
-    peakMb: process.resourceUsage().maxRSS / 1024,
+    inputMb,
+    outputMb,
+    peakMb: maxRssMb(),
     bundleMb: mb(bundle.length),
   }),
 );

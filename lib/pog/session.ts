@@ -18,6 +18,7 @@ import type { PogEngineConfig } from './config.js';
 import { PogMinerError } from './errors.js';
 import { identifyGpu, tflops } from './identify.js';
 import { challengeMatrixSize, proofLength, requiredPasses } from './math.js';
+import { type GpuProof, takeProofs } from './proof-output.js';
 import { MinerShell } from './ssh.js';
 import { benchmarkTimingProblem, computeBudget, computeTimingProblem } from './timing.js';
 import {
@@ -25,13 +26,12 @@ import {
   ComputeSchema,
   type GpuChallenge,
   GpuInfoSchema,
-  type ProofOutput,
-  ProofSchema,
   parseMinerJson,
   pickRows,
   randomSeed,
-  verifyGpuProof,
 } from './verify.js';
+
+export type { GpuProof } from './proof-output.js';
 
 export interface SessionContext {
   readonly performance: PerformanceConfig;
@@ -47,20 +47,6 @@ export interface SessionContext {
   readonly allowPrivateAddresses?: boolean | undefined;
 }
 
-/** One GPU's part of a proof: its seeds, committed root and the challenged rows with their paths. */
-export interface GpuProof {
-  readonly gpu: number;
-  readonly seedA: bigint;
-  readonly seedB: bigint;
-  readonly root: string;
-  /** Challenged row indices, in the order asked. */
-  readonly rows: readonly number[];
-  /** One Merkle path (hex siblings, leaf to root) per challenged row. */
-  readonly paths: readonly (readonly string[])[];
-  /** The miner's values of each challenged row of C (n float32 each), in `rows` order. */
-  readonly values: readonly Float32Array[];
-}
-
 /** Our own clock around the commands (seconds). */
 export interface AttemptTimings {
   readonly benchmarkS: number;
@@ -73,7 +59,7 @@ export interface AttemptTimings {
 
 /**
  * What one passed attempt hands to the verifier: the data of a proof bundle. `sampled` is the
- * quick in-session check ({@link verifyGpuProof}); the verifier checks every entry of every row.
+ * quick in-session check ({@link takeProofs}); the verifier checks every entry of every row.
  */
 export interface SessionResult {
   readonly gpuName: string;
@@ -165,40 +151,15 @@ async function deallocate(
   });
 }
 
-/** Decodes one GPU's proof response into bundle rows; null when its shape is unusable. */
-function gpuProofOf(challenge: GpuChallenge, response: ProofOutput): GpuProof | null {
-  const n = challenge.n;
-  const values: Float32Array[] = [];
-  const paths: string[][] = [];
-  for (let r = 0; r < challenge.rows.length; r++) {
-    const item = response.rows[r];
-    if (item === undefined || item.i !== challenge.rows[r]) return null;
-    const bytes = Buffer.from(item.row, 'base64');
-    if (bytes.length !== 4 * n) return null;
-    const row = new Float32Array(n);
-    for (let j = 0; j < n; j++) row[j] = bytes.readFloatLE(4 * j);
-    values.push(row);
-    paths.push([...item.proof]);
-  }
-  return {
-    gpu: challenge.gpu,
-    seedA: challenge.seedA,
-    seedB: challenge.seedB,
-    root: challenge.root,
-    rows: [...challenge.rows],
-    paths,
-    values,
-  };
-}
-
 async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promise<SessionResult> {
   const { engine, performance: perf } = ctx;
   const limits = { maxStdoutBytes: engine.maxOutputBytes, maxStderrBytes: engine.maxStderrBytes };
   const short = { ...limits, timeoutMs: engine.commandTimeoutS * 1000 };
   const script = `${dir}/miner_payload.py`;
-  const run = async (args: string, timeoutMs: number, maxStdoutBytes = engine.maxOutputBytes) => {
+  // stdout as the chunks received: the proof's (~42 MB at 16 GPUs) is never joined into one string
+  const runBytes = async (args: string, timeoutMs: number, maxStdoutBytes = engine.maxOutputBytes) => {
     const t0 = performance.now();
-    const result = await shell.exec(`${shellQuote(engine.remotePython)} ${shellQuote(script)} ${args}`, {
+    const result = await shell.execBytes(`${shellQuote(engine.remotePython)} ${shellQuote(script)} ${args}`, {
       ...limits,
       maxStdoutBytes,
       timeoutMs,
@@ -214,6 +175,8 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
     if (result.code !== 0) throw new PogMinerError(`payload exited with status ${result.code}`);
     return result.stdout;
   };
+  const run = async (args: string, timeoutMs: number) =>
+    Buffer.concat(await runBytes(args, timeoutMs)).toString('utf8');
   const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
   const expected = createHash('sha256').update(ctx.payload).digest('hex');
@@ -317,27 +280,13 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
   }
   const spec = challenges.map((c) => `${c.gpu}:${c.rows.join(',')}`).join(';');
   const proofStarted = performance.now();
-  const proofOut = await run(
+  const proofOut = await runBytes(
     `--mode proof --state-dir ${shellQuote(dir)} --challenge ${shellQuote(spec)}`,
     short.timeoutMs,
     perGpu * challenges.length,
   );
   const proofS = seconds(proofStarted);
-  const lines = proofOut.split('\n').filter((line) => line.trim() !== '');
-  const gpus: GpuProof[] = [];
-  const reasons: string[] = [];
-  challenges.forEach((gpuChallenge, k) => {
-    try {
-      const response = parseMinerJson(lines[k] ?? '', ProofSchema, 'proof');
-      const verdict = verifyGpuProof(gpuChallenge, response, engine.entriesPerRow);
-      const proof = verdict.passed ? gpuProofOf(gpuChallenge, response) : null;
-      if (proof !== null) gpus.push(proof);
-      else reasons.push(verdict.reason ?? 'failed');
-    } catch (error) {
-      if (!(error instanceof PogMinerError)) throw error;
-      reasons.push(error.message);
-    }
-  });
+  const { gpus, reasons } = takeProofs(proofOut, challenges, engine.entriesPerRow);
   const required = requiredPasses(gpusWithTimings);
   if (gpus.length < required) {
     throw new PogMinerError(

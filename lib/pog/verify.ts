@@ -127,8 +127,29 @@ export function verifyGpuProof(
   entriesPerRow: number,
   draw: (max: number) => number = randomInt,
 ): GpuVerdict {
+  return verifyGpuProofRows(challenge, response, entriesPerRow, draw).verdict;
+}
+
+/** A {@link GpuVerdict} with the rows it decoded. */
+export interface GpuRowsVerdict {
+  readonly verdict: GpuVerdict;
+  /** Each challenged row's decoded bytes (4n, float32-LE), in challenge order; empty unless passed. */
+  readonly rows: readonly Buffer[];
+}
+
+/**
+ * {@link verifyGpuProof} that also hands back the rows it decoded and checked, so that a caller
+ * keeping the values does not decode the base64 a second time.
+ */
+export function verifyGpuProofRows(
+  challenge: GpuChallenge,
+  response: ProofOutput,
+  entriesPerRow: number,
+  draw: (max: number) => number = randomInt,
+): GpuRowsVerdict {
   const { gpu, n } = challenge;
-  const fail = (reason: string): GpuVerdict => ({ gpu, passed: false, reason });
+  const fail = (reason: string): GpuRowsVerdict => ({ verdict: { gpu, passed: false, reason }, rows: [] });
+  const rows: Buffer[] = [];
   if (response.gpu !== gpu || response.n !== n) return fail('proof for another GPU or size');
   if (response.rows.length !== challenge.rows.length) return fail('wrong number of rows');
   const root = Buffer.from(challenge.root, 'hex');
@@ -157,6 +178,7 @@ export function verifyGpuProof(
         return fail('wrong entry of C');
       }
     }
+    rows.push(bytes);
   }
-  return { gpu, passed: true };
+  return { verdict: { gpu, passed: true }, rows };
 }
