@@ -3,6 +3,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { costSettingsFromCdkJson } from '../infra/cost-settings.js';
+import { heapLimitMb } from '../infra/project-function.js';
 import { parsePogEngineConfig } from '../lib/pog/config.js';
 import { minerProof, writeMinerProof } from './probes/miner-proof.js';
 
@@ -40,6 +42,10 @@ export async function run(): Promise<Record<string, string | number>> {
   const cpuProbe = await bundled('worker-cpu');
   const figures: Record<string, string | number> = {};
   const maxGpus = parsePogEngineConfig().maxGpus;
+  // the deployed worker's heap limit (infra/project-function.ts) for its memory setting in cdk.json
+  const memoryMb = costSettingsFromCdkJson().workerMemoryMb;
+  const heapFlag = `--max-old-space-size=${heapLimitMb(memoryMb)}`;
+  figures['worker memory setting (cdk.json), MB; probe heap limit'] = `${memoryMb}; ${heapFlag}`;
   for (const [n, gpus] of [
     [1_024, 1],
     [29_280, 8],
@@ -48,7 +54,7 @@ export async function run(): Promise<Record<string, string | number>> {
     // built here: in the probe, building it would leave more garbage than the worker's part
     const input = join(out, `proof-${n}-${gpus}.out`);
     writeMinerProof(input, minerProof(n, gpus, 17));
-    const result = spawnSync(process.execPath, [file, input], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [heapFlag, file, input], { encoding: 'utf8' });
     rmSync(input);
     rmSync(`${input}.json`);
     if (result.status !== 0) throw new Error(`probe failed: ${result.stderr}`);

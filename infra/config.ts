@@ -52,12 +52,12 @@ export const DeployConfigSchema = z
     /**
      * The worker Lambda's memory (MB), which also sets its CPU share. The floor and default are the
      * smallest 64 MB step at least twice the measured peak of the largest proof a session accepts
-     * (16 GPUs × 17 rows at n = 29 280 through the session's own proof stage and bundle encoding:
-     * 198 MB resident at most over 11 runs of `npm run bench -- worker-memory`); sessions mostly wait
-     * on the miner, so the bill follows the memory; the worker's own CPU work for that proof is about
-     * 0.4 core-seconds.
+     * (16 GPUs × 17 rows at n = 29 280 through the session's own proof stage and bundle encoding,
+     * with the heap limit the stack sets, half the memory: `npm run bench -- worker-memory`); sessions
+     * mostly wait on the miner, so the bill follows the memory; the worker's own CPU work for that
+     * proof is about 0.4 core-seconds.
      */
-    workerMemoryMb: z.coerce.number().int().min(448).max(10_240).default(448),
+    workerMemoryMb: z.coerce.number().int().min(384).max(10_240).default(384),
     /**
      * The verifier's row check: `report` logs and counts discrepancies while the sampled verdict stands;
      * `enforce` fails them. `report` until a device run shows honest GPU proofs at n ≥ 29 280 pass (README).

@@ -261,18 +261,21 @@ describe('PipelineStack', () => {
       tracing: f.Properties.TracingConfig?.Mode,
       logFormat: f.Properties.LoggingConfig?.LogFormat,
       nodeOptions: f.Properties.Environment?.Variables?.NODE_OPTIONS,
+      memory: f.Properties.MemorySize as number,
     }));
     // Assess
     expect(shapes).toHaveLength(3);
-    for (const shape of shapes) {
+    for (const { memory, ...shape } of shapes) {
+      // the heap limit is half the memory: the worker's 384 MB (default) gets 192
       expect(shape).toEqual({
         runtime: 'nodejs22.x',
         arch: ['arm64'],
         tracing: undefined,
         logFormat: 'JSON',
-        nodeOptions: '--enable-source-maps',
+        nodeOptions: `--enable-source-maps --max-old-space-size=${Math.floor(memory / 2)}`,
       });
     }
+    expect(shapes.map((s) => s.nodeOptions)).toContain('--enable-source-maps --max-old-space-size=192');
   });
 
   it('creates the tables from the shared definitions, on demand, with point-in-time recovery', () => {
