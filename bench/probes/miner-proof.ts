@@ -61,7 +61,7 @@ export function minerProof(n: number, gpus: number, rowsPerGpu: number): MinerPr
     const bytes = rows.map((i) => {
       const row = randomBytes(4 * n);
       const a = challengeRowOfA(seedA, n, i);
-      for (const j of sampled) row.writeFloatLE(challengeExpectedEntry(a, seedB, j), 4 * j);
+      for (const j of sampled) row.writeFloatLE(challengeExpectedEntry(a, seedB, j).value, 4 * j);
       return row;
     });
     const leaves = Array.from({ length: n }, () => filler);

@@ -85,10 +85,10 @@ def hankel_shortcut(a, b):
 
 
 def low_precision_matmul(a, b):
-    """C from float16-rounded inputs accumulated in float32, as fp16 or TF32 tensor cores would give.
-    The inputs' rounding errors (2^-11 relative each) average out over the sum like an honest float32
-    sum's, so this fails the entry tolerance only at the simulation's small n: from n = 1 024 on every
-    value passes (bench/row_check_precision.py; the README's soundness table)."""
+    """C from float16-rounded inputs accumulated in float32, as fp16 or TF32 tensor cores would give. With
+    the signed challenge entries (D11) its error, ~2^-11 * sum|a*b| / sqrt(n), is far above the entry
+    tolerance (16 * 2^-24 * sum|a*b|) at the simulation's n and at real n (65 % of the values at 29 280,
+    bench/row_check_precision.py)."""
     if hasattr(a, 'half'):
         return (a.half().float() @ b.half().float())
     import numpy as np

@@ -107,7 +107,7 @@ export function bundleOf(
     header: {
       version: 1,
       n: proof.n,
-      tolerance: bundleTolerance(proof.n),
+      tolerance: bundleTolerance(),
       gpus: proof.gpus.map((g) => ({
         gpu: g.gpu,
         seedA: g.seedA.toString(),

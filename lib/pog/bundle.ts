@@ -100,8 +100,8 @@ export interface ProofBundle {
 }
 
 /** The tolerance of lib/pog/math.ts `entryTolerance` as the header's (atol, rtol) pair. */
-export function bundleTolerance(n: number): { atol: number; rtol: number } {
-  return entryToleranceParams(n);
+export function bundleTolerance(): { atol: number; rtol: number } {
+  return entryToleranceParams();
 }
 
 /** Number of float32 values the data section holds for a header. */

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
  * Everything here is pure and synchronous; the hot loops use 32-bit integer ops and typed arrays.
  */
 
-const INV_U32_MAX = 1 / 4294967295;
+const U32_MAX = 4294967295;
+const INV_U32_MAX = 1 / U32_MAX;
 
 /** xorshift32 applied 10 times, as the reference does; `x` is a uint32. */
 function mix(x0: number): number {
@@ -97,6 +98,27 @@ function dotWithRun(aRow: Float64Array, base: number, stride: number): number {
   return sum;
 }
 
+/**
+ * D11: f(x) as a signed float32 in [−1, 1]. 2x − (2^32 − 1) is an exact integer in float64, so the one
+ * float64 division and the rounding to float32 give the same value in TS, numpy and torch.
+ */
+function signedValue(x: number): number {
+  return Math.fround((2 * fastMix(x) - U32_MAX) / U32_MAX);
+}
+
+function fillSignedRun(base: number, out: Float64Array, stride: number): Float64Array {
+  for (let t = 0; t < out.length; t++) out[t] = signedValue((base + t * stride) >>> 0);
+  return out;
+}
+
+/** One entry of C in float64 and the scale its tolerance is relative to. */
+export interface ExactEntry {
+  /** Σ_k a_k·b_k: float32 products are exact in float64, the float64 sum errs by < n·2⁻⁵³·scale. */
+  readonly value: number;
+  /** Σ_k |a_k·b_k|. */
+  readonly scale: number;
+}
+
 /** Row i of A under the reference generator, as float32 values (held exactly in a Float64Array). */
 export function rowOfA(seedA: bigint, i: number, n: number, out = new Float64Array(n)): Float64Array {
   return fillRun((seedLow32(seedA) + (i >>> 0)) >>> 0, out);
@@ -127,15 +149,17 @@ export function dotRuns(runA: Float64Array, i: number, runB: Float64Array, j: nu
 }
 
 /**
- * D10 — the challenge generator. Entry (i, j) of an n×n challenge matrix with seed s is
- * f((s + i·n + j) mod 2^32): the same xorshift32^10 and `/ (2^32 − 1)` → float32 scaling as the
- * reference, seeded by a row-major counter instead of `s + i + j`. Every entry of a matrix gets its
- * own counter (n ≤ 65 536, so i·n + j < 2^32 never wraps onto another entry), so A and B carry no
- * index-sum (Hankel) structure and C = A·B has no O(n²) recurrence: the only way to the rows of C
- * is a real multiplication. Row i of A is the contiguous run from s + i·n, column j of B the run
- * with stride n from s + j. The float32 value equals numpy's and torch's
- * `float32(float64(x) / 4294967295.0)` for every uint32 x (the multiplication by the rounded
- * reciprocal was checked against that division for all 2^32 values, and sampled in the tests).
+ * D10 and D11 — the challenge generator. Entry (i, j) of an n×n challenge matrix with seed s is
+ * g((s + i·n + j) mod 2^32), g(x) = float32((2·mix(x) − (2^32 − 1)) / (2^32 − 1)): the reference's
+ * xorshift32^10, seeded by a row-major counter instead of `s + i + j` (D10), scaled to [−1, 1] instead
+ * of [0, 1] (D11). D10: every entry of a matrix gets its own counter (n ≤ 65 536, so i·n + j < 2^32
+ * never wraps onto another entry), so A and B carry no index-sum (Hankel) structure and C = A·B has no
+ * O(n²) recurrence: the only way to the rows of C is a real multiplication. D11: with entries of both
+ * signs an entry of C is ~√n/3 while Σ|a·b| is ~n/4, and a float32 sum's rounding errors stay near
+ * u·Σ|a·b| (u = 2⁻²⁴) because its partial sums stay small; products of inputs rounded to float16 or
+ * TF32 err by ~2⁻¹¹·Σ|a·b|/√n, far above that. With entries in [0, 1] both errors grow alike with n
+ * and no tolerance told them apart at real n (lib/pog/README.md, "Soundness"). Row i of A is the
+ * contiguous run from s + i·n, column j of B the run with stride n from s + j.
  */
 export const CHALLENGE_MAX_N = 65_536;
 
@@ -145,68 +169,77 @@ function challengeBase(seed: bigint, n: number, offset: number): number {
   return (seedLow32(seed) + offset) >>> 0;
 }
 
-/** Entry (i, j) of an n×n challenge matrix (D10), as its float32 value. */
+/** Entry (i, j) of an n×n challenge matrix (D10, D11), as its float32 value. */
 export function challengeEntry(seed: bigint, n: number, i: number, j: number): number {
-  return Math.fround(fastMix(challengeBase(seed, n, i * n + j)) * INV_U32_MAX);
+  return signedValue(challengeBase(seed, n, i * n + j));
 }
 
-/** Row i of the challenge matrix A (D10): the contiguous run f(sA + i·n + k), k < n. */
+/** Row i of the challenge matrix A: the contiguous run g(sA + i·n + k), k < n. */
 export function challengeRowOfA(
   seedA: bigint,
   n: number,
   i: number,
   out: Float64Array = new Float64Array(n),
 ): Float64Array {
-  return fillRun(challengeBase(seedA, n, i * n), out);
+  return fillSignedRun(challengeBase(seedA, n, i * n), out, 1);
 }
 
-/** Column j of the challenge matrix B (D10): the run f(sB + k·n + j), k < n. */
+/** Column j of the challenge matrix B: the run g(sB + k·n + j), k < n. */
 export function challengeColumnOfB(
   seedB: bigint,
   n: number,
   j: number,
   out: Float64Array = new Float64Array(n),
 ): Float64Array {
-  return fillRun(challengeBase(seedB, n, j), out, n);
+  return fillSignedRun(challengeBase(seedB, n, j), out, n);
 }
 
 /**
- * C[i][j] of the challenge (D10) in float64 from row i of A ({@link challengeRowOfA}, n =
- * `aRow.length`); column j of B is generated inline. Same exactness argument as {@link expectedEntry}.
+ * C[i][j] of the challenge in float64 from row i of A ({@link challengeRowOfA}, n = `aRow.length`),
+ * with its scale Σ|a·b|; column j of B is generated inline.
  */
-export function challengeExpectedEntry(aRow: Float64Array, seedB: bigint, j: number): number {
+export function challengeExpectedEntry(aRow: Float64Array, seedB: bigint, j: number): ExactEntry {
   const n = aRow.length;
-  return dotWithRun(aRow, challengeBase(seedB, n, j), n);
+  const base = challengeBase(seedB, n, j);
+  let value = 0;
+  let scale = 0;
+  for (let k = 0; k < n; k++) {
+    const p = (aRow[k] as number) * signedValue((base + k * n) >>> 0);
+    value += p;
+    scale += Math.abs(p);
+  }
+  return { value, scale };
 }
 
 /**
- * Tolerance of one entry check. The miner accumulates n float32 products in float32 (cuBLAS tiles,
- * numpy's SIMD lanes, or a plain loop); the rounding error of such a sum is at most γ_n·Σ|a·b| and,
- * for the non-negative random terms here, behaves like a random walk: about u·√n·Σ|a·b| (u = 2^-24).
- * The inputs may also differ in their last bit (torch's int64→float32 path, reference §4.5), adding
- * about u·Σ|a·b|. We allow 8·u·√n + 4·u relative (plus the reference's atol 1e-5): at n = 29 280
- * that is 8.2e-5 relative (±0.6 around an entry of ~7 300) — wide enough for any honest summation
- * order, while a guess of an uncomputed entry (spread ≈ √(n·0.049) ≈ 38) lands inside with
- * probability ≈ 1.3 %, and a checked wrong entry rarely survives the several entries checked per GPU.
+ * Tolerance of one entry check, relative to the entry's scale Σ|a·b| (D11). The miner sums n float32
+ * products in float32 (cuBLAS tiles, numpy's SIMD lanes, or a plain loop); with the signed challenge
+ * entries the partial sums stay near √k/3, so the rounding error stays near u·Σ|a·b| whatever n is:
+ * a plain sequential float32 loop measured a median of 0.2 and a maximum of 2.7 × u·Σ|a·b| over 16 384
+ * entries at n = 4 096 (and the same median at 29 280). We allow 16·u·Σ|a·b| (plus the reference's atol
+ * 1e-5): ±0.007 around an entry of spread ~57 at n = 29 280. Products of float16- or TF32-rounded
+ * inputs err by a median of ~24·u·Σ|a·b| at that size, so most of their values fail (65 % at n = 29 280,
+ * `npm run bench -- precision`); a guess of an uncomputed entry lands inside with probability ≈ 1.3e-4
+ * (lib/pog/strength.ts).
  */
-export function entryTolerance(n: number, magnitude: number): number {
-  const { atol, rtol } = entryToleranceParams(n);
-  return atol + rtol * Math.abs(magnitude);
+export function entryTolerance(scale: number): number {
+  const { atol, rtol } = entryToleranceParams();
+  return atol + rtol * scale;
 }
 
 /**
- * The parameters of {@link entryTolerance} for size n: a value passes when |claimed − exact| ≤
- * atol + rtol·|exact|. The proof bundle's header carries them to the row checker
- * (lib/pog/payload/row_check.py), so the formula lives here only.
+ * The parameters of {@link entryTolerance}: a value passes when |claimed − exact| ≤ atol + rtol·Σ|a·b|.
+ * The proof bundle's header carries them to the row checker (lib/pog/payload/row_check.py), so the
+ * formula lives here only.
  */
-export function entryToleranceParams(n: number): { atol: number; rtol: number } {
-  return { atol: 1e-5, rtol: (8 * Math.sqrt(n) + 4) * 2 ** -24 };
+export function entryToleranceParams(): { atol: number; rtol: number } {
+  return { atol: 1e-5, rtol: 16 * 2 ** -24 };
 }
 
-/** True when the miner's value is finite and within {@link entryTolerance} of the exact value. */
-export function entryMatches(claimed: number, expected: number, n: number): boolean {
+/** True when the miner's value is finite and within {@link entryTolerance} of the exact entry. */
+export function entryMatches(claimed: number, expected: ExactEntry): boolean {
   if (!Number.isFinite(claimed)) return false;
-  return Math.abs(claimed - expected) <= entryTolerance(n, expected);
+  return Math.abs(claimed - expected.value) <= entryTolerance(expected.scale);
 }
 
 export function sha256(...parts: Uint8Array[]): Buffer {

@@ -37,11 +37,12 @@ const TimingSchema = z.object({
   multiplication_end: finite.optional(),
 });
 /**
- * Version of the payload's compute protocol: 2 = the D10 challenge generator (row-major counter).
+ * Version of the payload's compute protocol: 2 = the D10 challenge generator (row-major counter),
+ * 3 = D10 with signed entries (D11).
  * The payload reports it, so a verifier and a payload of different generators fail loudly instead
  * of failing every entry check.
  */
-export const PAYLOAD_PROTOCOL = 2;
+export const PAYLOAD_PROTOCOL = 3;
 
 export const ComputeSchema = z.object({
   protocol: z.literal(PAYLOAD_PROTOCOL),
@@ -119,7 +120,7 @@ export interface GpuVerdict {
  * Verifies one GPU's proof response: exactly the challenged rows, each of exactly n float32 values,
  * a Merkle proof of exactly the tree depth leading to the committed root, and `entriesPerRow`
  * entries per row (picked here, after the row arrived, so the miner cannot know them) equal to
- * A[i,:]·B[:,j] of the D10 challenge matrices within {@link entryMatches}.
+ * A[i,:]·B[:,j] of the challenge matrices (D10, D11) within {@link entryMatches}.
  */
 export function verifyGpuProof(
   challenge: GpuChallenge,
@@ -174,7 +175,7 @@ export function verifyGpuProofRows(
     for (let e = 0; e < entriesPerRow; e++) {
       const j = draw(n);
       const claimed = bytes.readFloatLE(4 * j);
-      if (!entryMatches(claimed, challengeExpectedEntry(aRow, challenge.seedB, j), n)) {
+      if (!entryMatches(claimed, challengeExpectedEntry(aRow, challenge.seedB, j))) {
         return fail('wrong entry of C');
       }
     }

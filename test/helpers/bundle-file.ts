@@ -24,7 +24,7 @@ export interface BundleGpu {
 }
 
 /** The header JSON of the contract for `gpus` at size n (root/paths are placeholders: not read by the checker). */
-export function bundleHeader(n: number, gpus: readonly BundleGpu[], tolerance = entryToleranceParams(n)) {
+export function bundleHeader(n: number, gpus: readonly BundleGpu[], tolerance = entryToleranceParams()) {
   return {
     version: 1,
     n,

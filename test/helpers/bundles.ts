@@ -51,7 +51,7 @@ export function makeTestBundle(options: TestBundleOptions = {}) {
   const header: BundleHeader = {
     version: 1,
     n,
-    tolerance: bundleTolerance(n),
+    tolerance: bundleTolerance(),
     gpus: gpus.map((g) => g.header),
     netuid: 27,
     roundId,

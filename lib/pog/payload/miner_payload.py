@@ -5,7 +5,7 @@ Modes (one JSON object on stdout each, never pickle):
   gpu_info   {"num_gpus": int, "gpu_names": [str]}
   benchmark  {"num_gpus": int, "vram": float, "n16": int, "t16": float, "n32": int, "t32": float}
   compute    --state-dir D --n N --seeds g:sA:sB[,...]
-             {"protocol": 2, "roots": [[g, hex]], "timings": [[g, {"n", "generation_time",
+             {"protocol": 3, "roots": [[g, hex]], "timings": [[g, {"n", "generation_time",
               "multiplication_time", "transfer_back_time", "merkle_tree_time",
               "multiplication_start", "multiplication_end"}]]}  (offsets in s from the command's start)
   proof      --state-dir D --challenge g:i[,i...][;g:i,...]
@@ -13,11 +13,13 @@ Modes (one JSON object on stdout each, never pickle):
              {"gpu": g, "n": N, "rows": [{"i": i, "row": base64(float32 LE bytes), "proof": [hex]}]}
 
 The GPU path uses PyTorch with CUDA; the CPU path (numpy) produces the same outputs, for tests and
-simulation. Challenge generator (protocol 2, deviation D10): entry (i, j) of an n x n matrix with seed
-s is xorshift32^10 of (s + i*n + j) mod 2^32, divided by 2^32 - 1 in float64 and rounded to float32,
-bit-identical on both paths and in the validator. The reference seeds (i, j) with s + i + j, which
-makes A and B Hankel matrices and lets C be built in O(n^2) without multiplying; a row-major counter
-gives every entry its own state. n is limited to 65 536 so that i*n + j < 2^32.
+simulation. Challenge generator (protocol 3, deviations D10 and D11): entry (i, j) of an n x n matrix
+with seed s is x = xorshift32^10 of (s + i*n + j) mod 2^32, then (2x - (2^32 - 1)) / (2^32 - 1) in
+float64 rounded to float32 (a value in [-1, 1]), bit-identical on both paths and in the validator. The
+reference seeds (i, j) with s + i + j, which makes A and B Hankel matrices and lets C be built in O(n^2)
+without multiplying; a row-major counter gives every entry its own state (D10). n is limited to 65 536
+so that i*n + j < 2^32. Entries of both signs keep an honest float32 sum's error near 2^-24 * sum|a*b|
+while float16 or TF32 inputs err far more, so the validator can tell them apart (D11).
 """
 import argparse
 import base64
@@ -43,7 +45,7 @@ except Exception:  # noqa: BLE001 - any import failure means "no GPU path"
     HAVE_CUDA = False
 
 MASK = 0xFFFFFFFF
-PROTOCOL = 2  # 1: reference generator (Hankel); 2: row-major counter (D10)
+PROTOCOL = 3  # 1: reference generator (Hankel); 2: row-major counter (D10); 3: D10, entries in [-1, 1] (D11)
 MAX_N = 65536
 CHUNK = 1 << 24  # generator elements per step: bounds the temporaries (int64: 128 MiB)
 
@@ -80,6 +82,12 @@ def mix_table_np(x):
     return MIX_HI[x >> np.uint32(16)] ^ MIX_LO[x & np.uint32(0xFFFF)]
 
 
+def signed_unit(mixed):
+    """D11: mixed uint32 values (as float64) to [-1, 1]. 2x - (2^32 - 1) is exact in float64, so the one
+    division gives the same float64 (and float32) as the validator's TS and torch paths."""
+    return (mixed * 2.0 - float(MASK)) / float(MASK)
+
+
 def _check_block(n, rows, col_start, col_count):
     if not 1 <= n <= MAX_N:
         raise ValueError('matrix size out of range')
@@ -103,7 +111,7 @@ def challenge_block_np(seed, n, rows, col_start, col_count):
     for r0 in range(0, rows.size, step):
         starts = ((rows[r0:r0 + step].astype(np.uint64) * np.uint64(n)) & np.uint64(MASK)).astype(np.uint32)
         x = starts[:, None] + cols[None, :]
-        out[r0:r0 + step] = (mix_table_np(x).astype(np.float64) / float(MASK)).astype(np.float32)
+        out[r0:r0 + step] = signed_unit(mix_table_np(x).astype(np.float64)).astype(np.float32)
     return out
 
 
@@ -135,7 +143,7 @@ def challenge_block_torch(seed, n, rows, col_start, col_count, device):
         x = (rows[r0:r0 + step, None] * n + cols[None, :]) & MASK
         mixed = hi[x >> 16] ^ lo[x & 0xFFFF]
         del x
-        out[r0:r0 + step] = (mixed.to(torch.float64) / float(MASK)).to(torch.float32)
+        out[r0:r0 + step] = signed_unit(mixed.to(torch.float64)).to(torch.float32)
     return out
 
 

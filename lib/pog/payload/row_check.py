@@ -5,11 +5,12 @@
   python3 row_check.py --serve [--device auto|cpu|cuda|torch-cpu] [--block-cols K]
 
 The bundle layout and the output line are the contract in lib/pog/README.md ("Row checker"). For each GPU of
-the bundle, A's challenged rows and B (in blocks of K columns) are regenerated with the payload's own D10
+the bundle, A's challenged rows and B (in blocks of K columns) are regenerated with the payload's own D10/D11
 generator (miner_payload.py beside this file: one implementation, numpy on the CPU, torch on CUDA), the exact
-C[i, j0:j0+K] = A[i, :] . B[:, j0:j0+K] is computed in float64 from those float32 values (products of float32
-values are exact in float64; the float64 sum is ~1e-12 relative off), and every claimed float32 value must satisfy
-|claimed - exact| <= atol + rtol*|exact| with the header's tolerance; a non-finite claim is wrong.
+C[i, j0:j0+K] = A[i, :] . B[:, j0:j0+K] and its scale S = |A[i, :]| . |B[:, j0:j0+K]| are computed in float64 from
+those float32 values (products of float32 values are exact in float64; the float64 sums are ~1e-12 relative off),
+and every claimed float32 value must satisfy |claimed - exact| <= atol + rtol*S with the header's tolerance (lib/pog/
+math.ts entryTolerance); a non-finite claim is wrong. maxRelError is the largest |claimed - exact| / S.
 
 Memory: the claimed rows and A's rows of one GPU (r x n, r <= 1024) plus one column block of B (n x K, float32 and
 its float64 copy) and the generator's chunk; never an n x n matrix. Merkle paths are not checked here (the TS
@@ -176,17 +177,21 @@ class Tally:
 def check_gpu_numpy(n, entry, claimed, atol, rtol, block):
     rows = np.asarray(entry['rows'], dtype=np.int64)
     a = payload.challenge_block_np(entry['seedA'], n, rows, 0, n).astype(np.float64)
+    abs_a = np.abs(a)
     all_rows = np.arange(n)
     tally = Tally(entry['rows'])
     for c0 in range(0, n, block):
         k = min(block, n - c0)
-        exact = a @ payload.challenge_block_np(entry['seedB'], n, all_rows, c0, k).astype(np.float64)
+        b = payload.challenge_block_np(entry['seedB'], n, all_rows, c0, k).astype(np.float64)
+        exact = a @ b
+        scale = abs_a @ np.abs(b)
+        del b
         got = claimed[:, c0:c0 + k].astype(np.float64)
         finite = np.isfinite(got)
         err = np.abs(np.where(finite, got, 0.0) - exact)
-        wrong = ~finite | (err > atol + rtol * np.abs(exact))
+        wrong = ~finite | (err > atol + rtol * scale)
         if finite.any():
-            rel = err / np.maximum(np.abs(exact), TINY)
+            rel = err / np.maximum(scale, TINY)
             tally.max_rel = max(tally.max_rel, float(rel[finite].max()))
         per_row = wrong.sum(axis=1)
         if per_row.any():
@@ -200,6 +205,7 @@ def check_gpu_torch(n, entry, claimed, atol, rtol, block, device):
 
     rows = np.asarray(entry['rows'], dtype=np.int64)
     a = payload.challenge_block_torch(entry['seedA'], n, rows, 0, n, device).to(torch.float64)
+    abs_a = a.abs()
     claimed_dev = torch.frombuffer(bytearray(claimed.tobytes()), dtype=torch.float32).view(len(rows), n).to(device)
     all_rows = np.arange(n)
     tally = Tally(entry['rows'])
@@ -207,12 +213,13 @@ def check_gpu_torch(n, entry, claimed, atol, rtol, block, device):
         k = min(block, n - c0)
         b = payload.challenge_block_torch(entry['seedB'], n, all_rows, c0, k, device).to(torch.float64)
         exact = a @ b
+        scale = abs_a @ b.abs()
         del b
         got = claimed_dev[:, c0:c0 + k].to(torch.float64)
         finite = torch.isfinite(got)
         err = (torch.where(finite, got, torch.zeros_like(got)) - exact).abs()
-        wrong = ~finite | (err > atol + rtol * exact.abs())
-        rel = torch.where(finite, err / exact.abs().clamp_min(TINY), torch.zeros_like(err))
+        wrong = ~finite | (err > atol + rtol * scale)
+        rel = torch.where(finite, err / scale.clamp_min(TINY), torch.zeros_like(err))
         tally.max_rel = max(tally.max_rel, float(rel.max()))
         per_row = wrong.sum(dim=1).cpu().tolist()
         if any(per_row):

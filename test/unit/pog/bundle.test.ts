@@ -26,7 +26,7 @@ function header(overrides: Partial<BundleHeader> = {}): BundleHeader {
   return {
     version: 1,
     n,
-    tolerance: bundleTolerance(n),
+    tolerance: bundleTolerance(),
     gpus: [
       {
         gpu: 0,
@@ -150,12 +150,11 @@ describe('encodeBundle / decodeBundle', () => {
 describe('bundleTolerance', () => {
   it('is entryTolerance as (atol, rtol)', () => {
     // Prepare
-    const size = 29_280;
-    const magnitude = 7300;
+    const scale = 7300;
     // Act
-    const { atol, rtol } = bundleTolerance(size);
+    const { atol, rtol } = bundleTolerance();
     // Assess
-    expect(atol + rtol * magnitude).toBeCloseTo(entryTolerance(size, magnitude), 12);
+    expect(atol + rtol * scale).toBeCloseTo(entryTolerance(scale), 12);
   });
 });
 

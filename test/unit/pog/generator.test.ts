@@ -17,16 +17,18 @@ function scaled(v: number): bigint {
   const bits = view.getUint32(0);
   const exponent = (bits >>> 23) & 0xff;
   const mantissa = bits & 0x7fffff;
-  if (exponent === 0) return BigInt(mantissa);
-  return BigInt(mantissa | 0x800000) << BigInt(exponent - 1);
+  const magnitude = exponent === 0 ? BigInt(mantissa) : BigInt(mantissa | 0x800000) << BigInt(exponent - 1);
+  return bits >>> 31 === 1 ? -magnitude : magnitude;
 }
+
+const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
 type Gen = (seed: bigint, n: number, i: number, j: number) => number;
 
 /** The reference's seeding: entry (i, j) depends on s + i + j only (A and B are Hankel). */
 const referenceGen: Gen = (seed, _n, i, j) => prng32(seed, i, j);
 
-/** A and B of a generator as exact scaled integers, and C = A·B exactly (scale 2^298). */
+/** A and B of a generator as exact scaled integers, C = A·B and its scales Σ|a·b| exactly (times 2^298). */
 function exactProduct(gen: Gen, n: number, seedA: bigint, seedB: bigint) {
   const a = Array.from({ length: n }, (_, i) =>
     Array.from({ length: n }, (_, k) => scaled(gen(seedA, n, i, k))),
@@ -37,7 +39,10 @@ function exactProduct(gen: Gen, n: number, seedA: bigint, seedB: bigint) {
   const c = a.map((row) =>
     Array.from({ length: n }, (_, j) => row.reduce((sum, v, k) => sum + v * (b[k]?.[j] as bigint), 0n)),
   );
-  return { a, b, c };
+  const s = a.map((row) =>
+    Array.from({ length: n }, (_, j) => row.reduce((sum, v, k) => sum + abs(v * (b[k]?.[j] as bigint)), 0n)),
+  );
+  return { a, b, c, s };
 }
 
 /**
@@ -75,8 +80,8 @@ const seeds = [
   (77n << 32n) | 0xffff_f000n,
 ];
 
-describe('D10 challenge generator', () => {
-  it('is the reference PRNG seeded with the row-major counter s + i·n + j (mod 2^32)', () => {
+describe('D10/D11 challenge generator', () => {
+  it('is the reference mix of the row-major counter s + i·n + j (mod 2^32), scaled to [−1, 1]', () => {
     // Prepare
     const cases: [bigint, number, number, number][] = [];
     for (const seed of seeds) {
@@ -87,14 +92,19 @@ describe('D10 challenge generator', () => {
         cases.push([seed, n, n - 1, n - 1]);
       }
     }
-    // Act / Assess: the same value as prng's float64 division rounded to float32
+    // Act / Assess: (2x − (2^32 − 1)) / (2^32 − 1) in float64, rounded to float32, of the reference mix x
+    let negative = 0;
     for (const [seed, n, i, j] of cases) {
       const state = Number((BigInt.asUintN(32, seed) + BigInt(i) * BigInt(n) + BigInt(j)) % 2n ** 32n);
       const value = challengeEntry(seed, n, i, j);
-      expect(value).toBe(Math.fround(slowMix(state) / 4294967295));
-      expect(value).toBe(prng32(seed, i * n, j));
+      expect(value).toBe(Math.fround((2 * slowMix(state) - 4294967295) / 4294967295));
+      expect(Math.abs(value)).toBeLessThanOrEqual(1);
+      if (value < 0) negative++;
     }
     expect(cases.length).toBeGreaterThan(6000);
+    // both signs, about half each
+    expect(negative / cases.length).toBeGreaterThan(0.4);
+    expect(negative / cases.length).toBeLessThan(0.6);
   });
 
   it('builds rows of A, columns of B and C entries consistent with the element-wise values', () => {
@@ -107,12 +117,14 @@ describe('D10 challenge generator', () => {
     const entry = challengeExpectedEntry(row, seedB, 130);
     // Assess
     let dot = 0;
+    let scale = 0;
     for (let k = 0; k < n; k++) {
       expect(row[k]).toBe(challengeEntry(seedA, n, 77, k));
       expect(col[k]).toBe(challengeEntry(seedB, n, k, 130));
       dot += (row[k] as number) * (col[k] as number);
+      scale += Math.abs((row[k] as number) * (col[k] as number));
     }
-    expect(entry).toBe(dot);
+    expect(entry).toEqual({ value: dot, scale });
   });
 
   it('refuses sizes whose counters would collide (n > 65 536)', () => {
@@ -136,7 +148,7 @@ describe('the Hankel shortcut (why D10 exists)', () => {
     // Prepare
     const seedA = 0x9e37_79b9_7f4a_7c15n;
     const seedB = 12_345n;
-    const { a, b, c } = exactProduct(challengeEntry, n, seedA, seedB);
+    const { a, b, c, s: scales } = exactProduct(challengeEntry, n, seedA, seedB);
     // Act
     const shortcut = hankelShortcut(a, b, n);
     // Assess: besides the directly computed first row and column, no entry survives the check
@@ -144,7 +156,9 @@ describe('the Hankel shortcut (why D10 exists)', () => {
     for (let i = 1; i < n; i++) {
       for (let j = 1; j < n; j++) {
         const claimed = Math.fround(Number((shortcut[i] as bigint[])[j]) / 2 ** 298);
-        if (entryMatches(claimed, Number((c[i] as bigint[])[j]) / 2 ** 298, n)) matching++;
+        const value = Number((c[i] as bigint[])[j]) / 2 ** 298;
+        const scale = Number((scales[i] as bigint[])[j]) / 2 ** 298;
+        if (entryMatches(claimed, { value, scale })) matching++;
       }
     }
     expect(matching).toBe(0);

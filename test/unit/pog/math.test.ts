@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  challengeColumnOfB,
+  challengeExpectedEntry,
   challengeMatrixSize,
+  challengeRowOfA,
   dotRuns,
   entryMatches,
   expectedEntry,
@@ -112,10 +115,10 @@ describe('PoG math: entry tolerance at full size', () => {
     const n = 29_280;
     const seedA = 0x1234_5678_9abcn;
     const seedB = 0xfeed_beefn;
-    const a = rowOfA(seedA, 17, n);
-    const b = rowOfA(seedB, 4242, n); // column 4242 of B
+    const a = challengeRowOfA(seedA, n, 17);
+    const b = challengeColumnOfB(seedB, n, 4242);
     // Act
-    const exact = expectedEntry(a, seedB, 4242);
+    const exact = challengeExpectedEntry(a, seedB, 4242);
     let sequential = 0;
     for (let k = 0; k < n; k++)
       sequential = Math.fround(sequential + Math.fround((a[k] as number) * (b[k] as number)));
@@ -127,10 +130,11 @@ describe('PoG math: entry tolerance at full size', () => {
       blocked = Math.fround(blocked + part);
     }
     // Assess
-    expect(entryMatches(sequential, exact, n)).toBe(true);
-    expect(entryMatches(blocked, exact, n)).toBe(true);
-    expect(entryMatches(exact + 3, exact, n)).toBe(false);
-    expect(entryMatches(Number.NaN, exact, n)).toBe(false);
-    expect(entryMatches(Number.POSITIVE_INFINITY, exact, n)).toBe(false);
+    expect(entryMatches(sequential, exact)).toBe(true);
+    expect(entryMatches(blocked, exact)).toBe(true);
+    // 0.05 off: inside the [0, 1] entries' old √n-wide tolerance (±0.6), outside D11's (±0.007)
+    expect(entryMatches(exact.value + 0.05, exact)).toBe(false);
+    expect(entryMatches(Number.NaN, exact)).toBe(false);
+    expect(entryMatches(Number.POSITIVE_INFINITY, exact)).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import {
   ComputeSchema,
   type GpuChallenge,
   GpuInfoSchema,
+  PAYLOAD_PROTOCOL,
   ProofSchema,
   parseMinerJson,
   pickRows,
@@ -114,7 +115,7 @@ describe('hostile miner output (fuzzed)', () => {
       'compute',
       ComputeSchema,
       {
-        protocol: 2,
+        protocol: PAYLOAD_PROTOCOL,
         roots: [[0, committed.root]],
         timings: [
           [0, { n, generation_time: 0, multiplication_time: 0, transfer_back_time: 0, merkle_tree_time: 0 }],
