@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasCudaTorch } from '../test/helpers/python.js';
 
 /**
  * `npm run bench -- precision`: bench/row_check_precision.py (the row checker against honest float32 rows
@@ -8,9 +9,7 @@ import { fileURLToPath } from 'node:url';
  * and the honest rows come from the payload's own GPU path; elsewhere numpy on the CPU.
  */
 export async function run(): Promise<Record<string, string | number>> {
-  const cuda =
-    spawnSync('python3', ['-c', 'import torch; assert torch.cuda.is_available()'], { stdio: 'ignore' })
-      .status === 0;
+  const cuda = hasCudaTorch();
   const sizes = process.env.BENCH_PRECISION_N ?? '1024,4096';
   const script = join(dirname(fileURLToPath(import.meta.url)), 'row_check_precision.py');
   const args = [script, '--n', sizes, '--device', cuda ? 'cuda' : 'cpu', ...(cuda ? ['--payload'] : [])];

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { runRowCheck as runOneShot } from '../lib/pog/row-check.js';
 import { startRowChecker } from '../lib/pog/row-check-process.js';
@@ -10,7 +9,7 @@ import {
   type RowCheckResult,
   runRowCheck,
 } from '../test/helpers/bundle-file.js';
-import { torchPython } from '../test/helpers/python.js';
+import { hasCudaTorch, torchPython } from '../test/helpers/python.js';
 
 const ROWS = 17;
 const SEED_A = 0x1234_5678_9abc_def0n;
@@ -138,10 +137,7 @@ export async function run(): Promise<Record<string, string | number>> {
       );
       Object.assign(out, figures(`rowcheck_torch_cpu_n${n}`, r));
     }
-    const cuda =
-      spawnSync('python3', ['-c', 'import torch; assert torch.cuda.is_available()'], { stdio: 'ignore' })
-        .status === 0;
-    if (!cuda) {
+    if (!hasCudaTorch()) {
       out.rowcheck_cuda = 'skipped: no torch with CUDA on this machine';
       return out;
     }

@@ -12,3 +12,11 @@ export function torchPython(): string | null {
   }
   return null;
 }
+
+/** True when `python3` has PyTorch with a CUDA device (the row checker's and payload's GPU paths). */
+export function hasCudaTorch(): boolean {
+  return (
+    spawnSync('python3', ['-c', 'import torch; assert torch.cuda.is_available()'], { stdio: 'ignore' })
+      .status === 0
+  );
+}

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import {
   randomSeed,
   verifyGpuProof,
 } from '../../../lib/pog/verify.js';
+import { hasCudaTorch } from '../../helpers/python.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -101,9 +102,7 @@ describe('miner payload, CPU path (numpy)', () => {
   });
 });
 
-const cuda =
-  spawnSync('python3', ['-c', 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'])
-    .status === 0;
+const cuda = hasCudaTorch();
 if (!cuda) console.info('[pog] GPU path of the payload skipped: no PyTorch with CUDA on this machine');
 
 describe.skipIf(!cuda)('miner payload, GPU path (PyTorch + CUDA)', () => {

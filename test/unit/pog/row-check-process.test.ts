@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RowCheckError, runRowCheck } from '../../../lib/pog/row-check.js';
 import { type RowCheckProcessOptions, startRowChecker } from '../../../lib/pog/row-check-process.js';
 import { bundleBytes, bundleDir, payloadRows, ROW_CHECK_PATH } from '../../helpers/bundle-file.js';
+import { hasCudaTorch } from '../../helpers/python.js';
 
 const files = bundleDir();
 afterAll(() => files.cleanup());
@@ -172,10 +173,7 @@ describe('RowCheckProcess with the real row_check.py --serve (CPU path)', () => 
     }
   }, 60_000);
 
-  it.skipIf(
-    spawnSync('python3', ['-c', 'import torch; assert torch.cuda.is_available()'], { stdio: 'ignore' })
-      .status === 0,
-  )(
+  it.skipIf(hasCudaTorch())(
     'names the reason when the device cannot be used (--device cuda without CUDA)',
     async () => {
       // Prepare

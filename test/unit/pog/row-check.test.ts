@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   challengeExpectedEntry,
@@ -21,7 +20,7 @@ import {
   rowData,
   runRowCheck,
 } from '../../helpers/bundle-file.js';
-import { torchPython } from '../../helpers/python.js';
+import { hasCudaTorch, torchPython } from '../../helpers/python.js';
 
 const files = bundleDir();
 afterAll(() => files.cleanup());
@@ -321,9 +320,7 @@ describe('row checker: invalid bundles exit 2 with one line on stderr and nothin
   });
 });
 
-const cuda =
-  spawnSync('python3', ['-c', 'import torch; assert torch.cuda.is_available()'], { stdio: 'ignore' })
-    .status === 0;
+const cuda = hasCudaTorch();
 if (!cuda) console.info('[pog] row checker CUDA tests skipped: no torch with CUDA on this machine');
 
 describe('row checker: device selection without CUDA', () => {
