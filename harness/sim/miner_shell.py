@@ -87,7 +87,7 @@ def hankel_shortcut(a, b):
 def low_precision_matmul(a, b):
     """C from float16-rounded inputs accumulated in float32, as fp16 or TF32 tensor cores would give. With
     the signed challenge entries (D11) its error, ~2^-11 * sum|a*b| / sqrt(n), is far above the entry
-    tolerance (16 * 2^-24 * sum|a*b|) at the simulation's n and at real n (65 % of the values at 29 280,
+    tolerance (16 * 2^-24 * sum|a*b|) at the simulation's n and at real n (64 % of the values at 29 280,
     bench/row_check_precision.py)."""
     if hasattr(a, 'half'):
         return (a.half().float() @ b.half().float())

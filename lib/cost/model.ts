@@ -64,13 +64,16 @@ export const DEFAULT_ASSUMPTIONS = {
   verifierImagePullMinutes: 2,
   /**
    * Seconds per bundle on the GPU, an estimate derived from published rates (not measured on a card).
-   * Per GPU of a bundle at n = 29 280, B's n² entries are regenerated: ~184 bytes of kernel traffic
-   * each with the mix tables (index, two gathers, XOR, the float64 scaling, the float64 copy), ~158 GB,
-   * ~0.6 s at a T4's ~250 GB/s effective (320 published), plus ~0.05 s for B's absolute values; then
-   * 2·17·n² float64 FMAs (each value and its scale Σ|a·b|), ~0.24 s at its 0.25 TFLOPS FP64. 2 GPUs per
-   * bundle on average and ~0.2 s for the S3 read and the result writes give ~2.0 s. The checker's interpreter and CUDA start once per job (`--serve`).
+   * Per GPU of a bundle at n = 29 280, B's n² entries are regenerated in int64 kernels: ~184 bytes of
+   * traffic each for the mix tables (index, two gathers, XOR, the float64 scaling, the float64 copy) and
+   * ~184 for the fmix32 finaliser (D12: three shift–XORs, two products and masks), ~315 GB, ~1.26 s at a
+   * T4's ~250 GB/s effective (320 published), plus ~0.05 s for B's absolute values; then 2·17·n² float64
+   * FMAs (each value and its scale Σ|a·b|), ~0.24 s at its 0.25 TFLOPS FP64. 2 GPUs per bundle on average
+   * and ~0.2 s for the S3 read and the result writes give ~3.3 s. The count may be pessimistic: the same
+   * torch code on the CPU measured +22–32 % per entry for the finaliser (90–109 → 118–133 ns), not ×2.
+   * The checker's interpreter and CUDA start once per job (`--serve`).
    */
-  verificationSecondsPerBundle: 2,
+  verificationSecondsPerBundle: 3.3,
   /** The verifier's last polls before it exits (3 empty 20 s long polls). */
   verifierIdleMinutes: 1,
   /** g4dn.xlarge Spot as a share of on-demand (recent us-east-1 history, an estimate). */

@@ -99,17 +99,30 @@ function dotWithRun(aRow: Float64Array, base: number, stride: number): number {
 }
 
 /**
- * D11: f(x) as a signed float32 in [−1, 1]. 2x − (2^32 − 1) is an exact integer in float64, so the one
- * float64 division and the rounding to float32 give the same value in TS, numpy and torch.
+ * D12: MurmurHash3's 32-bit finaliser. Its two odd multiplications mod 2^32 are not linear over GF(2),
+ * which the xorshift mix is: without them an entry is a fixed linear combination of 32 characters
+ * (−1)^(r·x) of its counter, and a challenge matrix of power-of-two size has rank ~70–120 (lib/pog/README.md).
+ */
+function finalise(x: number): number {
+  let h = (x ^ (x >>> 16)) >>> 0;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = (h ^ (h >>> 13)) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * D11, D12: g(x) as a signed float32 in [−1, 1]. 2m − (2^32 − 1) is an exact integer in float64, so the
+ * one float64 division and the rounding to float32 give the same value in TS, numpy and torch.
  */
 function signedValue(x: number): number {
-  return Math.fround((2 * fastMix(x) - U32_MAX) / U32_MAX);
+  return Math.fround((2 * finalise(fastMix(x)) - U32_MAX) / U32_MAX);
 }
 
 /**
  * {@link fillRun} with g instead of f. Kept apart on purpose: one fillRun taking the value function as a
  * parameter made its call site polymorphic and the sampled check about twice as slow (`npm run bench --
- * pog`: 370 → 790–1 280 µs per entry, 8-GPU round 136–163 → 272–292 ms).
+ * pog`, protocol 3: 370 → 790–1 280 µs per entry, 8-GPU round 136–163 → 272–292 ms).
  */
 function fillSignedRun(base: number, out: Float64Array, stride: number): Float64Array {
   for (let t = 0; t < out.length; t++) out[t] = signedValue((base + t * stride) >>> 0);
@@ -154,17 +167,19 @@ export function dotRuns(runA: Float64Array, i: number, runB: Float64Array, j: nu
 }
 
 /**
- * D10 and D11 — the challenge generator. Entry (i, j) of an n×n challenge matrix with seed s is
- * g((s + i·n + j) mod 2^32), g(x) = float32((2·mix(x) − (2^32 − 1)) / (2^32 − 1)): the reference's
- * xorshift32^10, seeded by a row-major counter instead of `s + i + j` (D10), scaled to [−1, 1] instead
- * of [0, 1] (D11). D10: every entry of a matrix gets its own counter (n ≤ 65 536, so i·n + j < 2^32
- * never wraps onto another entry), so A and B carry no index-sum (Hankel) structure and C = A·B has no
- * O(n²) recurrence: the only way to the rows of C is a real multiplication. D11: with entries of both
- * signs an entry of C is ~√n/3 while Σ|a·b| is ~n/4, and a float32 sum's rounding errors stay near
- * u·Σ|a·b| (u = 2⁻²⁴) because its partial sums stay small; products of inputs rounded to float16 or
- * TF32 err by ~2⁻¹¹·Σ|a·b|/√n, far above that. With entries in [0, 1] both errors grow alike with n
- * and no tolerance told them apart at real n (lib/pog/README.md, "Soundness"). Row i of A is the
- * contiguous run from s + i·n, column j of B the run with stride n from s + j.
+ * D10, D11 and D12 — the challenge generator. Entry (i, j) of an n×n challenge matrix with seed s is
+ * g((s + i·n + j) mod 2^32), g(x) = float32((2·m − (2^32 − 1)) / (2^32 − 1)), m = fmix32(mix(x)): the
+ * reference's xorshift32^10 of a row-major counter instead of `s + i + j` (D10), then MurmurHash3's
+ * finaliser (D12, {@link finalise}), scaled to [−1, 1] instead of [0, 1] (D11).
+ * D10: every entry of a matrix gets its own counter (n ≤ 65 536, so i·n + j < 2^32 never wraps onto
+ * another entry), so A and B carry no index-sum (Hankel) structure and C = A·B has no O(n²) recurrence.
+ * D12: the mix alone is linear over GF(2), which left A and B of low rank at power-of-two n (C in
+ * O(n²·r) work); the finaliser's multiplications leave them with a random matrix's spectrum.
+ * D11: with entries of both signs an entry of C is ~√n/3 while Σ|a·b| is ~n/4, and a float32 sum's
+ * rounding errors stay near u·Σ|a·b| (u = 2⁻²⁴) because its partial sums stay small; products of inputs
+ * rounded to float16 or TF32 err by ~2⁻¹¹·Σ|a·b|/√n, far above that. With entries in [0, 1] both errors
+ * grow alike with n and no tolerance told them apart at real n (lib/pog/README.md, "Soundness").
+ * Row i of A is the contiguous run from s + i·n, column j of B the run with stride n from s + j.
  */
 export const CHALLENGE_MAX_N = 65_536;
 
@@ -174,7 +189,7 @@ function challengeBase(seed: bigint, n: number, offset: number): number {
   return (seedLow32(seed) + offset) >>> 0;
 }
 
-/** Entry (i, j) of an n×n challenge matrix (D10, D11), as its float32 value. */
+/** Entry (i, j) of an n×n challenge matrix (D10, D11, D12), as its float32 value. */
 export function challengeEntry(seed: bigint, n: number, i: number, j: number): number {
   return signedValue(challengeBase(seed, n, i * n + j));
 }
@@ -220,12 +235,11 @@ export function challengeExpectedEntry(aRow: Float64Array, seedB: bigint, j: num
  * Tolerance of one entry check, relative to the entry's scale Σ|a·b| (D11). The miner sums n float32
  * products in float32 (cuBLAS tiles, numpy's SIMD lanes, or a plain loop); with the signed challenge
  * entries the partial sums stay near √k/3, so the rounding error stays near u·Σ|a·b| whatever n is:
- * a plain sequential float32 loop measured a median of 0.2 and a maximum of 2.7 × u·Σ|a·b| over 16 384
- * entries at n = 4 096 (and the same median at 29 280). We allow 16·u·Σ|a·b| (plus the reference's atol
- * 1e-5): ±0.007 around an entry of spread ~57 at n = 29 280. Products of float16- or TF32-rounded
- * inputs err by a median of ~24·u·Σ|a·b| at that size, so most of their values fail (65 % at n = 29 280,
- * `npm run bench -- precision`); a guess of an uncomputed entry lands inside with probability ≈ 1.3e-4
- * (lib/pog/strength.ts).
+ * a plain sequential float32 loop measured a median of 0.2 and a maximum of 3.4 × u·Σ|a·b| over 16 384
+ * entries at n = 4 096 (median 0.2, maximum 2.5 over 4 096 at 29 280). We allow 16·u·Σ|a·b| (plus the
+ * reference's atol 1e-5): ±0.007 around an entry of spread 57 at n = 29 280. Products of float16- or
+ * TF32-rounded inputs err by more for most of their values (64 % fail at n = 29 280, `npm run bench --
+ * precision`); a guess of an uncomputed entry lands inside with probability ≈ 9.8e-5 (lib/pog/strength.ts).
  */
 export function entryTolerance(scale: number): number {
   const { atol, rtol } = entryToleranceParams();

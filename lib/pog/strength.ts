@@ -1,7 +1,7 @@
 import { proofLength, requiredPasses } from './math.js';
 
 /** Chance that a guessed (uncomputed) entry lands within tolerance at full size (see math.ts). */
-export const GUESS_PASS_PROBABILITY = 1.3e-4;
+export const GUESS_PASS_PROBABILITY = 9.8e-5;
 
 /** P(at least `k` of `g` independent GPUs pass), each with probability `p`. */
 export function atLeast(g: number, k: number, p: number): number {

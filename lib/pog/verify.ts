@@ -38,11 +38,11 @@ const TimingSchema = z.object({
 });
 /**
  * Version of the payload's compute protocol: 2 = the D10 challenge generator (row-major counter),
- * 3 = D10 with signed entries (D11).
+ * 3 = D10 with signed entries (D11), 4 = D11 with the fmix32 finaliser after the mix (D12).
  * The payload reports it, so a verifier and a payload of different generators fail loudly instead
  * of failing every entry check.
  */
-export const PAYLOAD_PROTOCOL = 3;
+export const PAYLOAD_PROTOCOL = 4;
 
 export const ComputeSchema = z.object({
   protocol: z.literal(PAYLOAD_PROTOCOL),

@@ -5,7 +5,7 @@ Modes (one JSON object on stdout each, never pickle):
   gpu_info   {"num_gpus": int, "gpu_names": [str]}
   benchmark  {"num_gpus": int, "vram": float, "n16": int, "t16": float, "n32": int, "t32": float}
   compute    --state-dir D --n N --seeds g:sA:sB[,...]
-             {"protocol": 3, "roots": [[g, hex]], "timings": [[g, {"n", "generation_time",
+             {"protocol": 4, "roots": [[g, hex]], "timings": [[g, {"n", "generation_time",
               "multiplication_time", "transfer_back_time", "merkle_tree_time",
               "multiplication_start", "multiplication_end"}]]}  (offsets in s from the command's start)
   proof      --state-dir D --challenge g:i[,i...][;g:i,...]
@@ -13,13 +13,14 @@ Modes (one JSON object on stdout each, never pickle):
              {"gpu": g, "n": N, "rows": [{"i": i, "row": base64(float32 LE bytes), "proof": [hex]}]}
 
 The GPU path uses PyTorch with CUDA; the CPU path (numpy) produces the same outputs, for tests and
-simulation. Challenge generator (protocol 3, deviations D10 and D11): entry (i, j) of an n x n matrix
-with seed s is x = xorshift32^10 of (s + i*n + j) mod 2^32, then (2x - (2^32 - 1)) / (2^32 - 1) in
-float64 rounded to float32 (a value in [-1, 1]), bit-identical on both paths and in the validator. The
+simulation. Challenge generator (protocol 4, deviations D10, D11 and D12): entry (i, j) of an n x n
+matrix with seed s is m = fmix32(xorshift32^10((s + i*n + j) mod 2^32)), then (2m - (2^32 - 1)) / (2^32 - 1)
+in float64 rounded to float32 (a value in [-1, 1]), bit-identical on both paths and in the validator. The
 reference seeds (i, j) with s + i + j, which makes A and B Hankel matrices and lets C be built in O(n^2)
 without multiplying; a row-major counter gives every entry its own state (D10). n is limited to 65 536
-so that i*n + j < 2^32. Entries of both signs keep an honest float32 sum's error near 2^-24 * sum|a*b|
-while float16 or TF32 inputs err far more, so the validator can tell them apart (D11).
+so that i*n + j < 2^32. The xorshift mix is linear over GF(2) and left A and B of low rank at power-of-two
+n; MurmurHash3's finaliser (fmix32) is not (D12). Entries of both signs keep an honest float32 sum's error
+near 2^-24 * sum|a*b| while float16 or TF32 inputs err far more, so the validator can tell them apart (D11).
 """
 import argparse
 import base64
@@ -45,7 +46,9 @@ except Exception:  # noqa: BLE001 - any import failure means "no GPU path"
     HAVE_CUDA = False
 
 MASK = 0xFFFFFFFF
-PROTOCOL = 3  # 1: reference generator (Hankel); 2: row-major counter (D10); 3: D10, entries in [-1, 1] (D11)
+# 1: reference generator (Hankel); 2: row-major counter (D10); 3: D10, entries in [-1, 1] (D11);
+# 4: D11 with the fmix32 finaliser after the mix (D12)
+PROTOCOL = 4
 MAX_N = 65536
 CHUNK = 1 << 24  # generator elements per step: bounds the temporaries (int64: 128 MiB)
 
@@ -82,8 +85,43 @@ def mix_table_np(x):
     return MIX_HI[x >> np.uint32(16)] ^ MIX_LO[x & np.uint32(0xFFFF)]
 
 
+FMIX_C1 = 0x85EBCA6B
+FMIX_C2 = 0xC2B2AE35
+
+
+def finalise_np(x):
+    """D12: MurmurHash3's fmix32 of a uint32 array (a new array; uint32 products wrap mod 2^32). Its odd
+    multiplications are not linear over GF(2), so the entries lose the xorshift mix's character structure."""
+    x = x ^ (x >> np.uint32(16))
+    x *= np.uint32(FMIX_C1)
+    x ^= x >> np.uint32(13)
+    x *= np.uint32(FMIX_C2)
+    x ^= x >> np.uint32(16)
+    return x
+
+
+def _mul32_torch(x, c):
+    """x = (x * c) mod 2^32 in place, for an int64 tensor of values below 2^32 and 2^31 < c < 2^32. The
+    product by c - 2^32 is congruent mod 2^32 and stays within +-2^63 (x * c itself could overflow int64,
+    which the kernels leave undefined); & on the negative int64 takes its two's-complement low bits."""
+    x *= c - (1 << 32)
+    x &= MASK
+    return x
+
+
+def finalise_torch(x):
+    """finalise_np on an int64 tensor of uint32 values, in place (the generator's temporaries stay at
+    three chunks)."""
+    x ^= x >> 16
+    _mul32_torch(x, FMIX_C1)
+    x ^= x >> 13
+    _mul32_torch(x, FMIX_C2)
+    x ^= x >> 16
+    return x
+
+
 def signed_unit(mixed):
-    """D11: mixed uint32 values (as float64) to [-1, 1]. 2x - (2^32 - 1) is exact in float64, so the one
+    """D11: finalised uint32 values (as float64) to [-1, 1]. 2x - (2^32 - 1) is exact in float64, so the one
     division gives the same float64 (and float32) as the validator's TS and torch paths."""
     return (mixed * 2.0 - float(MASK)) / float(MASK)
 
@@ -111,7 +149,7 @@ def challenge_block_np(seed, n, rows, col_start, col_count):
     for r0 in range(0, rows.size, step):
         starts = ((rows[r0:r0 + step].astype(np.uint64) * np.uint64(n)) & np.uint64(MASK)).astype(np.uint32)
         x = starts[:, None] + cols[None, :]
-        out[r0:r0 + step] = signed_unit(mix_table_np(x).astype(np.float64)).astype(np.float32)
+        out[r0:r0 + step] = signed_unit(finalise_np(mix_table_np(x)).astype(np.float64)).astype(np.float32)
     return out
 
 
@@ -132,8 +170,9 @@ def _torch_tables(device):
 
 
 def challenge_block_torch(seed, n, rows, col_start, col_count, device):
-    """challenge_block_np on a torch device in int64 arithmetic with the mix tables (a handful of
-    memory-bound kernels per entry instead of ninety); the float64 division makes the values identical."""
+    """challenge_block_np on a torch device in int64 arithmetic: the mix by its tables, then the finaliser
+    (about twenty memory-bound kernels per entry instead of a hundred); the float64 division makes the
+    values identical."""
     rows = torch.as_tensor(_check_block(n, rows, col_start, col_count).tolist(), dtype=torch.int64, device=device)
     hi, lo = _torch_tables(device)
     out = torch.empty((rows.numel(), col_count), dtype=torch.float32, device=device)
@@ -141,7 +180,7 @@ def challenge_block_torch(seed, n, rows, col_start, col_count, device):
     step = max(1, CHUNK // max(1, col_count))
     for r0 in range(0, rows.numel(), step):
         x = (rows[r0:r0 + step, None] * n + cols[None, :]) & MASK
-        mixed = hi[x >> 16] ^ lo[x & 0xFFFF]
+        mixed = finalise_torch(hi[x >> 16] ^ lo[x & 0xFFFF])
         del x
         out[r0:r0 + step] = signed_unit(mixed.to(torch.float64)).to(torch.float32)
     return out

@@ -5,7 +5,7 @@
   python3 row_check.py --serve [--device auto|cpu|cuda|torch-cpu] [--block-cols K]
 
 The bundle layout and the output line are the contract in lib/pog/README.md ("Row checker"). For each GPU of
-the bundle, A's challenged rows and B (in blocks of K columns) are regenerated with the payload's own D10/D11
+the bundle, A's challenged rows and B (in blocks of K columns) are regenerated with the payload's own D10-D12
 generator (miner_payload.py beside this file: one implementation, numpy on the CPU, torch on CUDA), the exact
 C[i, j0:j0+K] = A[i, :] . B[:, j0:j0+K] and its scale S = |A[i, :]| . |B[:, j0:j0+K]| are computed in float64 from
 those float32 values (products of float32 values are exact in float64; the float64 sums are ~1e-12 relative off),
