@@ -13,6 +13,7 @@ import {
 } from '../pog/bundle.js';
 import { proofLength, requiredPasses, verifyMerkleProof } from '../pog/math.js';
 import { RowCheckError, type RowCheckGpu, type RowCheckReport } from '../pog/row-check.js';
+import { PAYLOAD_PROTOCOL } from '../pog/verify.js';
 import type { QueueMessage, VerificationQueuePort } from '../queue/verification.js';
 import { BundleMissingError, type BundleSource } from '../store/bundles.js';
 import type { FinalResultStore, VerifiedOutcome } from '../store/final-results.js';
@@ -287,19 +288,26 @@ async function verifyBundle(
     throw new PoisonError('bundle header names another round, hotkey or uid');
   }
   const merkle = checkMerklePaths(bundle);
-  const checked = await runChecker(deps, bytes);
-  if (checked instanceof RowCheckError) {
-    // report mode: the new checker must not fail a miner the sampled check passed; say so loudly
+  // A bundle written before a deploy changed the payload protocol comes from another generator, which
+  // this checker does not regenerate: its sampled verdict (made with its own generator) stands, in either mode.
+  const otherProtocol =
+    header.protocol === PAYLOAD_PROTOCOL
+      ? undefined
+      : `bundle from payload protocol ${header.protocol ?? '3 or earlier (unrecorded)'}, this checker's is ${PAYLOAD_PROTOCOL}`;
+  const checked = otherProtocol === undefined ? await runChecker(deps, bytes) : undefined;
+  const notRun = otherProtocol ?? (checked instanceof RowCheckError ? checked.message : undefined);
+  if (notRun !== undefined) {
+    // report mode (or another protocol): the checker must not fail a miner the sampled check passed; say so loudly
     deps.log.info(VerifierLog.Discrepancy, {
       roundId: header.roundId,
       hotkey: header.hotkey,
       uid: header.uid,
       mode: deps.mode,
-      reason: `row check did not run: ${checked.message}`,
+      reason: `row check did not run: ${notRun}`,
     });
   }
   const report: RowCheckReport =
-    checked instanceof RowCheckError
+    checked === undefined || checked instanceof RowCheckError
       ? { device: 'cpu', deviceName: 'none', seconds: 0, entriesChecked: 0, gpus: [] }
       : checked;
   const byGpu = new Map(report.gpus.map((g) => [g.gpu, g]));
@@ -310,8 +318,7 @@ async function verifyBundle(
     if (merkleReason !== undefined) continue;
     const gpuReport = byGpu.get(g.gpu);
     if (gpuReport === undefined || gpuReport.rowsChecked !== g.rows.length) {
-      if (!(checked instanceof RowCheckError))
-        rowFailures.push(`GPU ${g.gpu}: row check did not cover every row`);
+      if (notRun === undefined) rowFailures.push(`GPU ${g.gpu}: row check did not cover every row`);
       continue;
     }
     if (gpuReport.wrongValues > 0) rowFailures.push(describeWrong(header.gpuName, gpuReport, header.n));
@@ -336,7 +343,7 @@ async function verifyBundle(
     error = header.sampled.reason ?? 'sampled check failed';
   } else if (merklePasses < required) {
     error = `verification failed: ${merklePasses}/${header.numGpus} GPUs passed (${[...merkle.values()][0]})`;
-  } else if (deps.mode === 'enforce' && !enforced) {
+  } else if (deps.mode === 'enforce' && notRun === undefined && !enforced) {
     error = `row check failed: ${rowPasses}/${header.numGpus} GPUs passed (${rowFailures[0] ?? [...merkle.values()][0] ?? 'no row check'})`;
   }
   const rowsChecked = report.gpus.reduce((s, g) => s + g.rowsChecked, 0);

@@ -4,6 +4,7 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } fr
 import { PogValidatorError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
 import {
+  BUNDLE_VERSION,
   bundleDigest,
   bundleKey,
   bundleTolerance,
@@ -12,6 +13,7 @@ import {
   type VerificationMessage,
 } from '../pog/bundle.js';
 import type { AttemptResult, PogAttemptRunner, SessionResult } from '../pog/index.js';
+import { PAYLOAD_PROTOCOL } from '../pog/verify.js';
 import {
   CHALLENGE_QUEUE,
   decodeChallenge,
@@ -105,7 +107,8 @@ export function bundleOf(
 ): ProofBundle {
   return {
     header: {
-      version: 1,
+      version: BUNDLE_VERSION,
+      protocol: PAYLOAD_PROTOCOL,
       n: proof.n,
       tolerance: bundleTolerance(),
       gpus: proof.gpus.map((g) => ({

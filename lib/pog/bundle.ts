@@ -57,6 +57,11 @@ export const SampledVerdictSchema = z.object({
 export const BundleHeaderSchema = z
   .object({
     version: z.literal(BUNDLE_VERSION),
+    /**
+     * The payload protocol (challenge generator) of the session, lib/pog/verify.ts `PAYLOAD_PROTOCOL`.
+     * Absent in bundles written before it was recorded. The verifier row-checks only its own protocol.
+     */
+    protocol: z.number().int().min(1).max(1_000).optional(),
     n: z.number().int().min(1).max(CHALLENGE_MAX_N),
     tolerance: z.object({ atol: finite.min(0), rtol: finite.min(0) }),
     gpus: z.array(BundleGpuSchema).min(1).max(64),

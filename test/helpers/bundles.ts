@@ -1,4 +1,5 @@
 import {
+  BUNDLE_VERSION,
   type BundleHeader,
   bundleDigest,
   bundleKey,
@@ -6,6 +7,7 @@ import {
   encodeBundle,
 } from '../../lib/pog/bundle.js';
 import { merkleProof } from '../../lib/pog/math.js';
+import { PAYLOAD_PROTOCOL } from '../../lib/pog/verify.js';
 import { honestC } from '../unit/pog/challenge-helpers.js';
 import { commit, rowBytes } from './pog.js';
 
@@ -20,6 +22,8 @@ export interface TestBundleOptions {
   /** Rewrites the miner's C before it commits (a cheat the Merkle root then covers). */
   readonly cheat?: (gpu: number, c: Float32Array[]) => void;
   readonly sampled?: BundleHeader['sampled'];
+  /** The header's payload protocol; `null` leaves the field out (a bundle written before it existed). */
+  readonly protocol?: number | null;
 }
 
 /** A bundle as the worker writes it, for an honest (or `cheat`-altered) miner; C built in float32. */
@@ -48,8 +52,10 @@ export function makeTestBundle(options: TestBundleOptions = {}) {
       data: rows.map((i) => rowBytes(c[i] as Float32Array)),
     };
   });
+  const protocol = options.protocol === undefined ? PAYLOAD_PROTOCOL : options.protocol;
   const header: BundleHeader = {
-    version: 1,
+    version: BUNDLE_VERSION,
+    ...(protocol !== null ? { protocol } : {}),
     n,
     tolerance: bundleTolerance(),
     gpus: gpus.map((g) => g.header),

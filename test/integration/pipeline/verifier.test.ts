@@ -9,6 +9,7 @@ import { bundleHandler } from '../../../infra/bundling.js';
 import { drainVerificationQueue, type RowCheckMode, VerifierLog } from '../../../lib/pipeline/verifier.js';
 import { bundleDigest, bundleKey } from '../../../lib/pog/bundle.js';
 import { startRowChecker } from '../../../lib/pog/row-check-process.js';
+import { PAYLOAD_PROTOCOL } from '../../../lib/pog/verify.js';
 import { createSqsVerificationQueue } from '../../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../../lib/store/bundles.js';
 import { CoordinationStore, verifierClaimKey } from '../../../lib/store/coordination.js';
@@ -178,6 +179,51 @@ describe('verifier on the emulator', () => {
     const discrepancy = logs.find((l) => l.message === VerifierLog.Discrepancy);
     expect(discrepancy?.fields).toMatchObject({ mode: 'report', hotkey: '5ReportCheat', gpusFailed: 1 });
     expect(String(discrepancy?.fields.reason)).toContain('3 of 96 values wrong');
+  });
+
+  it('lets the sampled verdict stand, in enforce mode too, for a bundle from another payload protocol', async () => {
+    // Prepare: wrong rows under this checker's generator, written before a deploy changed the protocol
+    const urls = await makeQueue('protocol');
+    const older = makeTestBundle({ hotkey: '5Protocol3', cheat: oneWrongEntryPerRow, protocol: 3 });
+    const unrecorded = makeTestBundle({ hotkey: '5Unrecorded', cheat: oneWrongEntryPerRow, protocol: null });
+    const sampledFailed = makeTestBundle({
+      hotkey: '5SampledFailed',
+      protocol: 3,
+      sampled: { passed: false, gpusPassed: 0, reason: 'wrong entry of C' },
+    });
+    const current = makeTestBundle({ hotkey: '5Current', cheat: oneWrongEntryPerRow });
+    for (const b of [older, unrecorded, sampledFailed, current]) await enqueue(urls.queueUrl, b);
+    const { deps: d, logs } = deps(urls, 'enforce');
+    // Act
+    const summary = await drainVerificationQueue(d, drain);
+    // Assess
+    expect(summary).toMatchObject({ processed: 4, recorded: 4, poison: 0 });
+    expect(await results.rows('5Protocol3')).toMatchObject([
+      { gpuName: 'NVIDIA H100 80GB HBM3', numGpus: 1 },
+    ]);
+    expect(await results.rows('5Unrecorded')).toMatchObject([{ gpuName: 'NVIDIA H100 80GB HBM3' }]);
+    expect((await results.rows('5SampledFailed'))[0]).toMatchObject({
+      gpuName: null,
+      error: 'wrong entry of C',
+    });
+    expect((await results.rows('5Current'))[0]?.error).toMatch(/^row check failed: 0\/1 GPUs passed/);
+    const skipped = logs.filter((l) =>
+      String(l.fields.reason).startsWith('row check did not run: bundle from'),
+    );
+    expect(skipped.map((l) => [l.fields.hotkey, l.fields.reason])).toEqual([
+      [
+        '5Protocol3',
+        `row check did not run: bundle from payload protocol 3, this checker's is ${PAYLOAD_PROTOCOL}`,
+      ],
+      [
+        '5Unrecorded',
+        `row check did not run: bundle from payload protocol 3 or earlier (unrecorded), this checker's is ${PAYLOAD_PROTOCOL}`,
+      ],
+      [
+        '5SampledFailed',
+        `row check did not run: bundle from payload protocol 3, this checker's is ${PAYLOAD_PROTOCOL}`,
+      ],
+    ]);
   });
 
   it('records a delivered-twice bundle once', async () => {

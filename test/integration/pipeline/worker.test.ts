@@ -21,6 +21,7 @@ import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.
 import type { WorkerDeps } from '../../../lib/pipeline/worker.js';
 import { decodeBundle, parseVerificationMessage } from '../../../lib/pog/bundle.js';
 import { createPogRunner } from '../../../lib/pog/index.js';
+import { PAYLOAD_PROTOCOL } from '../../../lib/pog/verify.js';
 import { encodeChallenge, type PogChallenge } from '../../../lib/queue/challenge.js';
 import { CoordinationStore, PogOutcomeStore } from '../../../lib/store/index.js';
 import { clients, lambdaContext, makeBatch, makeQueues, makeTables, uniquePrefix } from './fixtures.js';
@@ -202,6 +203,7 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
     const hk = bundle.header.hotkey;
     expect(bundle.header).toMatchObject({
       roundId: 'r-pass',
+      protocol: PAYLOAD_PROTOCOL,
       n: 64,
       gpuName: 'NVIDIA A100-SXM4-80GB',
       attempt: 1,
