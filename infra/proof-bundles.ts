@@ -111,7 +111,7 @@ const leadingKeys = (prefixes: string[]) => ({
 
 /**
  * The worker's rights on the coordination table, narrowed to the items it needs (issue 12): attempt
- * state (`pog#…`), the verifier claims (`claim#verifier#…`) and round progress (`round#…`), by
+ * state and the miners' allocation ledger (`pog#…`), the verifier claims (`claim#verifier#…`) and round progress (`round#…`), by
  * partition-key condition, with delete only for a verifier claim whose SubmitJob failed.
  */
 export const workerCoordinationItems: TableGrant = (coordination, grantee) => {

@@ -120,11 +120,11 @@ export class Chaos {
     this.timeout.target = target;
     return {
       ...runner,
-      attempt: (challenge, signal) => {
+      attempt: (challenge, signal, ledger) => {
         const current = this.invocation.getStore();
-        if (current?.cutAt === undefined) return runner.attempt(challenge, signal);
+        if (current?.cutAt === undefined) return runner.attempt(challenge, signal, ledger);
         const cut = new AbortController();
-        const session = runner.attempt(challenge, cut.signal).catch(() => undefined);
+        const session = runner.attempt(challenge, cut.signal, ledger).catch(() => undefined);
         setTimeout(
           () => {
             cut.abort();

@@ -12,7 +12,7 @@ import {
   type ProofBundle,
   type VerificationMessage,
 } from '../pog/bundle.js';
-import type { AttemptResult, PogAttemptRunner, SessionResult } from '../pog/index.js';
+import type { AllocationLedger, AttemptResult, PogAttemptRunner, SessionResult } from '../pog/index.js';
 import { PAYLOAD_PROTOCOL } from '../pog/verify.js';
 import {
   CHALLENGE_QUEUE,
@@ -243,7 +243,7 @@ export async function processChallenge(
 
   let result: AttemptResult;
   try {
-    result = await deps.runner.attempt(challenge, signal);
+    result = await deps.runner.attempt(challenge, signal, allocationLedger(deps.outcomes, challenge));
   } catch (error) {
     // our own fault (hotkey, payload, abort before start): not the miner's attempt
     await deps.outcomes.refundAttempt(roundId, hotkey);
@@ -265,6 +265,15 @@ export async function processChallenge(
     return { status: 'retry', challenge, attempt, reason: result.reason };
   }
   return exhausted(deps, challenge, attempt, result.reason, result.durationMs);
+}
+
+/** The miner's allocation ledger on the coordination table (lib/pog/session.ts AllocationLedger). */
+function allocationLedger(outcomes: WorkerDeps['outcomes'], challenge: PogChallenge): AllocationLedger {
+  return {
+    open: () => outcomes.openAllocation(challenge.hotkey),
+    allocating: (publicKey) => outcomes.noteAllocating(challenge.hotkey, challenge.roundId, publicKey),
+    released: (publicKey) => outcomes.noteReleased(challenge.hotkey, publicKey),
+  };
 }
 
 /** Dead-letters a body that is no challenge, with its reason; the caller then deletes the delivery. */

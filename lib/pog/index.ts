@@ -8,11 +8,11 @@ import type { PogOutcome, PogRunner } from '../ports.js';
 import type { PogChallenge } from '../queue/challenge.js';
 import { type PogEngineConfigInput, parsePogEngineConfig } from './config.js';
 import { PogInfrastructureError, PogMinerError } from './errors.js';
-import { runSession, type SessionResult } from './session.js';
+import { type AllocationLedger, runSession, type SessionResult } from './session.js';
 
 export { type PogEngineConfig, type PogEngineConfigInput, parsePogEngineConfig } from './config.js';
 export { PogInfrastructureError, PogMinerError } from './errors.js';
-export type { AttemptTimings, GpuProof, SessionResult } from './session.js';
+export type { AllocationLedger, AttemptTimings, GpuProof, SessionResult } from './session.js';
 
 /** The payload shipped next to this module (bundlers must copy `payload/miner_payload.py`). */
 export const DEFAULT_PAYLOAD_PATH = fileURLToPath(new URL('./payload/miner_payload.py', import.meta.url));
@@ -67,7 +67,7 @@ export interface PogAttemptRunner extends PogRunner {
    * {@link PogInfrastructureError} only for our own faults (payload unreadable, hotkey unusable,
    * aborted before it started).
    */
-  attempt(challenge: PogChallenge, signal?: AbortSignal): Promise<AttemptResult>;
+  attempt(challenge: PogChallenge, signal?: AbortSignal, ledger?: AllocationLedger): Promise<AttemptResult>;
 }
 
 /**
@@ -114,7 +114,11 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
     }
   };
 
-  const attempt = async (challenge: PogChallenge, signal?: AbortSignal): Promise<AttemptResult> => {
+  const attempt = async (
+    challenge: PogChallenge,
+    signal?: AbortSignal,
+    ledger?: AllocationLedger,
+  ): Promise<AttemptResult> => {
     const started = Date.now();
     keypair ??= loadKeypair().catch((error: unknown) => {
       keypair = undefined;
@@ -138,7 +142,7 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const proof = await withDeadline(
-        runSession(challenge, ctx, controller.signal),
+        runSession(challenge, ctx, controller.signal, ledger),
         engine.attemptTimeoutS * 1000,
         () => controller.abort(),
       );

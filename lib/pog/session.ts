@@ -15,7 +15,7 @@ import {
   TEST_DOCKER_REQUIREMENT,
 } from './axon.js';
 import type { PogEngineConfig } from './config.js';
-import { PogMinerError } from './errors.js';
+import { PogInfrastructureError, PogMinerError } from './errors.js';
 import { identifyGpu, tflops } from './identify.js';
 import { challengeMatrixSize, proofLength, requiredPasses } from './math.js';
 import { type GpuProof, takeProofs } from './proof-output.js';
@@ -45,6 +45,20 @@ export interface SessionContext {
   readonly matrixSize?: number;
   /** Harness only (simulated miners on 127.0.0.1); see lib/net/public-address.ts. */
   readonly allowPrivateAddresses?: boolean | undefined;
+}
+
+/**
+ * Durable record of a miner's allocation, kept by the caller (the worker: lib/store/pog-results.ts). A
+ * miner keeps an allocation for its `timeline` (1 day) unless told otherwise, and a session killed before
+ * its `finally` never deallocates: the next attempt, in any round, releases the recorded key first.
+ */
+export interface AllocationLedger {
+  /** The key of an allocation no deallocation confirmed, or null. */
+  open(): Promise<string | null>;
+  /** Called before the allocation request; a failure stops the attempt as our own fault. */
+  allocating(publicKey: string): Promise<void>;
+  /** The allocation of `publicKey` is gone (confirmed, or the miner reported itself free). */
+  released(publicKey: string): Promise<void>;
 }
 
 /** Our own clock around the commands (seconds). */
@@ -83,6 +97,7 @@ export async function runSession(
   challenge: PogChallenge,
   ctx: SessionContext,
   signal?: AbortSignal,
+  ledger?: AllocationLedger,
 ): Promise<SessionResult> {
   const { engine } = ctx;
   const target = { ip: challenge.axon.ip, port: challenge.axon.port, hotkey: challenge.hotkey };
@@ -94,9 +109,16 @@ export async function runSession(
     allowPrivateAddresses: ctx.allowPrivateAddresses,
   };
   const keys = generateSessionKeys();
+  const stale = await ours('read', () => ledger?.open() ?? Promise.resolve(null));
+  // one try: a miner that no longer holds it answers false, and the check below tells free from busy
+  const staleGone =
+    stale !== null &&
+    (await deallocate(target, stale, dendrite, { ...ctx, engine: { ...engine, deallocateTries: 1 } }));
   const base: AllocateRequest = { timeline: 1, device_requirement: TEST_DEVICE_REQUIREMENT, checking: true };
   const check = await callAllocate(target, base, engine.allocateCheckTimeoutS, dendrite);
+  if (stale !== null && (staleGone || check.status)) await release(ledger, stale, target.hotkey, ctx);
   if (!check.status) throw new PogMinerError('miner is busy or not allocatable');
+  await ours('write', () => ledger?.allocating(keys.publicKey) ?? Promise.resolve());
   try {
     const allocation = await callAllocate(
       target,
@@ -131,18 +153,43 @@ export async function runSession(
       shell.close();
     }
   } finally {
-    await deallocate(target, keys.publicKey, dendrite, ctx);
+    if (await deallocate(target, keys.publicKey, dendrite, ctx))
+      await release(ledger, keys.publicKey, target.hotkey, ctx);
   }
 }
 
+/** A ledger read or write that fails is our fault, not the miner's: the attempt stops before allocating. */
+async function ours<T>(what: 'read' | 'write', op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (error) {
+    throw new PogInfrastructureError(`allocation ledger ${what} failed`, { cause: error });
+  }
+}
+
+/** Marks an allocation gone; a failed write only leaves the entry for the next attempt to release again. */
+async function release(
+  ledger: AllocationLedger | undefined,
+  publicKey: string,
+  hotkey: string,
+  ctx: SessionContext,
+): Promise<void> {
+  await ledger
+    ?.released(publicKey)
+    .catch((error: unknown) =>
+      ctx.log.info('pog.allocation.ledger_failed', { hotkey, reason: (error as Error).message }),
+    );
+}
+
+/** Deallocation with the engine's tries; true when the miner confirmed it. */
 async function deallocate(
   target: Parameters<typeof callAllocate>[0],
   publicKey: string,
   dendrite: DendriteOptions,
-  ctx: SessionContext,
-): Promise<void> {
+  ctx: Pick<SessionContext, 'engine' | 'sleep' | 'log'>,
+): Promise<boolean> {
   const { engine } = ctx;
-  await callDeallocate(target, publicKey, dendrite, {
+  return await callDeallocate(target, publicKey, dendrite, {
     tries: engine.deallocateTries,
     retryDelayMs: engine.deallocateRetryDelayS * 1000,
     timeoutS: engine.deallocateTimeoutS,

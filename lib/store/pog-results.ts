@@ -208,6 +208,19 @@ function attemptKey(roundId: string, hotkey: string): string {
 export const ATTEMPT_KEY_PREFIX = 'pog#';
 
 /**
+ * A miner's open allocation: under the attempt prefix, so the worker's grant covers it. Per hotkey, not
+ * per round: a leaked allocation lasts the miner's `timeline` (1 day) and would block later rounds too.
+ */
+function allocationKey(hotkey: string): string {
+  return `${ATTEMPT_KEY_PREFIX}allocation#${hotkey}`;
+}
+
+/** A miner holds an allocation at most `timeline` = 1 day (reference §4.2); the ledger entry a little longer. */
+const ALLOCATION_TTL_SECONDS = 25 * 3600;
+
+const AllocationItemSchema = z.object({ publicKey: z.string().min(1).max(4096).optional() });
+
+/**
  * The per-(round, hotkey) life of a challenge: durable attempt counts and state on the coordination table,
  * and exactly one final row in the results table. A final row is written in one transaction with
  * the state item's `final` mark, conditional on it not being final yet, so a redelivery, a retried
@@ -323,6 +336,56 @@ export class PogOutcomeStore {
         ExpressionAttributeValues: { ':r': reason.slice(0, 500) },
       }),
     );
+  }
+
+  /**
+   * The session public key of the miner's allocation that no deallocation has confirmed (an invocation
+   * killed mid-session never ran its own), or null. The key is public: the miner holds it too.
+   */
+  async openAllocation(hotkey: string): Promise<string | null> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tables.coordination,
+        Key: { pk: allocationKey(hotkey) },
+        ConsistentRead: true,
+      }),
+    );
+    if (out.Item === undefined) return null;
+    return parseWith(AllocationItemSchema, out.Item, 'allocation ledger').publicKey ?? null;
+  }
+
+  /** Records the key of an allocation about to be requested, before the request (it replaces any older one). */
+  async noteAllocating(hotkey: string, roundId: string, publicKey: string): Promise<void> {
+    const nowS = Math.floor(this.now().getTime() / 1000);
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tables.coordination,
+        Item: {
+          pk: allocationKey(hotkey),
+          publicKey,
+          roundId,
+          since: nowS,
+          expiresAt: nowS + ALLOCATION_TTL_SECONDS,
+        },
+      }),
+    );
+  }
+
+  /** The allocation of `publicKey` is gone; a newer allocation's entry is left alone. */
+  async noteReleased(hotkey: string, publicKey: string): Promise<void> {
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.tables.coordination,
+          Key: { pk: allocationKey(hotkey) },
+          UpdateExpression: 'REMOVE publicKey',
+          ConditionExpression: 'publicKey = :k',
+          ExpressionAttributeValues: { ':k': publicKey },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
   }
 
   /** A bundle was handed to the verifier; false when the pair is already final. */

@@ -272,6 +272,31 @@ describe('DynamoDB stores on moto', () => {
     expect((await outcomes.attemptState('r-l', '5L'))?.attempts).toBe(3);
   });
 
+  it("keeps a miner's open allocation across rounds until its own key is released, never a newer one", async () => {
+    // Prepare
+    const t = await makeTables(c.ddb, uniquePrefix('alloc'));
+    const outcomes = new PogOutcomeStore(
+      c.doc,
+      { pogResults: t.pogResults, coordination: t.coordination },
+      27,
+    );
+    // Act
+    const before = await outcomes.openAllocation('5A');
+    await outcomes.noteAllocating('5A', 'r-1', 'KEY-1');
+    const afterFirst = await outcomes.openAllocation('5A');
+    await outcomes.noteAllocating('5A', 'r-2', 'KEY-2');
+    await outcomes.noteReleased('5A', 'KEY-1'); // a late finally of the older session
+    const afterStaleRelease = await outcomes.openAllocation('5A');
+    await outcomes.noteReleased('5A', 'KEY-2');
+    await outcomes.noteReleased('5B', 'KEY-2'); // nothing recorded: no error
+    // Assess
+    expect(before).toBeNull();
+    expect(afterFirst).toBe('KEY-1');
+    expect(afterStaleRelease).toBe('KEY-2');
+    expect(await outcomes.openAllocation('5A')).toBeNull();
+    expect(await outcomes.openAllocation('5B')).toBeNull();
+  });
+
   it('scores only from the 4 newest rows even when a writer did not trim', async () => {
     // Prepare: an old success, then 4 failure rows written without trimming (the worker cannot delete)
     const t = await makeTables(c.ddb, uniquePrefix('window'));

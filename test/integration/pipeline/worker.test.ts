@@ -13,12 +13,21 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { buildWorkerHandler } from '../../../functions/worker/handler.js';
 import { type SimulatedMiners, simProfile, startSimulatedMiners } from '../../../harness/sim/index.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 import type { WorkerDeps } from '../../../lib/pipeline/worker.js';
+import {
+  callAllocate,
+  callDeallocate,
+  generateSessionKeys,
+  TEST_DEVICE_REQUIREMENT,
+  TEST_DOCKER_REQUIREMENT,
+} from '../../../lib/pog/axon.js';
 import { decodeBundle, parseVerificationMessage } from '../../../lib/pog/bundle.js';
 import { createPogRunner } from '../../../lib/pog/index.js';
 import { PAYLOAD_PROTOCOL } from '../../../lib/pog/verify.js';
@@ -53,6 +62,7 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
         { behaviour: 'honest', profile: simProfile('NVIDIA A100-SXM4-80GB', 2) },
         { behaviour: 'refuse-allocation', profile: simProfile('NVIDIA L4', 1) },
         { behaviour: 'one-wrong-entry-per-row', profile: simProfile('NVIDIA A100-SXM4-80GB', 1) },
+        { behaviour: 'honest', profile: simProfile('NVIDIA A100-SXM4-80GB', 1) },
         { behaviour: 'honest', profile: simProfile('NVIDIA A100-SXM4-80GB', 1) },
       ],
       { matrixSize: 64, timeToleranceS: 10 },
@@ -256,6 +266,58 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
       error: 'miner is busy or not allocatable',
     });
   }, 120_000);
+
+  it('releases an allocation that a killed invocation left open, in a later round, before allocating', async () => {
+    // Prepare: miner 5 holds an allocation that no deallocation confirmed, recorded by the ledger in an
+    // earlier round (its invocation died before its finally); miner 3's leaked allocation is unrecorded
+    await cryptoWaitReady();
+    const e = await newEnv('ledger');
+    const dendrite = {
+      keypair: new Keyring({ type: 'sr25519' }).addFromUri('//Alice'),
+      maxResponseBytes: 64 * 1024,
+      dendriteIp: '0.0.0.0',
+      dendriteVersion: 1,
+      allowPrivateAddresses: true,
+    };
+    const leak = async (k: number) => {
+      const { publicKey } = generateSessionKeys();
+      const target = { ip: miner(k).axon.ip, port: miner(k).axon.port, hotkey: miner(k).hotkey };
+      const request = {
+        timeline: 1,
+        checking: false,
+        public_key: publicKey,
+        device_requirement: TEST_DEVICE_REQUIREMENT,
+        docker_requirement: TEST_DOCKER_REQUIREMENT,
+      };
+      expect((await callAllocate(target, request, 5, dendrite)).status).toBe(true);
+      return { publicKey, target };
+    };
+    const recorded = await leak(5);
+    await e.outcomes.noteAllocating(miner(5).hotkey, 'r-killed', recorded.publicKey);
+    const unrecorded = await leak(3);
+    const deallocationsBefore = miner(5).stats.deallocations;
+    try {
+      // Act
+      await send(e, encodeChallenge(challengeOf(5, 'r-next')));
+      const withLedger = await deliverOnce(e);
+      await send(e, encodeChallenge(challengeOf(3, 'r-next')));
+      const withoutLedger = await deliverOnce(e);
+      // Assess: the recorded key was released first, the session passed and left no open allocation
+      expect(withLedger).toMatchObject({ failed: false });
+      expect(await e.outcomes.attemptState('r-next', miner(5).hotkey)).toMatchObject({ state: 'verifying' });
+      expect(miner(5).stats.deallocations - deallocationsBefore).toBe(2);
+      expect(miner(5).stats.allocated).toBe(false);
+      expect(await e.outcomes.openAllocation(miner(5).hotkey)).toBeNull();
+      // without the record the miner stays busy for its timeline (a day on a real miner)
+      expect(withoutLedger).toMatchObject({ failed: true });
+      expect(await e.outcomes.attemptState('r-next', miner(3).hotkey)).toMatchObject({
+        lastReason: 'miner is busy or not allocatable',
+      });
+    } finally {
+      const options = { tries: 1, retryDelayMs: 0, timeoutS: 5, sleep: async () => {} };
+      await callDeallocate(unrecorded.target, unrecorded.publicKey, dendrite, options);
+    }
+  }, 60_000);
 
   it('runs no second session and writes no second row when a result already exists', async () => {
     // Prepare
