@@ -35,6 +35,13 @@ describe('DynamoDB stores on moto', () => {
     tables = await makeTables(c.ddb, uniquePrefix('store'));
   });
 
+  /** Fresh tables named after `name` and the outcome store on them (clock `now`, or the real one). */
+  const outcomesOn = async (name: string, now?: () => Date) => {
+    const t = await makeTables(c.ddb, uniquePrefix(name));
+    const pair = { pogResults: t.pogResults, coordination: t.coordination };
+    return { t, outcomes: new PogOutcomeStore(c.doc, pair, 27, now === undefined ? {} : { now }) };
+  };
+
   it('keeps the 4 newest PoG rows per hotkey and scores from the newest successful one', async () => {
     // Prepare
     const store = new PogResultStore(c.doc, tables.pogResults, { now: clock });
@@ -205,20 +212,12 @@ describe('DynamoDB stores on moto', () => {
 
   it('records one final row per (round, hotkey) whoever writes it, and counts the round once', async () => {
     // Prepare
-    const t = await makeTables(c.ddb, uniquePrefix('final'));
+    const { t, outcomes } = await outcomesOn('final', clock);
     const coordination = new CoordinationStore(c.doc, t.coordination);
     await coordination.startRound(
       27,
       { roundId: 'r-f', startBlock: 1, nextRoundBlock: 361, expected: 2, done: 0, deadline: 9e9 },
       null,
-    );
-    const outcomes = new PogOutcomeStore(
-      c.doc,
-      { pogResults: t.pogResults, coordination: t.coordination },
-      27,
-      {
-        now: clock,
-      },
     );
     await outcomes.beginAttempt('r-f', '5V', 3, 0);
     // Act
@@ -242,15 +241,7 @@ describe('DynamoDB stores on moto', () => {
   it('lets one session per (round, hotkey) run at a time: a twin waits for the lease, a fault or its expiry', async () => {
     // Prepare: a clock we move; the first invocation's lease runs 100 s
     let nowS = 1_000;
-    const t = await makeTables(c.ddb, uniquePrefix('lease'));
-    const outcomes = new PogOutcomeStore(
-      c.doc,
-      { pogResults: t.pogResults, coordination: t.coordination },
-      27,
-      {
-        now: () => new Date(nowS * 1000),
-      },
-    );
+    const { outcomes } = await outcomesOn('lease', () => new Date(nowS * 1000));
     // Act
     const first = await outcomes.beginAttempt('r-l', '5L', 3, nowS + 100);
     const twin = await outcomes.beginAttempt('r-l', '5L', 3, nowS + 100);
@@ -274,12 +265,7 @@ describe('DynamoDB stores on moto', () => {
 
   it("keeps a miner's open allocation across rounds until its own key is released, never a newer one", async () => {
     // Prepare
-    const t = await makeTables(c.ddb, uniquePrefix('alloc'));
-    const outcomes = new PogOutcomeStore(
-      c.doc,
-      { pogResults: t.pogResults, coordination: t.coordination },
-      27,
-    );
+    const { outcomes } = await outcomesOn('alloc');
     // Act
     const before = await outcomes.openAllocation('5A');
     await outcomes.noteAllocating('5A', 'r-1', 'KEY-1');
@@ -299,15 +285,7 @@ describe('DynamoDB stores on moto', () => {
 
   it('scores only from the 4 newest rows even when a writer did not trim', async () => {
     // Prepare: an old success, then 4 failure rows written without trimming (the worker cannot delete)
-    const t = await makeTables(c.ddb, uniquePrefix('window'));
-    const outcomes = new PogOutcomeStore(
-      c.doc,
-      { pogResults: t.pogResults, coordination: t.coordination },
-      27,
-      {
-        now: clock,
-      },
-    );
+    const { t, outcomes } = await outcomesOn('window', clock);
     await outcomes.recordVerified(outcome('5W', 'r-0', 'NVIDIA L4', 1));
     for (const r of ['r-1', 'r-2', 'r-3', 'r-4']) {
       await outcomes.recordFailure({ ...outcome('5W', r, null, null), error: 'refused' });
