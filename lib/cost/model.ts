@@ -81,8 +81,9 @@ export const DEFAULT_ASSUMPTIONS = {
   bundleMb: 4,
   bundleRetentionDays: 2,
   sqsRequestsPerAttempt: 8,
-  dynamoWritesPerAttempt: 6,
-  dynamoReadsPerAttempt: 4,
+  /** Includes the allocation ledger's entry and release (2 writes) and its read (1). */
+  dynamoWritesPerAttempt: 8,
+  dynamoReadsPerAttempt: 5,
   /** Today's old design: one GPU instance per PoG session, minutes per session. */
   oldDesignGpuMinutesPerSession: 3,
 } as const;

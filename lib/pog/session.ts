@@ -61,6 +61,13 @@ export interface AllocationLedger {
   released(publicKey: string): Promise<void>;
 }
 
+/** No durable record: a caller without a store (`PogRunner.run`, the session tests). */
+const NO_LEDGER: AllocationLedger = {
+  open: async () => null,
+  allocating: async () => {},
+  released: async () => {},
+};
+
 /** Our own clock around the commands (seconds). */
 export interface AttemptTimings {
   readonly benchmarkS: number;
@@ -97,7 +104,7 @@ export async function runSession(
   challenge: PogChallenge,
   ctx: SessionContext,
   signal?: AbortSignal,
-  ledger?: AllocationLedger,
+  ledger: AllocationLedger = NO_LEDGER,
 ): Promise<SessionResult> {
   const { engine } = ctx;
   const target = { ip: challenge.axon.ip, port: challenge.axon.port, hotkey: challenge.hotkey };
@@ -109,16 +116,14 @@ export async function runSession(
     allowPrivateAddresses: ctx.allowPrivateAddresses,
   };
   const keys = generateSessionKeys();
-  const stale = await ours('read', () => ledger?.open() ?? Promise.resolve(null));
+  const stale = await ours('read', () => ledger.open());
   // one try: a miner that no longer holds it answers false, and the check below tells free from busy
-  const staleGone =
-    stale !== null &&
-    (await deallocate(target, stale, dendrite, { ...ctx, engine: { ...engine, deallocateTries: 1 } }));
+  const staleGone = stale !== null && (await deallocate(target, stale, dendrite, ctx, 1));
   const base: AllocateRequest = { timeline: 1, device_requirement: TEST_DEVICE_REQUIREMENT, checking: true };
   const check = await callAllocate(target, base, engine.allocateCheckTimeoutS, dendrite);
   if (stale !== null && (staleGone || check.status)) await release(ledger, stale, target.hotkey, ctx);
   if (!check.status) throw new PogMinerError('miner is busy or not allocatable');
-  await ours('write', () => ledger?.allocating(keys.publicKey) ?? Promise.resolve());
+  await ours('write', () => ledger.allocating(keys.publicKey));
   try {
     const allocation = await callAllocate(
       target,
@@ -169,28 +174,29 @@ async function ours<T>(what: 'read' | 'write', op: () => Promise<T>): Promise<T>
 
 /** Marks an allocation gone; a failed write only leaves the entry for the next attempt to release again. */
 async function release(
-  ledger: AllocationLedger | undefined,
+  ledger: AllocationLedger,
   publicKey: string,
   hotkey: string,
   ctx: SessionContext,
 ): Promise<void> {
   await ledger
-    ?.released(publicKey)
+    .released(publicKey)
     .catch((error: unknown) =>
       ctx.log.info('pog.allocation.ledger_failed', { hotkey, reason: (error as Error).message }),
     );
 }
 
-/** Deallocation with the engine's tries; true when the miner confirmed it. */
+/** Deallocation with the engine's tries (or `tries`); true when the miner confirmed it. */
 async function deallocate(
   target: Parameters<typeof callAllocate>[0],
   publicKey: string,
   dendrite: DendriteOptions,
-  ctx: Pick<SessionContext, 'engine' | 'sleep' | 'log'>,
+  ctx: SessionContext,
+  tries = ctx.engine.deallocateTries,
 ): Promise<boolean> {
   const { engine } = ctx;
   return await callDeallocate(target, publicKey, dendrite, {
-    tries: engine.deallocateTries,
+    tries,
     retryDelayMs: engine.deallocateRetryDelayS * 1000,
     timeoutS: engine.deallocateTimeoutS,
     sleep: ctx.sleep,
