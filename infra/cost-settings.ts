@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { CostSettings } from '../lib/cost/model.js';
-import { parseDeployConfig } from './config.js';
+import { type DeployConfig, parseDeployConfig } from './config.js';
 import { PipelineStack } from './pipeline-stack.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,6 +16,41 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
  * synthesized stack itself, so the model follows the stack when either changes.
  */
 export function costSettingsFromCdkJson(cdkJsonPath = join(ROOT, 'cdk.json')): CostSettings {
+  const { config, template } = synthesizeFromCdkJson(cdkJsonPath);
+  const count = (type: string) => Object.keys(template.findResources(type)).length;
+  return {
+    pogIntervalBlocks: config.pogIntervalBlocks,
+    syncIntervalMinutes: config.syncIntervalMinutes,
+    weightsIntervalMinutes: config.weightsIntervalMinutes,
+    verifierInstanceTypes: config.verifierInstanceTypes,
+    workerMemoryMb: functionMemory(template).WorkerFunction,
+    secrets: count('AWS::SecretsManager::Secret'),
+    kmsKeys: count('AWS::KMS::Key'),
+    alarms: count('AWS::CloudWatch::Alarm'),
+  };
+}
+
+/** The memory setting (MB) of each Lambda function, by its construct id, in the stack that cdk.json deploys. */
+export function functionMemoryFromCdkJson(cdkJsonPath = join(ROOT, 'cdk.json')): FunctionMemory {
+  return functionMemory(synthesizeFromCdkJson(cdkJsonPath).template);
+}
+
+const FUNCTIONS = ['SyncFunction', 'WorkerFunction', 'WeightsFunction'] as const;
+export type FunctionMemory = Record<(typeof FUNCTIONS)[number], number>;
+
+function functionMemory(template: Template): FunctionMemory {
+  const memory = { SyncFunction: 128, WorkerFunction: 128, WeightsFunction: 128 };
+  for (const id of FUNCTIONS) {
+    const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([logical]) =>
+      logical.startsWith(id),
+    );
+    // CloudFormation's default when the property is absent
+    memory[id] = Number(fn?.[1].Properties.MemorySize ?? 128);
+  }
+  return memory;
+}
+
+function synthesizeFromCdkJson(cdkJsonPath: string): { config: DeployConfig; template: Template } {
   const cdk = JSON.parse(readFileSync(cdkJsonPath, 'utf8')) as { context?: Record<string, unknown> };
   const context = {
     ...cdk.context,
@@ -28,19 +63,5 @@ export function costSettingsFromCdkJson(cdkJsonPath = join(ROOT, 'cdk.json')): C
     config,
     jobImage: ecs.ContainerImage.fromRegistry('cost-model/verifier:latest'),
   });
-  const template = Template.fromStack(stack);
-  const count = (type: string) => Object.keys(template.findResources(type)).length;
-  const worker = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
-    id.startsWith('WorkerFunction'),
-  );
-  return {
-    pogIntervalBlocks: config.pogIntervalBlocks,
-    syncIntervalMinutes: config.syncIntervalMinutes,
-    weightsIntervalMinutes: config.weightsIntervalMinutes,
-    verifierInstanceTypes: config.verifierInstanceTypes,
-    workerMemoryMb: Number(worker?.[1].Properties.MemorySize ?? 128),
-    secrets: count('AWS::SecretsManager::Secret'),
-    kmsKeys: count('AWS::KMS::Key'),
-    alarms: count('AWS::CloudWatch::Alarm'),
-  };
+  return { config, template: Template.fromStack(stack) };
 }
