@@ -229,7 +229,7 @@ export async function run(): Promise<Record<string, string | number>> {
       { source: 'aws.events', 'detail-type': 'Scheduled Event' },
     );
     await probeRun('weights', memory.WeightsFunction, { [EnvName.HotkeySecretArn]: resources.secretArn }, {});
-    figures['scale'] =
+    figures.scale =
       `${UIDS} uids (${VALIDATORS} validators, ${UIDS - VALIDATORS} miners with results), ` +
       `${VALIDATORS - 1} W&B runs × ${UIDS} stats`;
     return figures;
