@@ -1,4 +1,6 @@
 import { pathToFileURL } from 'node:url';
+import { rowCheckValuesPerSecond, T4 } from '../lib/cost/gpu-estimate.js';
+import { parsePogEngineConfig } from '../lib/pog/config.js';
 import { runRowCheck as runOneShot } from '../lib/pog/row-check.js';
 import { startRowChecker } from '../lib/pog/row-check-process.js';
 import {
@@ -136,6 +138,13 @@ export async function run(): Promise<Record<string, string | number>> {
         python ?? 'python3',
       );
       Object.assign(out, figures(`rowcheck_torch_cpu_n${n}`, r));
+    }
+    // what the cost model prices: a T4 (the default verifier instance's card), from its published rates
+    const rows = parsePogEngineConfig().rowsPerGpu;
+    for (const n of [29_280, 65_536]) {
+      out[`rowcheck_t4_n${n}_values_per_s (derived from published rates, an estimate)`] = Math.round(
+        rowCheckValuesPerSecond(n, rows, T4),
+      );
     }
     if (!hasCudaTorch()) {
       out.rowcheck_cuda = 'skipped: no torch with CUDA on this machine';

@@ -6,7 +6,15 @@
  * stated assumption that the cost command prints.
  */
 
+import { parsePogEngineConfig } from '../pog/config.js';
 import { SECONDS_PER_BLOCK } from '../ports.js';
+import { rowCheckSecondsPerGpu } from './gpu-estimate.js';
+
+/** The bundle the verifier's estimate prices: 2 GPUs at an H100's n, and its S3 read and result writes. */
+const BUNDLE_GPUS = 2;
+const BUNDLE_N = 29_280;
+const BUNDLE_IO_S = 0.2;
+
 export const PRICES_USD = {
   lambdaArmGbSecond: 0.0000133334,
   lambdaRequest: 0.2 / 1e6,
@@ -63,17 +71,17 @@ export const DEFAULT_ASSUMPTIONS = {
   /** Pulling the ~4 GB CUDA PyTorch image onto a fresh host, an estimate. */
   verifierImagePullMinutes: 2,
   /**
-   * Seconds per bundle on the GPU, an estimate derived from published rates (not measured on a card).
-   * Per GPU of a bundle at n = 29 280, B's n² entries are regenerated in int64 kernels: ~184 bytes of
-   * traffic each for the mix tables (index, two gathers, XOR, the float64 scaling, the float64 copy) and
-   * ~184 for the fmix32 finaliser (D12: three shift–XORs, two products and masks), ~315 GB, ~1.26 s at a
-   * T4's ~250 GB/s effective (320 published), plus ~0.05 s for B's absolute values; then 2·17·n² float64
-   * FMAs (each value and its scale Σ|a·b|), ~0.24 s at its 0.25 TFLOPS FP64. 2 GPUs per bundle on average
-   * and ~0.2 s for the S3 read and the result writes give ~3.3 s. The count may be pessimistic: the same
-   * torch code on the CPU measured +22–32 % per entry for the finaliser (90–109 → 118–133 ns), not ×2.
-   * The checker's interpreter and CUDA start once per job (`--serve`).
+   * Seconds per bundle on the GPU, an estimate derived from a T4's published rates (./gpu-estimate.ts, not
+   * measured on a card): per GPU at n = 29 280 (an H100's), B's n² entries regenerated (~384 bytes of int64
+   * and float64 traffic each, the finaliser's half included) and 2·17·n² float64 FMAs; 2 GPUs per bundle on
+   * average and ~0.2 s for the S3 read and the result writes. The count may be pessimistic: the same torch
+   * code on the CPU measured +22–32 % per entry for the finaliser (90–109 → 118–133 ns), not ×2. The
+   * checker's interpreter and CUDA start once per job (`--serve`).
    */
-  verificationSecondsPerBundle: 3.3,
+  verificationSecondsPerBundle:
+    Math.round(
+      (BUNDLE_GPUS * rowCheckSecondsPerGpu(BUNDLE_N, parsePogEngineConfig().rowsPerGpu) + BUNDLE_IO_S) * 10,
+    ) / 10,
   /** The verifier's last polls before it exits (3 empty 20 s long polls). */
   verifierIdleMinutes: 1,
   /** g4dn.xlarge Spot as a share of on-demand (recent us-east-1 history, an estimate). */
