@@ -6,13 +6,16 @@
  * stated assumption that the cost command prints.
  */
 
-import { parsePogEngineConfig } from '../pog/config.js';
 import { SECONDS_PER_BLOCK } from '../ports.js';
 import { rowCheckSecondsPerGpu } from './gpu-estimate.js';
 
-/** The bundle the verifier's estimate prices: 2 GPUs at an H100's n, and its S3 read and result writes. */
+/**
+ * The bundle the verifier's estimate prices: 2 GPUs at an H100's n, the engine's default rows per GPU
+ * (a test holds it to lib/pog/config.ts: domains do not import each other), its S3 read and result writes.
+ */
 const BUNDLE_GPUS = 2;
 const BUNDLE_N = 29_280;
+export const BUNDLE_ROWS_PER_GPU = 17;
 const BUNDLE_IO_S = 0.2;
 
 export const PRICES_USD = {
@@ -79,9 +82,7 @@ export const DEFAULT_ASSUMPTIONS = {
    * checker's interpreter and CUDA start once per job (`--serve`).
    */
   verificationSecondsPerBundle:
-    Math.round(
-      (BUNDLE_GPUS * rowCheckSecondsPerGpu(BUNDLE_N, parsePogEngineConfig().rowsPerGpu) + BUNDLE_IO_S) * 10,
-    ) / 10,
+    Math.round((BUNDLE_GPUS * rowCheckSecondsPerGpu(BUNDLE_N, BUNDLE_ROWS_PER_GPU) + BUNDLE_IO_S) * 10) / 10,
   /** The verifier's last polls before it exits (3 empty 20 s long polls). */
   verifierIdleMinutes: 1,
   /** g4dn.xlarge Spot as a share of on-demand (recent us-east-1 history, an estimate). */

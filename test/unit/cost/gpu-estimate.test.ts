@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rowCheckSecondsPerGpu, rowCheckValuesPerSecond, T4 } from '../../../lib/cost/gpu-estimate.js';
-import { DEFAULT_ASSUMPTIONS } from '../../../lib/cost/model.js';
+import { BUNDLE_ROWS_PER_GPU, DEFAULT_ASSUMPTIONS } from '../../../lib/cost/model.js';
+import { parsePogEngineConfig } from '../../../lib/pog/config.js';
 
 describe('Function: rowCheckSecondsPerGpu()', () => {
   it("prices an H100's 17 rows on a T4 as B's traffic at the effective bandwidth plus the FP64 products", () => {
@@ -36,5 +37,6 @@ describe('Function: rowCheckSecondsPerGpu()', () => {
     // Assess
     expect(rate).toBeCloseTo((17 * 29_280) / perGpu, 6);
     expect(DEFAULT_ASSUMPTIONS.verificationSecondsPerBundle).toBe(Math.round((2 * perGpu + 0.2) * 10) / 10);
+    expect(BUNDLE_ROWS_PER_GPU).toBe(parsePogEngineConfig().rowsPerGpu);
   });
 });
