@@ -165,12 +165,14 @@ export function signedSynapseRequest(
 /**
  * Sends one `Allocate` synapse to the miner's axon and returns its validated `output`. Transport
  * errors, non-200 answers, oversize or malformed bodies are miner faults ({@link PogMinerError}).
+ * `attempt` is the attempt's deadline: an allocation request still waiting then is given up.
  */
 export async function callAllocate(
   target: AxonTarget,
   request: AllocateRequest,
   timeoutS: number,
   options: DendriteOptions,
+  attempt?: AbortSignal,
 ): Promise<AllocateOutput> {
   const notPublic = contactProblem(target.ip, options);
   if (notPublic !== null) throw new PogMinerError(notPublic);
@@ -182,7 +184,10 @@ export async function callAllocate(
       method: 'POST',
       headers,
       body,
-      signal: AbortSignal.timeout(timeoutS * 1000),
+      signal:
+        attempt === undefined
+          ? AbortSignal.timeout(timeoutS * 1000)
+          : AbortSignal.any([AbortSignal.timeout(timeoutS * 1000), attempt]),
       redirect: 'error',
     });
     text = await readBoundedText(
@@ -193,6 +198,7 @@ export async function callAllocate(
     if (response.status !== 200) throw new PogMinerError(`axon answered HTTP ${response.status}`);
   } catch (error) {
     if (error instanceof PogMinerError) throw error;
+    if (attempt?.aborted === true) throw new PogMinerError('attempt timed out');
     const name = (error as Error).name;
     throw new PogMinerError(name === 'TimeoutError' ? 'axon did not answer in time' : 'axon unreachable');
   }

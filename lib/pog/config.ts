@@ -64,3 +64,17 @@ export function parsePogEngineConfig(value: unknown = {}): PogEngineConfig {
   if (result.success) return result.data;
   throw new ConfigError(`PoG engine config is invalid: ${formatIssues(result.error).join('; ')}`);
 }
+
+/**
+ * The longest a session's clean-up may take after its deadline: the deallocation's tries with their
+ * pauses, and 5 s for the remote `rm` and the ledger's write. The attempt waits for it, because a
+ * Lambda frozen after its invocation returns never sends a deallocation still in flight, and the worker's
+ * timeout (lib/queue/challenge.ts) leaves room for it.
+ */
+export function sessionCleanupS(engine: PogEngineConfig): number {
+  return (
+    engine.deallocateTries * engine.deallocateTimeoutS +
+    (engine.deallocateTries - 1) * engine.deallocateRetryDelayS +
+    5
+  );
+}

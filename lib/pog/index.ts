@@ -6,7 +6,7 @@ import type { PerformanceConfig } from '../config/gpu-performance.js';
 import { type Log, silentLog } from '../log.js';
 import type { PogOutcome, PogRunner } from '../ports.js';
 import type { PogChallenge } from '../queue/challenge.js';
-import { type PogEngineConfigInput, parsePogEngineConfig } from './config.js';
+import { type PogEngineConfigInput, parsePogEngineConfig, sessionCleanupS } from './config.js';
 import { PogInfrastructureError, PogMinerError } from './errors.js';
 import { type AllocationLedger, runSession, type SessionResult } from './session.js';
 
@@ -145,6 +145,7 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
         runSession(challenge, ctx, controller.signal, ledger),
         engine.attemptTimeoutS * 1000,
         () => controller.abort(),
+        sessionCleanupS(engine) * 1000,
       );
       log.info('pog.attempt.passed', {
         hotkey: challenge.hotkey,
@@ -183,20 +184,46 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
   };
 }
 
-/** Races an attempt against its overall deadline (reference: 300 s per `test_miner_gpu`). */
-async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+/**
+ * Races an attempt against its overall deadline (reference: 300 s per `test_miner_gpu`). At the deadline
+ * the session is aborted, and its clean-up (deallocation) gets up to `cleanupMs` to finish before the
+ * attempt ends: in a Lambda, work still in flight when the invocation returns is frozen, and a miner left
+ * allocated answers "busy" to every validator until its allocation's timeline runs out.
+ */
+async function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  onTimeout: () => void,
+  cleanupMs: number,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let cleanupTimer: NodeJS.Timeout | undefined;
+  const settled = promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
   try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          onTimeout();
-          reject(new PogMinerError('attempt timed out'));
-        }, ms);
+    const first = await Promise.race([
+      settled,
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), ms);
       }),
     ]);
+    if (first !== null) {
+      if ('error' in first) throw first.error;
+      return first.value;
+    }
+    onTimeout();
+    // past the deadline the attempt has failed whatever the session does now; only its clean-up is awaited
+    await Promise.race([
+      settled,
+      new Promise<void>((resolve) => {
+        cleanupTimer = setTimeout(resolve, cleanupMs);
+      }),
+    ]);
+    throw new PogMinerError('attempt timed out');
   } finally {
     clearTimeout(timer);
+    clearTimeout(cleanupTimer);
   }
 }

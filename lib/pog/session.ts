@@ -120,7 +120,7 @@ export async function runSession(
   // one try: a miner that no longer holds it answers false, and the check below tells free from busy
   const staleGone = stale !== null && (await deallocate(target, stale, dendrite, ctx, 1));
   const base: AllocateRequest = { timeline: 1, device_requirement: TEST_DEVICE_REQUIREMENT, checking: true };
-  const check = await callAllocate(target, base, engine.allocateCheckTimeoutS, dendrite);
+  const check = await callAllocate(target, base, engine.allocateCheckTimeoutS, dendrite, signal);
   if (stale !== null && (staleGone || check.status)) await release(ledger, stale, target.hotkey, ctx);
   if (!check.status) throw new PogMinerError('miner is busy or not allocatable');
   await ours('write', () => ledger.allocating(keys.publicKey));
@@ -130,6 +130,7 @@ export async function runSession(
       { ...base, checking: false, public_key: keys.publicKey, docker_requirement: TEST_DOCKER_REQUIREMENT },
       engine.allocateTimeoutS,
       dendrite,
+      signal,
     );
     if (!allocation.status || allocation.info === undefined) throw new PogMinerError('allocation refused');
     const creds = decryptCredentials(allocation.info, keys.privateKey);

@@ -81,8 +81,9 @@ export const INFRASTRUCTURE_RETRIES = 5;
 /**
  * The challenge queue's and the worker's settings: one source for the CDK stack and the local cycle.
  * One delivery is one PoG attempt, so the worker's timeout covers one attempt's deadline (the
- * engine's default `attemptTimeoutS`) plus deallocation (3 tries of 15 s, 5 s apart) and the S3,
- * SQS and Batch calls after it; the visibility timeout exceeds it, so a running attempt is never
+ * engine's default `attemptTimeoutS`) plus the clean-up the attempt waits for after it (lib/pog/config.ts
+ * `sessionCleanupS`: 3 deallocation tries of 15 s, 5 s apart, and 5 s) and 60 s for the S3, SQS and
+ * Batch calls after it; the visibility timeout exceeds it, so a running attempt is never
  * delivered twice, yet a crashed invocation is retried within minutes.
  */
 export const CHALLENGE_QUEUE = {

@@ -4,6 +4,7 @@ import { mapLimit } from '../../lib/concurrency.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../lib/config/gpu-performance.js';
 import { ValidationError } from '../../lib/errors.js';
 import { decodeBundle } from '../../lib/pog/bundle.js';
+import { parsePogEngineConfig, sessionCleanupS } from '../../lib/pog/config.js';
 import { createPogRunner, type PogEngineConfigInput } from '../../lib/pog/index.js';
 import { makeTestBundle } from './bundles.js';
 import {
@@ -1004,7 +1005,9 @@ export async function runHostileCases(
       }
     }
     const miner = await world.start(c.script ?? {});
-    const deadlineMs = SUITE_ENGINE.attemptTimeoutS * 1000;
+    // the attempt's deadline, then at most its clean-up (the deallocation it waits for)
+    const deadlineMs =
+      (SUITE_ENGINE.attemptTimeoutS + sessionCleanupS(parsePogEngineConfig(SUITE_ENGINE))) * 1000;
     const t0 = performance.now();
     try {
       const result = await runner.attempt({

@@ -2,6 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../infra/config.js';
 import { BUNDLE_EXPIRY_DAYS, VERIFICATION_MAX_RECEIVES } from '../../infra/proof-bundles.js';
+import { parsePogEngineConfig, sessionCleanupS } from '../../lib/pog/config.js';
 import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
 import { actionsOf, logicalIdOf, policyStatements, synthPipeline } from './fixtures.js';
 
@@ -59,7 +60,7 @@ describe('Proof bundles: bucket, verification queue and the worker that fills th
     });
   });
 
-  it('sizes the worker for one attempt: timeout covers the deadline, visibility covers the timeout', () => {
+  it('sizes the worker for one attempt: timeout covers the deadline and the clean-up, visibility the timeout', () => {
     // Prepare
     const worker = Object.values(
       template.findResources('AWS::Lambda::Function', {
@@ -70,7 +71,10 @@ describe('Proof bundles: bucket, verification queue and the worker that fills th
     const timeout = worker?.Properties.Timeout as number;
     // Assess
     expect(timeout).toBe(CHALLENGE_QUEUE.workerTimeoutSeconds);
-    expect(timeout).toBeGreaterThanOrEqual(CHALLENGE_QUEUE.attemptDeadlineSeconds + 60);
+    // the deadline, the clean-up the attempt waits for after it, and 60 s for the hand-over's S3, SQS and Batch calls
+    const engine = parsePogEngineConfig();
+    expect(CHALLENGE_QUEUE.attemptDeadlineSeconds).toBe(engine.attemptTimeoutS);
+    expect(timeout).toBeGreaterThanOrEqual(engine.attemptTimeoutS + sessionCleanupS(engine) + 60);
     expect(CHALLENGE_QUEUE.visibilityTimeoutSeconds).toBeGreaterThan(timeout);
     expect(Object.keys(worker?.Properties.Environment.Variables ?? {}).sort()).toEqual(
       expect.arrayContaining([

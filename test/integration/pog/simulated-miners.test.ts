@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   openSshUnavailable,
   SIM_BEHAVIOURS,
@@ -299,7 +299,7 @@ describe('abort', () => {
 });
 
 describe('attempt deadline', () => {
-  it('ends a stuck attempt at its deadline, closes the session and still deallocates', async () => {
+  it('ends a stuck attempt at its deadline, closes the session and deallocates before it returns', async () => {
     // Prepare: a miner that sleeps through compute, with a compute tolerance far beyond the deadline
     const sim = await startSimulatedMiners(
       [{ behaviour: 'too-slow', profile: simProfile('NVIDIA RTX 4090', 1) }],
@@ -329,7 +329,8 @@ describe('attempt deadline', () => {
       expect(Date.now() - started).toBeLessThan(5_500);
       expect(outcome).toMatchObject({ gpuName: null, numGpus: null });
       expect(outcome.error).toMatch(/attempt timed out|timing check/);
-      await vi.waitFor(() => expect(miner?.stats.deallocations).toBe(1), { timeout: 5_000 });
+      // before the attempt returned: a Lambda frozen after its invocation would never send it
+      expect(miner?.stats.deallocations).toBe(1);
     } finally {
       await sim.stop();
     }
