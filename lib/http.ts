@@ -28,3 +28,36 @@ export async function readBoundedText(
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** A request's abort signal: its own timeout, and the caller's deadline when given. */
+export interface CallSignal {
+  readonly signal: AbortSignal;
+  /** Whether the call's own timeout (not the caller) ended it. */
+  timedOut(): boolean;
+  /** Clears the timer and the listener on the caller's signal; call it when the request is over. */
+  dispose(): void;
+}
+
+/**
+ * One controller with a timer and a listener, instead of AbortSignal.any over AbortSignal.timeout, which
+ * left some axon calls hanging past both on Node 20 (3 of 8 runs of a loopback test).
+ */
+export function callSignal(timeoutMs: number, outer?: AbortSignal): CallSignal {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const onOuterAbort = () => controller.abort();
+  if (outer?.aborted === true) controller.abort();
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuterAbort);
+    },
+  };
+}

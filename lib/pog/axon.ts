@@ -8,7 +8,7 @@ import {
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { u8aToHex } from '@polkadot/util';
 import * as z from 'zod';
-import { readBoundedText } from '../http.js';
+import { callSignal, readBoundedText } from '../http.js';
 import type { Log } from '../log.js';
 import { contactProblem } from '../net/public-address.js';
 import { formatIssues } from '../validation.js';
@@ -178,16 +178,7 @@ export async function callAllocate(
   if (notPublic !== null) throw new PogMinerError(notPublic);
   const { body, headers } = signedSynapseRequest('Allocate', { ...request }, target, timeoutS, options);
   const host = target.ip.includes(':') ? `[${target.ip}]` : target.ip;
-  // one controller for both ends of the call: its own timeout and the attempt's deadline (AbortSignal.any
-  // over AbortSignal.timeout left some calls hanging past both on Node 20: 3 of 8 test runs)
-  const call = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    call.abort();
-  }, timeoutS * 1000);
-  const onAttemptEnd = () => call.abort();
-  attempt?.addEventListener('abort', onAttemptEnd, { once: true });
+  const call = callSignal(timeoutS * 1000, attempt);
   let text: string;
   try {
     const response = await fetch(`http://${host}:${target.port}/Allocate`, {
@@ -206,10 +197,9 @@ export async function callAllocate(
   } catch (error) {
     if (error instanceof PogMinerError) throw error;
     if (attempt?.aborted === true) throw new PogMinerError('attempt timed out');
-    throw new PogMinerError(timedOut ? 'axon did not answer in time' : 'axon unreachable');
+    throw new PogMinerError(call.timedOut() ? 'axon did not answer in time' : 'axon unreachable');
   } finally {
-    clearTimeout(timer);
-    attempt?.removeEventListener('abort', onAttemptEnd);
+    call.dispose();
   }
   let raw: unknown;
   try {

@@ -1,5 +1,5 @@
 import { TimeoutError } from '../errors.js';
-import { readBoundedText } from '../http.js';
+import { callSignal, readBoundedText } from '../http.js';
 import { WandbHttpError, WandbResponseError } from './errors.js';
 import { redactSecrets } from './redact.js';
 import {
@@ -154,8 +154,7 @@ export class WandbClient {
     variables: Readonly<Record<string, unknown>>,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
+    const call = callSignal(this.options.timeoutMs, signal);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
@@ -167,7 +166,7 @@ export class WandbClient {
         method: 'POST',
         headers,
         body: JSON.stringify({ query, variables }),
-        signal: combined,
+        signal: call.signal,
         redirect: 'error',
       });
       text = await readBoundedText(
@@ -187,7 +186,7 @@ export class WandbClient {
         );
       }
     } catch (error) {
-      if (timeout.aborted) {
+      if (call.timedOut()) {
         throw new TimeoutError(`W&B did not answer within ${this.options.timeoutMs} ms`, { cause: error });
       }
       if (signal?.aborted) {
@@ -196,6 +195,8 @@ export class WandbClient {
         });
       }
       throw error;
+    } finally {
+      call.dispose();
     }
     let json: unknown;
     try {
