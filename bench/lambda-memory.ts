@@ -6,7 +6,6 @@ import { promisify } from 'node:util';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { build } from 'esbuild';
 import {
   connectDevnet,
   type SeedNeuron,
@@ -15,7 +14,7 @@ import {
   toAddress,
 } from '../harness/chain/devnet.js';
 import { emulatorEnv, startMoto } from '../harness/local/moto.js';
-import { emulatorClients, makeLocalResources } from '../harness/local/resources.js';
+import { makeLocalResources } from '../harness/local/resources.js';
 import { bundleHandler } from '../infra/bundling.js';
 import { functionMemoryFromCdkJson } from '../infra/cost-settings.js';
 import { heapLimitMb } from '../infra/project-function.js';
@@ -23,6 +22,8 @@ import { EnvName } from '../lib/config/env-names.js';
 import { PogResultStore } from '../lib/store/index.js';
 import { signRunId } from '../lib/wandb/signature.js';
 import { startWandbServer } from '../test/helpers/wandb-server.js';
+import { clients as emulatorClientsOn } from '../test/integration/pipeline/fixtures.js';
+import { bundleProbe } from './probes/build.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -54,16 +55,7 @@ export async function run(): Promise<Record<string, string | number>> {
   mkdirSync(out, { recursive: true });
   await bundleHandler('sync', out, { sdkExternal: true });
   await bundleHandler('weights', out, { sdkExternal: true });
-  const probe = join(out, 'probe.mjs');
-  await build({
-    entryPoints: [join(root, 'bench/probes/handler-memory.ts')],
-    outfile: probe,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'error',
-  });
+  const probe = await bundleProbe('handler-memory', out);
   const memory = functionMemoryFromCdkJson();
 
   await cryptoWaitReady();
@@ -130,7 +122,7 @@ export async function run(): Promise<Record<string, string | number>> {
       });
     }
 
-    const clients = emulatorClients({ ...emulatorTarget(moto.endpoint) });
+    const clients = emulatorClientsOn(moto.endpoint);
     const resources = await makeLocalResources(clients, moto.endpoint, 'bench-memory', {
       hotkeySecret: VALIDATOR_URI,
       verificationVisibilityS: 60,
@@ -238,12 +230,4 @@ export async function run(): Promise<Record<string, string | number>> {
     await devnet.stop();
     await moto.stop();
   }
-}
-
-function emulatorTarget(endpoint: string) {
-  return {
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  };
 }

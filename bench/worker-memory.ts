@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { costSettingsFromCdkJson } from '../infra/cost-settings.js';
 import { heapLimitMb } from '../infra/project-function.js';
 import { parsePogEngineConfig } from '../lib/pog/config.js';
+import { bundleProbe } from './probes/build.js';
 import { minerProof, writeMinerProof } from './probes/miner-proof.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,24 +22,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export async function run(): Promise<Record<string, string | number>> {
   const out = join(root, '.tmp', 'bench-worker-memory');
   mkdirSync(out, { recursive: true });
-  const bundled = async (name: string): Promise<string> => {
-    const outfile = join(out, `${name}.mjs`);
-    await build({
-      entryPoints: [join(root, `bench/probes/${name}.ts`)],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'error',
-      banner: {
-        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
-    });
-    return outfile;
-  };
-  const file = await bundled('worker-memory');
-  const cpuProbe = await bundled('worker-cpu');
+  const file = await bundleProbe('worker-memory', out);
+  const cpuProbe = await bundleProbe('worker-cpu', out);
   const figures: Record<string, string | number> = {};
   const maxGpus = parsePogEngineConfig().maxGpus;
   // the deployed worker's heap limit (infra/project-function.ts) for its memory setting in cdk.json

@@ -35,19 +35,18 @@ export function functionMemoryFromCdkJson(cdkJsonPath = join(ROOT, 'cdk.json')):
   return functionMemory(synthesizeFromCdkJson(cdkJsonPath).template);
 }
 
-const FUNCTIONS = ['SyncFunction', 'WorkerFunction', 'WeightsFunction'] as const;
-export type FunctionMemory = Record<(typeof FUNCTIONS)[number], number>;
+export type FunctionMemory = Record<'SyncFunction' | 'WorkerFunction' | 'WeightsFunction', number>;
 
 function functionMemory(template: Template): FunctionMemory {
-  const memory = { SyncFunction: 128, WorkerFunction: 128, WeightsFunction: 128 };
-  for (const id of FUNCTIONS) {
-    const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([logical]) =>
-      logical.startsWith(id),
-    );
-    // CloudFormation's default when the property is absent
-    memory[id] = Number(fn?.[1].Properties.MemorySize ?? 128);
-  }
-  return memory;
+  const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+  // CloudFormation's default when the property is absent
+  const memoryOf = (id: string) =>
+    Number(functions.find(([logical]) => logical.startsWith(id))?.[1].Properties.MemorySize ?? 128);
+  return {
+    SyncFunction: memoryOf('SyncFunction'),
+    WorkerFunction: memoryOf('WorkerFunction'),
+    WeightsFunction: memoryOf('WeightsFunction'),
+  };
 }
 
 function synthesizeFromCdkJson(cdkJsonPath: string): { config: DeployConfig; template: Template } {

@@ -5,19 +5,13 @@
  * high-water mark after the import and after each invocation, with the handler's status. Powertools
  * writes its log lines to stdout, so the figures go to a file.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Handler } from 'aws-lambda';
 import { fakeLambdaContext } from '../../harness/local/event-source.js';
+import { maxRssMb } from './rss.js';
 
 const [bundle = '', eventJson = '{}', invocationsArg = '1', resultFile = ''] = process.argv.slice(2);
-
-/** This process's own high-water mark (Linux VmHWM; getrusage would count the parent's at the spawn). */
-const maxRssMb = (): number => {
-  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  if (hwm === undefined) throw new Error('no VmHWM in /proc/self/status (the probe needs Linux)');
-  return Number(hwm) / 1024;
-};
 
 const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
 const importMb = maxRssMb();

@@ -7,26 +7,16 @@
  * the high-water mark once the output is read (what the SSH layer holds at the proof command's end),
  * and the high-water mark at the end.
  */
-import { readFileSync } from 'node:fs';
 import '../../functions/worker/handler.js';
 import '../../lib/clients/index.js';
 import { bundleOf } from '../../lib/pipeline/worker.js';
 import { encodeBundle } from '../../lib/pog/bundle.js';
 import { takeProofs } from '../../lib/pog/proof-output.js';
 import { readMinerProof, sampledDraw } from './miner-proof.js';
+import { maxRssMb } from './rss.js';
 
 const [file = ''] = process.argv.slice(2);
 const mb = (bytes: number) => bytes / 2 ** 20;
-/**
- * This process's own high-water mark: Linux's VmHWM. `resourceUsage().maxRSS` (getrusage) is not: it
- * keeps the parent's resident set at the spawn across the exec, and the bench's parent holds the
- * miner's output it just built.
- */
-const maxRssMb = (): number => {
-  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  if (hwm === undefined) throw new Error('no VmHWM in /proc/self/status (the probe needs Linux)');
-  return Number(hwm) / 1024;
-};
 const baselineMb = mb(process.memoryUsage().rss);
 const input = readMinerProof(file);
 const gpus = input.challenges.length;
