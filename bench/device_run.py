@@ -119,14 +119,13 @@ def main(argv):
     # one process per size, the smaller first: a size that runs out of memory or time loses only its own figures
     deadline = time.time() + args.budget_s
     left = lambda: max(0, int(deadline - time.time()))
-    precision_device = 'cuda' if args.device == 'cuda' else 'torch-cpu'
     check, precision = {'sizes': {}}, {'sizes': []}
     for n in sorted(sizes):
         report = step('device_check.py', lambda work: ['--device', args.device, '--n', str(n), '--state-dir', work], left())
         check['sizes'][str(n)] = report
         report = step(
             'row_check_precision.py',
-            lambda work: ['--device', precision_device, '--payload', '--n', str(n), '--work-dir', work],
+            lambda work: ['--device', args.device, '--payload', '--n', str(n), '--work-dir', work],
             left(),
         )
         if 'error' in report:
