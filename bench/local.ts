@@ -13,19 +13,23 @@ const sum = (...parts: Array<Record<string, number> | undefined>): Record<string
 
 /**
  * lib/cost's model with the figures this cycle measured in place of its assumptions: attempts per
- * miner, AWS requests per attempt, sync and weights durations. Worker session time stays the model's
- * (a simulated miner on this machine says nothing about a real one's).
+ * miner, AWS requests per attempt, the worker's own time per attempt (its invocations' wall time less
+ * the waits on the miners), sync and weights durations. The miner's time stays the model's production
+ * assumption: a simulated miner on this machine says nothing about a real one's.
  */
 function costFigures(report: LocalCycleReport, miners: number): Record<string, string | number> {
   const r = report.requestsByStage;
   const attempts = report.miners.reduce((t, m) => t + m.attempts, 0);
   const worker = sum(r.worker);
+  const w = report.workerTime;
+  const ownSeconds = (w.invocationMs - w.minerMs) / Math.max(1, w.attempts) / 1000;
   const measured: Partial<CostAssumptions> = {
     miners,
     attemptsPerMiner: attempts / miners,
     sqsRequestsPerAttempt: (worker.SQS ?? 0) / attempts,
     dynamoWritesPerAttempt: (worker.DynamoDBWrite ?? 0) / attempts,
     dynamoReadsPerAttempt: (worker.DynamoDBRead ?? 0) / attempts,
+    workerOwnSecondsPerAttempt: ownSeconds,
     syncSeconds: (report.stages.sync ?? 0) / 1000,
     weightsSeconds: (report.stages.weights ?? 0) / 1000,
   };
@@ -33,7 +37,11 @@ function costFigures(report: LocalCycleReport, miners: number): Record<string, s
   const usd = (x: number): string => `$${x.toFixed(2)}`;
   return {
     [`attempts per miner (measured, ${miners} miners)`]: (attempts / miners).toFixed(2),
-    'cost/day serverless (lib/cost, measured requests)': usd(cost.perDayUsd.serverless),
+    'worker own seconds per attempt (measured: invocations less miner waits, emulator)':
+      ownSeconds.toFixed(2),
+    [`worker wait on a simulated miner per attempt (s; production assumption: ${cost.assumptions.minerSecondsPerAttempt})`]:
+      (w.minerMs / Math.max(1, w.attempts) / 1000).toFixed(2),
+    'cost/day serverless (lib/cost, measured requests and own time)': usd(cost.perDayUsd.serverless),
     ...Object.fromEntries(cost.lines.map((l) => [`  ${l.item}`, `$${l.perDay.toFixed(4)}`])),
     'cost/day GPU verifier on-demand (estimate)': usd(cost.perDayUsd.verifierOnDemand),
     'cost/day GPU verifier Spot (estimate)': usd(cost.perDayUsd.verifierSpot),

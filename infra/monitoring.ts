@@ -37,7 +37,7 @@ export interface MonitoringProps {
  * The pipeline's alarms (dead letters, a bundle waiting longer than a PoG interval, no weight
  * submission for twice the rate limit, the verifier's failure rate, sync errors, a skipped version
  * filter), the {@link ChainAlarms}, and one dashboard with the alarm states, the queues, the rounds,
- * the verifier and the weights. Created in the stack's own scope, so the alarms keep their logical ids.
+ * the verifier, the worker's time per attempt and the weights. Created in the stack's own scope, so the alarms keep their logical ids.
  */
 export function addMonitoring(stack: Stack, props: MonitoringProps): void {
   const cfg = props.config;
@@ -148,6 +148,20 @@ export function addMonitoring(stack: Stack, props: MonitoringProps): void {
         jobMetric(MetricName.PoisonBundles),
         componentSum(MetricName.VerifierRestarts, 'sync', Duration.minutes(5)),
         props.proofBundles.queue.metricApproximateNumberOfMessagesVisible(),
+      ],
+    }),
+    // what the cost model assumes per attempt, measured: the worker's Duration less its wait on the miner
+    // is the validator's own time (`cli cost --miner-seconds <MinerWaitSeconds>`)
+    new cloudwatch.GraphWidget({
+      title: 'Worker time per attempt',
+      left: [
+        componentSum(MetricName.MinerWaitSeconds, 'worker', hour).with({
+          statistic: 'Average',
+          label: 'wait on the miner (s)',
+        }),
+      ],
+      right: [
+        props.workerFunction.metricDuration({ statistic: 'Average', period: hour, label: 'invocation (ms)' }),
       ],
     }),
     new cloudwatch.GraphWidget({

@@ -63,6 +63,9 @@ export function buildWorkerHandler(d: WorkerHandlerDeps) {
       roundId: result.challenge.roundId,
       uid: result.challenge.uid,
     });
+    if ('minerMs' in result && result.minerMs !== undefined) {
+      d.metrics.addMetric(MetricName.MinerWaitSeconds, MetricUnit.Seconds, result.minerMs / 1000);
+    }
     if (result.status === 'verifying') d.metrics.addMetric(MetricName.BundlesQueued, MetricUnit.Count, 1);
     if (result.status === 'verifying' && result.verifierJobId !== null) {
       d.metrics.addMetric(MetricName.JobsSubmitted, MetricUnit.Count, 1);

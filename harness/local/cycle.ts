@@ -13,11 +13,11 @@ import { startChainAndMiners, startEmulator } from './stages/start.js';
 import { runSyncStage } from './stages/sync.js';
 import { runVerifierStage } from './stages/verifier.js';
 import { runWeightsStage } from './stages/weights.js';
-import { runWorkerStage } from './stages/worker.js';
+import { runWorkerStage, type WorkerTime } from './stages/worker.js';
 
 export type { ChaosReport } from './chaos.js';
 export type { LocalMinerReport } from './stages/read-back.js';
-export { LOCAL_RETRY_LIMIT } from './stages/worker.js';
+export { LOCAL_RETRY_LIMIT, type WorkerTime } from './stages/worker.js';
 
 export const MAX_LOCAL_MINERS = 256;
 
@@ -41,6 +41,7 @@ export interface LocalCycleReport {
   /** AWS requests per operation over the whole cycle, and per service in each stage. */
   readonly requests: Record<string, number>;
   readonly requestsByStage: Record<string, Record<string, number>>;
+  readonly workerTime: WorkerTime;
   readonly chaos?: ChaosReport;
 }
 
@@ -85,7 +86,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
     const servers = await startChainAndMiners(ctx, endpoint, options.miners);
     const aws = await createAws(ctx, servers);
     const challenges = await runSyncStage(ctx, aws);
-    await runWorkerStage(ctx, servers, aws, challenges);
+    const workerTime = await runWorkerStage(ctx, servers, aws, challenges);
     await runVerifierStage(ctx, aws);
     await runWeightsStage(ctx, servers, aws);
     const back = await readBack(ctx, servers, aws);
@@ -96,6 +97,7 @@ export async function runLocalCycle(options: LocalCycleOptions): Promise<LocalCy
       table: back.table,
       requests: counter.toJSON(),
       requestsByStage: ctx.clock.requestsByStage,
+      workerTime,
       ...(options.chaos ? { chaos: ctx.chaos.report(servers.proxy, challenges, back.resultsRecorded) } : {}),
     };
   } finally {

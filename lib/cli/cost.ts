@@ -1,30 +1,49 @@
-import { type CostSettings, costPerDay } from '../cost/model.js';
+import { type CostAssumptions, type CostSettings, costPerDay } from '../cost/model.js';
 import { type CliIo, EXIT } from './score.js';
 
-const USAGE = `usage: cli cost [--miners N] [--json]
-  --miners N  miners challenged per round (default 256)
-  --json      {"perDayUsd": {...}, "assumptions": {...}}`;
+const USAGE = `usage: cli cost [--miners N] [--miner-seconds S] [--json]
+  --miners N         miners challenged per round (default 256)
+  --miner-seconds S  the miner's time per attempt, e.g. a deployed stack's MinerWaitSeconds average
+                     (default: the model's assumption)
+  --json             {"perDayUsd": {...}, "assumptions": {...}}`;
+
+/** The options that replace an assumption, with their bounds. */
+const OVERRIDES = {
+  '--miners': { name: 'miners', min: 1, max: 65_536, integer: true },
+  '--miner-seconds': { name: 'minerSecondsPerAttempt', min: 0, max: 3_600, integer: false },
+} as const satisfies Record<
+  string,
+  { name: keyof CostAssumptions; min: number; max: number; integer: boolean }
+>;
 
 /** `cli cost`: the cost model for the deploy settings the entry passes in (cdk.json context). */
 export function runCostCommand(argv: readonly string[], io: CliIo, settings: CostSettings): number {
-  let miners: number | undefined;
+  const overrides: Partial<CostAssumptions> = {};
   let json = false;
   for (let k = 0; k < argv.length; k++) {
-    const arg = argv[k];
-    if (arg === '--json') json = true;
-    else if (arg === '--miners') {
-      const value = Number(argv[++k]);
-      if (!Number.isInteger(value) || value < 1 || value > 65_536) {
-        io.stderr(`--miners must be an integer in 1..65536\n${USAGE}\n`);
-        return EXIT.invalidInput;
-      }
-      miners = value;
-    } else {
+    const arg = argv[k] ?? '';
+    if (arg === '--json') {
+      json = true;
+      continue;
+    }
+    if (!Object.hasOwn(OVERRIDES, arg)) {
       io.stderr(`unknown option "${arg}"\n${USAGE}\n`);
       return EXIT.invalidInput;
     }
+    const o = OVERRIDES[arg as keyof typeof OVERRIDES];
+    const value = Number(argv[++k]);
+    if (
+      !Number.isFinite(value) ||
+      (o.integer && !Number.isInteger(value)) ||
+      value < o.min ||
+      value > o.max
+    ) {
+      io.stderr(`${arg} must be ${o.integer ? 'an integer' : 'a number'} in ${o.min}..${o.max}\n${USAGE}\n`);
+      return EXIT.invalidInput;
+    }
+    overrides[o.name] = value;
   }
-  const report = costPerDay(settings, miners !== undefined ? { miners } : {});
+  const report = costPerDay(settings, overrides);
   if (json) {
     io.stdout(`${JSON.stringify({ perDayUsd: report.perDayUsd, assumptions: report.assumptions })}\n`);
     return EXIT.ok;

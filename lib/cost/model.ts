@@ -60,8 +60,18 @@ export interface CostSettings {
 /** Stated assumptions: each one is printed by the cost command and can be overridden. */
 export const DEFAULT_ASSUMPTIONS = {
   miners: 256,
-  /** Production wall time of one worker attempt, mostly the miner's own (allocate, SSH, benchmark, compute). */
-  workerAttemptSeconds: 90,
+  /**
+   * The miner's own time per attempt, which the worker waits out (allocate, SSH, gpu_info, benchmark, timed
+   * compute, proofs, deallocate): a production assumption, until a deployed stack's MinerWaitSeconds
+   * metric gives the real figure (`cli cost --miner-seconds`).
+   */
+  minerSecondsPerAttempt: 88,
+  /**
+   * The worker's own wall time per attempt (session keys, proof parse and sampled check, bundle, S3, SQS
+   * and DynamoDB calls): an estimate from `npm run bench -- worker-memory` (the largest proof's CPU work
+   * at 384 MB's share of a vCPU); `npm run bench -- local` measures it on the emulator.
+   */
+  workerOwnSecondsPerAttempt: 2,
   attemptsPerMiner: 1.2,
   syncSeconds: 3,
   syncMemoryMb: 512,
@@ -123,6 +133,8 @@ const lambdaCost = (invocations: number, seconds: number, memoryMb: number) =>
 export function costPerDay(settings: CostSettings, overrides: Partial<CostAssumptions> = {}): CostReport {
   const a: CostAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides };
   const roundsPerDay = DAY_SECONDS / (settings.pogIntervalBlocks * SECONDS_PER_BLOCK);
+  // a worker invocation is billed for its whole wall time: the miner's part and its own
+  const workerAttemptSeconds = a.minerSecondsPerAttempt + a.workerOwnSecondsPerAttempt;
   const attemptsPerDay = roundsPerDay * a.miners * a.attemptsPerMiner;
   const bundlesPerDay = roundsPerDay * a.miners;
   const syncsPerDay = (24 * 60) / settings.syncIntervalMinutes;
@@ -133,7 +145,7 @@ export function costPerDay(settings: CostSettings, overrides: Partial<CostAssump
   const lines = [
     {
       item: 'worker Lambda sessions',
-      perDay: lambdaCost(attemptsPerDay, a.workerAttemptSeconds, settings.workerMemoryMb),
+      perDay: lambdaCost(attemptsPerDay, workerAttemptSeconds, settings.workerMemoryMb),
     },
     { item: 'sync Lambda', perDay: lambdaCost(syncsPerDay, a.syncSeconds, a.syncMemoryMb) },
     { item: 'weights Lambda', perDay: lambdaCost(weightRunsPerDay, a.weightsSeconds, a.weightsMemoryMb) },
@@ -185,6 +197,7 @@ export function costPerDay(settings: CostSettings, overrides: Partial<CostAssump
     },
     assumptions: {
       ...a,
+      workerAttemptSeconds,
       pogIntervalBlocks: settings.pogIntervalBlocks,
       syncIntervalMinutes: settings.syncIntervalMinutes,
       weightsIntervalMinutes: settings.weightsIntervalMinutes,

@@ -26,6 +26,11 @@ export const MetricName = {
   BundlesQueued: 'BundlesQueued',
   /** Challenge bodies the worker refused (not a challenge, a non-public address) and dead-lettered. */
   ChallengesRefused: 'ChallengesRefused',
+  /**
+   * Per PoG attempt, the seconds the worker waited on the miner: the cost model's miner time per attempt
+   * (`cli cost --miner-seconds`); the worker's Duration minus it is the validator's own time.
+   */
+  MinerWaitSeconds: 'MinerWaitSeconds',
   WeightSubmissions: 'WeightSubmissions',
   /** One per problem the operator preflight found (sync and weight ticks). */
   PreflightProblems: 'PreflightProblems',

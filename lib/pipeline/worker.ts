@@ -75,6 +75,8 @@ export type ChallengeResult =
       readonly attempt: number;
       readonly bundleKey: string;
       readonly verifierJobId: string | null;
+      /** The attempt's wait on the miner (the MinerWaitSeconds metric). */
+      readonly minerMs: number;
     }
   /** Another delivery's session with this miner may still run: this one comes back after its lease. */
   | {
@@ -88,6 +90,7 @@ export type ChallengeResult =
       readonly challenge: PogChallenge;
       readonly attempt: number;
       readonly reason: string;
+      readonly minerMs: number;
     }
   /** Attempts exhausted: one failure row with the last reason. */
   | {
@@ -96,6 +99,8 @@ export type ChallengeResult =
       readonly attempt: number;
       readonly reason: string;
       readonly recorded: boolean;
+      /** Absent when no attempt ran in this delivery (its round's window had closed). */
+      readonly minerMs?: number;
     };
 
 /** The bundle of a passed attempt (the format is lib/pog/bundle.ts's). */
@@ -255,16 +260,23 @@ export async function processChallenge(
     await deps.outcomes.markVerifying(roundId, hotkey, key);
     const verifierJobId = await startVerifier(deps, roundId);
     deps.log?.info('bundle queued', { roundId, hotkey, attempt, bundleKey: key, verifierJobId });
-    return { status: 'verifying', challenge, attempt, bundleKey: key, verifierJobId };
+    return {
+      status: 'verifying',
+      challenge,
+      attempt,
+      bundleKey: key,
+      verifierJobId,
+      minerMs: result.minerMs,
+    };
   }
 
   await deps.outcomes.noteFault(roundId, hotkey, result.reason);
   if (attempt < deps.retryLimit) {
     await setVisibility(deps, delivery, Math.round(deps.retryIntervalS));
     deps.log?.info('attempt failed, retry later', { roundId, hotkey, attempt, reason: result.reason });
-    return { status: 'retry', challenge, attempt, reason: result.reason };
+    return { status: 'retry', challenge, attempt, reason: result.reason, minerMs: result.minerMs };
   }
-  return exhausted(deps, challenge, attempt, result.reason, result.durationMs);
+  return exhausted(deps, challenge, attempt, result.reason, result.durationMs, result.minerMs);
 }
 
 /** The miner's allocation ledger on the coordination table (lib/pog/session.ts AllocationLedger). */
@@ -313,6 +325,7 @@ async function exhausted(
   attempts: number,
   reason: string,
   durationMs: number,
+  minerMs?: number,
 ): Promise<ChallengeResult> {
   const written = await deps.outcomes.recordFailure({
     hotkey: challenge.hotkey,
@@ -329,5 +342,12 @@ async function exhausted(
     reason,
     row: written,
   });
-  return { status: 'failed', challenge, attempt: attempts, reason, recorded: written === 'recorded' };
+  return {
+    status: 'failed',
+    challenge,
+    attempt: attempts,
+    reason,
+    recorded: written === 'recorded',
+    ...(minerMs !== undefined ? { minerMs } : {}),
+  };
 }

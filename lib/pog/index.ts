@@ -8,7 +8,7 @@ import type { PogOutcome, PogRunner } from '../ports.js';
 import type { PogChallenge } from '../queue/challenge.js';
 import { type PogEngineConfigInput, parsePogEngineConfig, sessionCleanupS } from './config.js';
 import { PogInfrastructureError, PogMinerError } from './errors.js';
-import { type AllocationLedger, runSession, type SessionResult } from './session.js';
+import { type AllocationLedger, MinerClock, runSession, type SessionResult } from './session.js';
 
 export { type PogEngineConfig, type PogEngineConfigInput, parsePogEngineConfig } from './config.js';
 export { PogInfrastructureError, PogMinerError } from './errors.js';
@@ -55,10 +55,16 @@ function reasonOf(error: unknown): string {
   return `unexpected ${e.name}`.slice(0, 200);
 }
 
+/** An attempt's wall time, and the part of it spent waiting on the miner ({@link MinerClock}). */
+interface AttemptTime {
+  readonly durationMs: number;
+  readonly minerMs: number;
+}
+
 /** The end of one attempt: the proof bundle's data, or the miner fault that ended it. */
 export type AttemptResult =
-  | { readonly kind: 'passed'; readonly proof: SessionResult; readonly durationMs: number }
-  | { readonly kind: 'miner-fault'; readonly reason: string; readonly durationMs: number };
+  | ({ readonly kind: 'passed'; readonly proof: SessionResult } & AttemptTime)
+  | ({ readonly kind: 'miner-fault'; readonly reason: string } & AttemptTime);
 
 /** Runs ONE attempt per call; retries are the caller's (the worker's SQS redelivery). */
 export interface PogAttemptRunner extends PogRunner {
@@ -120,6 +126,11 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
     ledger?: AllocationLedger,
   ): Promise<AttemptResult> => {
     const started = Date.now();
+    const minerClock = new MinerClock();
+    const time = (): AttemptTime => ({
+      durationMs: Date.now() - started,
+      minerMs: Math.round(minerClock.ms),
+    });
     keypair ??= loadKeypair().catch((error: unknown) => {
       keypair = undefined;
       throw error;
@@ -134,6 +145,7 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
       log,
       sleep,
       allowPrivateAddresses: options.allowPrivateAddresses === true,
+      minerClock,
       ...(options.matrixSize !== undefined ? { matrixSize: options.matrixSize } : {}),
     };
     if (signal?.aborted) throw new PogInfrastructureError('PoG run aborted');
@@ -152,14 +164,14 @@ export function createPogRunner(options: PogRunnerOptions): PogAttemptRunner {
         gpuName: proof.gpuName,
         numGpus: proof.numGpus,
       });
-      return { kind: 'passed', proof, durationMs: Date.now() - started };
+      return { kind: 'passed', proof, ...time() };
     } catch (error) {
       if (error instanceof PogInfrastructureError) throw error;
       const reason = reasonOf(error);
       const detail =
         error instanceof PogMinerError ? undefined : String((error as Error)?.stack ?? error).slice(0, 500);
       log.info('pog.attempt.failed', { hotkey: challenge.hotkey, reason, detail });
-      return { kind: 'miner-fault', reason, durationMs: Date.now() - started };
+      return { kind: 'miner-fault', reason, ...time() };
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

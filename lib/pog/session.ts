@@ -45,6 +45,35 @@ export interface SessionContext {
   readonly matrixSize?: number;
   /** Harness only (simulated miners on 127.0.0.1); see lib/net/public-address.ts. */
   readonly allowPrivateAddresses?: boolean | undefined;
+  /** Adds up the attempt's waits on the miner; the attempt's own when absent. */
+  readonly minerClock?: MinerClock;
+}
+
+/**
+ * The part of an attempt spent waiting on the miner (axon calls, SSH connect, payload commands, clean-up),
+ * on our own clock. A worker invocation is billed for all of its wall time: this part is the miner's, the
+ * rest the validator's own work, and the cost model prices the two apart (lib/cost/model.ts).
+ */
+export class MinerClock {
+  private doneMs = 0;
+  private since: number | undefined;
+
+  /** Milliseconds so far, a wait still in flight included (an attempt cut at its deadline). */
+  get ms(): number {
+    return this.doneMs + (this.since === undefined ? 0 : performance.now() - this.since);
+  }
+
+  /** Runs one wait on the miner; the session's waits are sequential, never nested. */
+  async time<T>(op: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    this.since = t0;
+    try {
+      return await op();
+    } finally {
+      this.since = undefined;
+      this.doneMs += performance.now() - t0;
+    }
+  }
 }
 
 /**
@@ -115,51 +144,64 @@ export async function runSession(
     dendriteVersion: engine.dendriteVersion,
     allowPrivateAddresses: ctx.allowPrivateAddresses,
   };
+  const clock = ctx.minerClock ?? new MinerClock();
   const keys = generateSessionKeys();
   const stale = await ours('read', () => ledger.open());
   // one try: a miner that no longer holds it answers false, and the check below tells free from busy
-  const staleGone = stale !== null && (await deallocate(target, stale, dendrite, ctx, 1));
+  const staleGone = stale !== null && (await clock.time(() => deallocate(target, stale, dendrite, ctx, 1)));
   const base: AllocateRequest = { timeline: 1, device_requirement: TEST_DEVICE_REQUIREMENT, checking: true };
-  const check = await callAllocate(target, base, engine.allocateCheckTimeoutS, dendrite, signal);
+  const check = await clock.time(() =>
+    callAllocate(target, base, engine.allocateCheckTimeoutS, dendrite, signal),
+  );
   if (stale !== null && (staleGone || check.status)) await release(ledger, stale, target.hotkey, ctx);
   if (!check.status) throw new PogMinerError('miner is busy or not allocatable');
   await ours('write', () => ledger.allocating(keys.publicKey));
   try {
-    const allocation = await callAllocate(
-      target,
-      { ...base, checking: false, public_key: keys.publicKey, docker_requirement: TEST_DOCKER_REQUIREMENT },
-      engine.allocateTimeoutS,
-      dendrite,
-      signal,
+    const allocation = await clock.time(() =>
+      callAllocate(
+        target,
+        { ...base, checking: false, public_key: keys.publicKey, docker_requirement: TEST_DOCKER_REQUIREMENT },
+        engine.allocateTimeoutS,
+        dendrite,
+        signal,
+      ),
     );
     if (!allocation.status || allocation.info === undefined) throw new PogMinerError('allocation refused');
     const creds = decryptCredentials(allocation.info, keys.privateKey);
     const notPublic = contactProblem(challenge.axon.ip, ctx);
     if (notPublic !== null) throw new PogMinerError(notPublic);
-    const shell = await MinerShell.connect({
-      host: challenge.axon.ip,
-      port: creds.port,
-      username: creds.username,
-      ...(creds.password !== undefined ? { password: creds.password } : {}),
-      ...(creds.private_key !== undefined ? { privateKey: creds.private_key } : {}),
-      timeoutMs: engine.sshConnectTimeoutS * 1000,
-    });
+    const shell = await clock.time(() =>
+      MinerShell.connect({
+        host: challenge.axon.ip,
+        port: creds.port,
+        username: creds.username,
+        ...(creds.password !== undefined ? { password: creds.password } : {}),
+        ...(creds.private_key !== undefined ? { privateKey: creds.private_key } : {}),
+        timeoutMs: engine.sshConnectTimeoutS * 1000,
+      }),
+    );
     const dir = `${engine.remoteBaseDir.replace(/\/+$/, '')}/pog-${randomBytes(8).toString('hex')}`;
     // past the attempt deadline, closing the connection fails any pending command at once
     const onAbort = () => shell.close();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (signal?.aborted) throw new PogMinerError('attempt timed out');
-      return await prove(shell, dir, ctx);
+      return await prove(shell, dir, ctx, clock);
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      await shell
-        .exec(`rm -rf ${shellQuote(dir)}`, { timeoutMs: 5000, maxStdoutBytes: 1024, maxStderrBytes: 1024 })
+      await clock
+        .time(() =>
+          shell.exec(`rm -rf ${shellQuote(dir)}`, {
+            timeoutMs: 5000,
+            maxStdoutBytes: 1024,
+            maxStderrBytes: 1024,
+          }),
+        )
         .catch(() => undefined);
       shell.close();
     }
   } finally {
-    if (await deallocate(target, keys.publicKey, dendrite, ctx))
+    if (await clock.time(() => deallocate(target, keys.publicKey, dendrite, ctx)))
       await release(ledger, keys.publicKey, target.hotkey, ctx);
   }
 }
@@ -205,7 +247,12 @@ async function deallocate(
   });
 }
 
-async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promise<SessionResult> {
+async function prove(
+  shell: MinerShell,
+  dir: string,
+  ctx: SessionContext,
+  clock: MinerClock,
+): Promise<SessionResult> {
   const { engine, performance: perf } = ctx;
   const limits = { maxStdoutBytes: engine.maxOutputBytes, maxStderrBytes: engine.maxStderrBytes };
   const short = { ...limits, timeoutMs: engine.commandTimeoutS * 1000 };
@@ -213,11 +260,13 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
   // stdout as the chunks received: the proof's (~42 MB at 16 GPUs) is never joined into one string
   const runBytes = async (args: string, timeoutMs: number, maxStdoutBytes = engine.maxOutputBytes) => {
     const t0 = performance.now();
-    const result = await shell.execBytes(`${shellQuote(engine.remotePython)} ${shellQuote(script)} ${args}`, {
-      ...limits,
-      maxStdoutBytes,
-      timeoutMs,
-    });
+    const result = await clock.time(() =>
+      shell.execBytes(`${shellQuote(engine.remotePython)} ${shellQuote(script)} ${args}`, {
+        ...limits,
+        maxStdoutBytes,
+        timeoutMs,
+      }),
+    );
     ctx.log.info('pog.command', {
       mode: args.split(' ')[1],
       ms: Math.round(performance.now() - t0),
@@ -234,9 +283,14 @@ async function prove(shell: MinerShell, dir: string, ctx: SessionContext): Promi
   const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
   const expected = createHash('sha256').update(ctx.payload).digest('hex');
-  const upload = await shell.exec(
-    `mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(script)} && sha256sum ${shellQuote(script)}`,
-    { ...short, stdin: ctx.payload },
+  const upload = await clock.time(() =>
+    shell.exec(
+      `mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(script)} && sha256sum ${shellQuote(script)}`,
+      {
+        ...short,
+        stdin: ctx.payload,
+      },
+    ),
   );
   if (upload.code !== 0 || upload.stdout.trim().split(/\s+/)[0] !== expected) {
     throw new PogMinerError('payload upload or hash check failed');

@@ -353,6 +353,39 @@ describe('PipelineStack', () => {
       Threshold: 4320,
     });
   });
+
+  it("graphs the worker's wait on the miner per attempt beside its Duration, the cost model's two inputs", () => {
+    // Prepare: the body is a join of literal JSON and tokens (inside its strings), resolved to their ids here
+    const [dashboard] = Object.values(built.template.findResources('AWS::CloudWatch::Dashboard'));
+    const parts = dashboard?.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+    const body = parts
+      .map((p) => (typeof p === 'string' ? p : JSON.stringify(p).replaceAll('"', '')))
+      .join('');
+    // Act
+    const widgets = JSON.parse(body).widgets as Array<{
+      properties: { title?: string; metrics?: unknown[][] };
+    }>;
+    const worker = widgets.find((w) => w.properties.title === 'Worker time per attempt');
+    // Assess: averages per hour (Average is the default statistic, so the body leaves it out)
+    expect(worker?.properties.metrics).toEqual([
+      [
+        'PogValidator',
+        'MinerWaitSeconds',
+        'component',
+        'worker',
+        'service',
+        'pog-validator',
+        { label: 'wait on the miner (s)', period: 3600 },
+      ],
+      [
+        'AWS/Lambda',
+        'Duration',
+        'FunctionName',
+        expect.stringMatching(/^\{Ref:WorkerFunction/),
+        { label: 'invocation (ms)', period: 3600, yAxis: 'right' },
+      ],
+    ]);
+  });
 });
 
 describe('Deployment config and ProjectFunction', () => {

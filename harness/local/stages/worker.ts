@@ -1,5 +1,5 @@
 import { buildWorkerHandler } from '../../../functions/worker/handler.js';
-import { createPogRunner } from '../../../lib/pog/index.js';
+import { createPogRunner, type PogAttemptRunner } from '../../../lib/pog/index.js';
 import { CHALLENGE_QUEUE } from '../../../lib/queue/challenge.js';
 import { drainQueue, type EventSourceSummary } from '../event-source.js';
 import {
@@ -40,6 +40,48 @@ const WORKER_LANES = 5;
 const DRAIN_IDLE_WAIT_S = 5;
 
 /**
+ * The worker's wall time in the cycle, as Lambda would bill it: its invocations, and the part of its
+ * attempts spent waiting on the miners. The rest is the validator's own work per attempt, which the
+ * cost model prices apart from the miner's time (`npm run bench -- local`).
+ */
+export interface WorkerTime {
+  readonly invocations: number;
+  readonly invocationMs: number;
+  readonly attempts: number;
+  readonly minerMs: number;
+}
+
+class WorkerTimer {
+  private readonly t = { invocations: 0, invocationMs: 0, attempts: 0, minerMs: 0 };
+
+  get time(): WorkerTime {
+    return { ...this.t, invocationMs: Math.round(this.t.invocationMs) };
+  }
+
+  runner(runner: PogAttemptRunner): PogAttemptRunner {
+    return {
+      ...runner,
+      attempt: async (challenge, signal, ledger) => {
+        const result = await runner.attempt(challenge, signal, ledger);
+        this.t.attempts++;
+        this.t.minerMs += result.minerMs;
+        return result;
+      },
+    };
+  }
+
+  async invocation<T>(invoke: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await invoke();
+    } finally {
+      this.t.invocations++;
+      this.t.invocationMs += performance.now() - t0;
+    }
+  }
+}
+
+/**
  * Stage `worker`: the challenge queue drained through the real worker handler, as the stack's event
  * source drives it, with the chaos worker faults in place (a duplicate delivery first).
  */
@@ -48,10 +90,11 @@ export async function runWorkerStage(
   servers: CycleServers,
   aws: CycleAws,
   challenges: number,
-): Promise<EventSourceSummary> {
+): Promise<WorkerTime> {
   const { chaos, debug, performance } = ctx;
   const { sqs, s3, batch } = aws.clients;
   const { resources } = aws;
+  const timer = new WorkerTimer();
   const realRunner = createPogRunner({
     performance,
     hotkeySecret: aws.hotkeySecret,
@@ -66,7 +109,7 @@ export async function runWorkerStage(
   )?.hotkey;
   const workerHandler = buildWorkerHandler({
     deps: {
-      runner: chaos.timingOutRunner(realRunner, timeoutTarget),
+      runner: chaos.timingOutRunner(timer.runner(realRunner), timeoutTarget),
       outcomes: aws.outcomes,
       coordination: aws.stores.coordination,
       s3,
@@ -87,14 +130,14 @@ export async function runWorkerStage(
     logger: silentLogger(),
     metrics: localMetrics(),
   });
-  return ctx.clock.run(
+  await ctx.clock.run(
     'worker',
     async () => {
       if (challenges > 0) await chaos.duplicateDelivery(sqs, resources.queueUrl);
       return drainQueue(
         sqs,
         resources.queueUrl,
-        (event) => chaos.invokeWorker(workerHandler, event, LOCAL_WORKER_TIMEOUT_MS),
+        (event) => timer.invocation(() => chaos.invokeWorker(workerHandler, event, LOCAL_WORKER_TIMEOUT_MS)),
         // the stack's event source hands the worker one record per invocation; a killed invocation's
         // record comes back at once, and an idle queue is long-polled for deferred deliveries
         {
@@ -106,6 +149,7 @@ export async function runWorkerStage(
         },
       );
     },
-    (r) => `${r.invocations} invocations, ${r.failedInvocations} killed`,
+    (r: EventSourceSummary) => `${r.invocations} invocations, ${r.failedInvocations} killed`,
   );
+  return timer.time;
 }

@@ -135,6 +135,10 @@ describe.each<{ kind: SimSshKind; title: string; skip: boolean }>([
       expect(g.root).toMatch(/^[0-9a-f]{64}$/);
     }
     expect(proof.timings.computeS).toBeGreaterThan(0);
+    // the miner's part of the attempt covers at least its payload commands, and no more than the attempt
+    const { benchmarkS, computeS, proofS } = proof.timings;
+    expect(result.minerMs).toBeGreaterThanOrEqual(Math.floor((benchmarkS + computeS + proofS) * 1000));
+    expect(result.minerMs).toBeLessThanOrEqual(result.durationMs);
   });
 
   it('an honest 8-GPU miner passes with 8 GPUs', () => {

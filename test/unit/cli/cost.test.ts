@@ -74,6 +74,29 @@ describe('cli cost', () => {
     expect(parsed.assumptions.verifierInstanceType).toBe('g4dn.xlarge');
   });
 
+  it("prices the worker's sessions as the miner's time plus its own, and takes the miner's time from --miner-seconds", () => {
+    // Act
+    const assumed = JSON.parse(cli(['--json']).stdout);
+    const measured = JSON.parse(cli(['--json', '--miner-seconds', '30']).stdout);
+    const bad = cli(['--miner-seconds', '-1']);
+    // Assess
+    expect(assumed.assumptions.workerAttemptSeconds).toBe(
+      DEFAULT_ASSUMPTIONS.minerSecondsPerAttempt + DEFAULT_ASSUMPTIONS.workerOwnSecondsPerAttempt,
+    );
+    expect(measured.assumptions).toMatchObject({
+      minerSecondsPerAttempt: 30,
+      workerAttemptSeconds: 30 + DEFAULT_ASSUMPTIONS.workerOwnSecondsPerAttempt,
+    });
+    // 1 GB worker, 20 rounds × 256 miners × 1.2 attempts a day: the difference is the miner seconds saved
+    const attemptsPerDay = 20 * 256 * DEFAULT_ASSUMPTIONS.attemptsPerMiner;
+    const saved =
+      attemptsPerDay * (DEFAULT_ASSUMPTIONS.minerSecondsPerAttempt - 30) * PRICES_USD.lambdaArmGbSecond;
+    expect(assumed.perDayUsd.serverless - measured.perDayUsd.serverless).toBeCloseTo(saved, 1);
+    expect(measured.perDayUsd.verifierOnDemand).toBe(assumed.perDayUsd.verifierOnDemand);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--miner-seconds must be a number in 0\.\.3600/);
+  });
+
   it('prints a table by default and rejects bad options', () => {
     // Act
     const table = cli([]);

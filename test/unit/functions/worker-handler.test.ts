@@ -73,4 +73,49 @@ describe('Function: buildWorkerHandler()', () => {
     expect(refused).not.toHaveProperty('hotkey');
     expect(refused).not.toHaveProperty('roundId');
   });
+
+  it("records each attempt's wait on the miner as MinerWaitSeconds, and none for a record without a session", async () => {
+    // Prepare
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    const metrics = new Metrics({ namespace: 'Test' });
+    const added = vi.spyOn(metrics, 'addMetric');
+    const deps = {
+      runner: {
+        attempt: async () => ({
+          kind: 'miner-fault',
+          reason: 'payload exited with status 1',
+          durationMs: 3_000,
+          minerMs: 2_500,
+        }),
+      },
+      outcomes: {
+        attemptState: async () => undefined,
+        beginAttempt: async () => ({ kind: 'begun', attempt: 1 }),
+        noteFault: async () => {},
+      },
+      // the retry's visibility change, and the refused body's dead letter
+      sqs: { send: async () => ({}) },
+      retryLimit: 3,
+      retryIntervalS: 60,
+    } as unknown as WorkerDeps;
+    const handler = buildWorkerHandler({
+      deps,
+      logger: new Logger({ serviceName: 'worker-test', logLevel: 'ERROR' }),
+      metrics,
+    });
+    const body = encodeChallenge({
+      netuid: 27,
+      roundId: 'r-9',
+      uid: 12,
+      hotkey: '5MinerHotkey',
+      axon: { ip: '8.8.4.4', port: 8091, version: 1 },
+    });
+    // Act
+    const retried = await handler({ Records: [recordOf('m-1', body)] }, context);
+    await handler({ Records: [recordOf('m-2', 'not a challenge')] }, context);
+    // Assess
+    expect(retried.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    const waits = added.mock.calls.filter(([name]) => name === 'MinerWaitSeconds');
+    expect(waits).toEqual([['MinerWaitSeconds', 'Seconds', 2.5]]);
+  });
 });
