@@ -37,6 +37,15 @@ async function linesOf(act: () => Promise<unknown>): Promise<Array<Record<string
     .filter((line) => typeof line.message === 'string');
 }
 
+/** A valid challenge body: round r-9, uid 12. */
+const body = encodeChallenge({
+  netuid: 27,
+  roundId: 'r-9',
+  uid: 12,
+  hotkey: '5MinerHotkey',
+  axon: { ip: '8.8.4.4', port: 8091, version: 1 },
+});
+
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -53,13 +62,6 @@ describe('Function: buildWorkerHandler()', () => {
       sqs: { send: async () => ({}) },
     } as unknown as WorkerDeps;
     const handler = buildWorkerHandler({ deps, logger, metrics: new Metrics({ namespace: 'Test' }) });
-    const body = encodeChallenge({
-      netuid: 27,
-      roundId: 'r-9',
-      uid: 12,
-      hotkey: '5MinerHotkey',
-      axon: { ip: '8.8.4.4', port: 8091, version: 1 },
-    });
     // Act
     const lines = await linesOf(async () => {
       await handler({ Records: [recordOf('m-1', body)] }, context);
@@ -102,13 +104,6 @@ describe('Function: buildWorkerHandler()', () => {
       deps,
       logger: new Logger({ serviceName: 'worker-test', logLevel: 'ERROR' }),
       metrics,
-    });
-    const body = encodeChallenge({
-      netuid: 27,
-      roundId: 'r-9',
-      uid: 12,
-      hotkey: '5MinerHotkey',
-      axon: { ip: '8.8.4.4', port: 8091, version: 1 },
     });
     // Act
     const retried = await handler({ Records: [recordOf('m-1', body)] }, context);
