@@ -30,6 +30,7 @@ function costFigures(report: LocalCycleReport, miners: number): Record<string, s
     dynamoWritesPerAttempt: (worker.DynamoDBWrite ?? 0) / attempts,
     dynamoReadsPerAttempt: (worker.DynamoDBRead ?? 0) / attempts,
     workerOwnSecondsPerAttempt: ownSeconds,
+    verifierStartsPerRound: report.requests['Batch:SubmitJob'] ?? 1,
     syncSeconds: (report.stages.sync ?? 0) / 1000,
     weightsSeconds: (report.stages.weights ?? 0) / 1000,
   };
@@ -43,6 +44,7 @@ function costFigures(report: LocalCycleReport, miners: number): Record<string, s
       (w.minerMs / Math.max(1, w.attempts) / 1000).toFixed(2),
     'cost/day serverless (lib/cost, measured requests and own time)': usd(cost.perDayUsd.serverless),
     ...Object.fromEntries(cost.lines.map((l) => [`  ${l.item}`, `$${l.perDay.toFixed(4)}`])),
+    'verifier jobs started in the round (measured)': report.requests['Batch:SubmitJob'] ?? 0,
     'cost/day GPU verifier on-demand (estimate)': usd(cost.perDayUsd.verifierOnDemand),
     'cost/day GPU verifier Spot (estimate)': usd(cost.perDayUsd.verifierSpot),
     'cost/day always-on reference validator': usd(cost.perDayUsd.alwaysOnBox),

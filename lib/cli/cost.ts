@@ -1,16 +1,19 @@
 import { type CostAssumptions, type CostSettings, costPerDay } from '../cost/model.js';
 import { type CliIo, EXIT } from './score.js';
 
-const USAGE = `usage: cli cost [--miners N] [--miner-seconds S] [--json]
-  --miners N         miners challenged per round (default 256)
-  --miner-seconds S  the miner's time per attempt, e.g. a deployed stack's MinerWaitSeconds average
-                     (default: the model's assumption)
-  --json             {"perDayUsd": {...}, "assumptions": {...}}`;
+const USAGE = `usage: cli cost [--miners N] [--miner-seconds S] [--verifier-starts K] [--json]
+  --miners N           miners challenged per round (default 256)
+  --miner-seconds S    the miner's time per attempt, e.g. a deployed stack's MinerWaitSeconds average
+                       (default: the model's assumption)
+  --verifier-starts K  verifier jobs per round, e.g. a deployed stack's JobsSubmitted plus
+                       VerifierRestarts per round (default 1)
+  --json               {"perDayUsd": {...}, "assumptions": {...}}`;
 
 /** The options that replace an assumption, with their bounds. */
 const OVERRIDES = {
   '--miners': { name: 'miners', min: 1, max: 65_536, integer: true },
   '--miner-seconds': { name: 'minerSecondsPerAttempt', min: 0, max: 3_600, integer: false },
+  '--verifier-starts': { name: 'verifierStartsPerRound', min: 1, max: 256, integer: false },
 } as const satisfies Record<
   string,
   { name: keyof CostAssumptions; min: number; max: number; integer: boolean }

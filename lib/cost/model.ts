@@ -95,6 +95,13 @@ export const DEFAULT_ASSUMPTIONS = {
     Math.round((BUNDLE_GPUS * rowCheckSecondsPerGpu(BUNDLE_N, BUNDLE_ROWS_PER_GPU) + BUNDLE_IO_S) * 10) / 10,
   /** The verifier's last polls before it exits (3 empty 20 s long polls). */
   verifierIdleMinutes: 1,
+  /**
+   * Verifier jobs per round, each paying boot, image pull and idle: one when every bundle of the round is
+   * handed over before its job drained, one more per bundle handed over after a drain (a miner that passed
+   * on a late retry). The dashboard's JobsSubmitted and VerifierRestarts per round give the real figure
+   * (`cli cost --verifier-starts`).
+   */
+  verifierStartsPerRound: 1,
   /** g4dn.xlarge Spot as a share of on-demand (recent us-east-1 history, an estimate). */
   spotDiscount: 0.4,
   bundleMb: 4,
@@ -178,10 +185,8 @@ export function costPerDay(settings: CostSettings, overrides: Partial<CostAssump
   const hourly = PRICES_USD.onDemandHour[instance];
   if (hourly === undefined) throw new RangeError(`no price for instance type ${instance}`);
   const verifierMinutesPerRound =
-    a.verifierBootMinutes +
-    a.verifierImagePullMinutes +
-    (a.miners * a.verificationSecondsPerBundle) / 60 +
-    a.verifierIdleMinutes;
+    a.verifierStartsPerRound * (a.verifierBootMinutes + a.verifierImagePullMinutes + a.verifierIdleMinutes) +
+    (a.miners * a.verificationSecondsPerBundle) / 60;
   const verifierOnDemand = (roundsPerDay * verifierMinutesPerRound * hourly) / 60;
   const verifierSpot = verifierOnDemand * (1 - a.spotDiscount);
   const alwaysOnBox = 24 * PRICES_USD.referenceInstanceHour + PRICES_USD.referenceDiskMonth / 30;

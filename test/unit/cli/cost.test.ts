@@ -34,6 +34,7 @@ describe('costPerDay', () => {
       DEFAULT_ASSUMPTIONS.verifierImagePullMinutes +
       (256 * DEFAULT_ASSUMPTIONS.verificationSecondsPerBundle) / 60 +
       DEFAULT_ASSUMPTIONS.verifierIdleMinutes;
+    expect(DEFAULT_ASSUMPTIONS.verifierStartsPerRound).toBe(1);
     expect(report.perDayUsd.verifierOnDemand).toBeCloseTo((20 * minutes * 0.526) / 60, 2);
     expect(report.perDayUsd.verifierSpot).toBeLessThan(report.perDayUsd.verifierOnDemand);
     expect(report.perDayUsd.totalSpot).toBeCloseTo(
@@ -95,6 +96,24 @@ describe('cli cost', () => {
     expect(measured.perDayUsd.verifierOnDemand).toBe(assumed.perDayUsd.verifierOnDemand);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--miner-seconds must be a number in 0\.\.3600/);
+  });
+
+  it('prices each further verifier start in a round at its boot, image pull and idle minutes', () => {
+    // Act
+    const once = JSON.parse(cli(['--json']).stdout);
+    const thrice = JSON.parse(cli(['--json', '--verifier-starts', '3']).stdout);
+    const bad = cli(['--verifier-starts', '0']);
+    // Assess: 20 rounds a day, 2 more starts each
+    const a = DEFAULT_ASSUMPTIONS;
+    const startMinutes = a.verifierBootMinutes + a.verifierImagePullMinutes + a.verifierIdleMinutes;
+    expect(thrice.assumptions.verifierStartsPerRound).toBe(3);
+    expect(thrice.perDayUsd.verifierOnDemand - once.perDayUsd.verifierOnDemand).toBeCloseTo(
+      (20 * 2 * startMinutes * 0.526) / 60,
+      1,
+    );
+    expect(thrice.perDayUsd.serverless).toBe(once.perDayUsd.serverless);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--verifier-starts must be a number in 1\.\.256/);
   });
 
   it('prints a table by default and rejects bad options', () => {
