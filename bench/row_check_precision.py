@@ -113,15 +113,15 @@ def one_wrong(honest):
 
 
 def check(n, rows, claimed, device_choice, block):
-    """row_check.py's own per-GPU check of one variant: its tally and its own time."""
+    """row_check.py's own check of one variant (a run of one GPU): its tally and its own time."""
     device, torch_device, _ = row_check.pick_device(device_choice)
     atol, rtol = tolerance()
     entry = {'rows': rows, 'seedA': SEED_A, 'seedB': SEED_B}
     start = time.time()
     if torch_device is None:
-        tally = row_check.check_gpu_numpy(n, entry, claimed, atol, rtol, block)
+        (tally,) = row_check.check_run_numpy(n, [entry], claimed, atol, rtol, block)
     else:
-        tally = row_check.check_gpu_torch(n, entry, claimed, atol, rtol, block, torch_device)
+        (tally,) = row_check.check_run_torch(n, [entry], claimed, atol, rtol, block, torch_device)
     if device == 'cuda':
         payload.torch.cuda.synchronize()
     return tally.result(0, n), time.time() - start

@@ -142,9 +142,10 @@ export async function run(): Promise<Record<string, string | number>> {
     // what the cost model prices: a T4 (the default verifier instance's card), from its published rates
     const rows = parsePogEngineConfig().rowsPerGpu;
     for (const n of [29_280, 65_536]) {
-      out[`rowcheck_t4_n${n}_values_per_s (derived from published rates, an estimate)`] = Math.round(
-        rowCheckValuesPerSecond(n, rows, T4),
-      );
+      for (const gpus of [1, 8]) {
+        out[`rowcheck_t4_n${n}_${gpus}gpu_values_per_s (derived from published rates, an estimate)`] =
+          Math.round(rowCheckValuesPerSecond(n, rows, gpus, T4));
+      }
     }
     if (!hasCudaTorch()) {
       out.rowcheck_cuda = 'skipped: no torch with CUDA on this machine';

@@ -36,18 +36,21 @@ export const ROW_CHECK_WORK = {
   fmasPerEntryPerRow: 2,
 } as const;
 
-/** Seconds to check `rows` whole rows of one GPU's C at size n: B regenerated, then the products. */
-export function rowCheckSecondsPerGpu(n: number, rows: number, card: GpuRates = T4): number {
+/**
+ * Seconds to check `rows` whole rows of each of `gpus` GPUs' C at size n, all sharing one B (D13): B regenerated
+ * once, then each GPU's products with it.
+ */
+export function rowCheckSeconds(n: number, rows: number, gpus = 1, card: GpuRates = T4): number {
   const entries = n * n;
   const w = ROW_CHECK_WORK;
   const bytes = entries * (w.mixBytesPerEntry + w.finaliserBytesPerEntry + w.absBytesPerEntry);
-  const flops = entries * rows * w.fmasPerEntryPerRow * 2;
+  const flops = entries * gpus * rows * w.fmasPerEntryPerRow * 2;
   return (
     bytes / (card.peakBandwidthGBs * card.effectiveBandwidthShare * 1e9) + flops / (card.fp64Tflops * 1e12)
   );
 }
 
-/** Values of C verified per second on the card (`rows` rows of n values per GPU). */
-export function rowCheckValuesPerSecond(n: number, rows: number, card: GpuRates = T4): number {
-  return (rows * n) / rowCheckSecondsPerGpu(n, rows, card);
+/** Values of C verified per second on the card (`rows` rows of n values for each of `gpus` GPUs sharing B). */
+export function rowCheckValuesPerSecond(n: number, rows: number, gpus = 1, card: GpuRates = T4): number {
+  return (gpus * rows * n) / rowCheckSeconds(n, rows, gpus, card);
 }

@@ -7,7 +7,7 @@
  */
 
 import { SECONDS_PER_BLOCK } from '../ports.js';
-import { rowCheckSecondsPerGpu } from './gpu-estimate.js';
+import { rowCheckSeconds } from './gpu-estimate.js';
 
 /**
  * The bundle the verifier's estimate prices: 2 GPUs at an H100's n, the engine's default rows per GPU
@@ -85,14 +85,15 @@ export const DEFAULT_ASSUMPTIONS = {
   verifierImagePullMinutes: 2,
   /**
    * Seconds per bundle on the GPU, an estimate derived from a T4's published rates (./gpu-estimate.ts, not
-   * measured on a card): per GPU at n = 29 280 (an H100's), B's n² entries regenerated (~384 bytes of int64
-   * and float64 traffic each, the finaliser's half included) and 2·17·n² float64 FMAs; 2 GPUs per bundle on
-   * average and ~0.2 s for the S3 read and the result writes. The count may be pessimistic: the same torch
+   * measured on a card): at n = 29 280 (an H100's), B's n² entries regenerated once per bundle (D13: the
+   * attempt's GPUs share B; ~384 bytes of int64 and float64 traffic each, the finaliser's half included),
+   * 2·17·n² float64 FMAs per GPU, 2 GPUs per bundle on average and ~0.2 s for the S3 read and the result
+   * writes. The count may be pessimistic: the same torch
    * code on the CPU measured +22–32 % per entry for the finaliser (90–109 → 118–133 ns), not ×2. The
    * checker's interpreter and CUDA start once per job (`--serve`).
    */
   verificationSecondsPerBundle:
-    Math.round((BUNDLE_GPUS * rowCheckSecondsPerGpu(BUNDLE_N, BUNDLE_ROWS_PER_GPU) + BUNDLE_IO_S) * 10) / 10,
+    Math.round((rowCheckSeconds(BUNDLE_N, BUNDLE_ROWS_PER_GPU, BUNDLE_GPUS) + BUNDLE_IO_S) * 10) / 10,
   /** The verifier's last polls before it exits (3 empty 20 s long polls). */
   verifierIdleMinutes: 1,
   /**

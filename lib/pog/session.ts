@@ -320,11 +320,10 @@ async function prove(
   const n = ctx.matrixSize ?? challengeMatrixSize(perf.gpu_performance.GPU_AVRAM[gpuName] ?? bench.vram);
   if (n < 2) throw new PogMinerError('VRAM figure too small');
 
-  const seeds = Array.from({ length: numGpus }, (_, gpu) => ({
-    gpu,
-    seedA: randomSeed(),
-    seedB: randomSeed(),
-  }));
+  // D13: one B for all GPUs, each with its own A. Every C_g = A_g·B is still a full n³ product of its own
+  // (the A_g are independent), and the verifier regenerates B, its costliest step, once per bundle.
+  const seedB = randomSeed();
+  const seeds = Array.from({ length: numGpus }, (_, gpu) => ({ gpu, seedA: randomSeed(), seedB }));
   const toleranceS = engine.timeToleranceS ?? perf.merkle_proof.time_tolerance;
   const budget = computeBudget(perf.gpu_performance, gpuName, n, toleranceS);
   if (budget === null) throw new PogMinerError('GPU has no reference FP32 rate');

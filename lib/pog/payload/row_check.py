@@ -4,15 +4,16 @@
   python3 row_check.py --bundle PATH [--device auto|cpu|cuda|torch-cpu] [--block-cols K]
   python3 row_check.py --serve [--device auto|cpu|cuda|torch-cpu] [--block-cols K]
 
-The bundle layout and the output line are the contract in lib/pog/README.md ("Row checker"). For each GPU of
-the bundle, A's challenged rows and B (in blocks of K columns) are regenerated with the payload's own D10-D12
+The bundle layout and the output line are the contract in lib/pog/README.md ("Row checker"). For each run of the
+bundle's GPUs that share seedB (D13: the worker draws one B per attempt), their A's challenged rows, stacked, and B
+(in blocks of K columns, generated once per run) are regenerated with the payload's own D10-D12
 generator (miner_payload.py beside this file: one implementation, numpy on the CPU, torch on CUDA), the exact
 C[i, j0:j0+K] = A[i, :] . B[:, j0:j0+K] and its scale S = |A[i, :]| . |B[:, j0:j0+K]| are computed in float64 from
 those float32 values (products of float32 values are exact in float64; the float64 sums are ~1e-12 relative off),
 and every claimed float32 value must satisfy |claimed - exact| <= atol + rtol*S with the header's tolerance (lib/pog/
 math.ts entryTolerance); a non-finite claim is wrong. maxRelError is the largest |claimed - exact| / S.
 
-Memory: the claimed rows and A's rows of one GPU (r x n, r <= 1024) plus one column block of B (n x K, float32 and
+Memory: the claimed rows and A's rows of one run (r x n, r <= 1024, as for one GPU) plus one column block of B (n x K, float32 and
 its float64 copy) and the generator's chunk; never an n x n matrix. Merkle paths are not checked here (the TS
 verifier checks them before it runs this).
 
@@ -174,15 +175,46 @@ class Tally:
         }
 
 
-def check_gpu_numpy(n, entry, claimed, atol, rtol, block):
-    rows = np.asarray(entry['rows'], dtype=np.int64)
-    a = payload.challenge_block_np(entry['seedA'], n, rows, 0, n).astype(np.float64)
+def runs(gpus, max_rows=MAX_ROWS_PER_GPU):
+    """Indices of the bundle's GPUs in runs that share seedB (D13: one B per attempt), at most max_rows rows per
+    run: B's column blocks are generated once per run, and a run holds no more rows than one GPU may."""
+    by_seed = {}
+    for k, entry in enumerate(gpus):
+        by_seed.setdefault(entry['seedB'], []).append(k)
+    for ks in by_seed.values():
+        run, rows = [], 0
+        for k in ks:
+            count = len(gpus[k]['rows'])
+            if run and rows + count > max_rows:
+                yield run
+                run, rows = [], 0
+            run.append(k)
+            rows += count
+        if run:
+            yield run
+
+
+def _spans(entries):
+    """(start, end) of each entry's rows in the run's stacked rows."""
+    out, start = [], 0
+    for entry in entries:
+        out.append((start, start + len(entry['rows'])))
+        start += len(entry['rows'])
+    return out
+
+
+def check_run_numpy(n, entries, claimed, atol, rtol, block):
+    """Tallies of a run of GPUs sharing seedB: their A rows stacked against each block of B."""
+    a = np.concatenate([
+        payload.challenge_block_np(e['seedA'], n, np.asarray(e['rows'], dtype=np.int64), 0, n) for e in entries
+    ]).astype(np.float64)
     abs_a = np.abs(a)
     all_rows = np.arange(n)
-    tally = Tally(entry['rows'])
+    spans = _spans(entries)
+    tallies = [Tally(e['rows']) for e in entries]
     for c0 in range(0, n, block):
         k = min(block, n - c0)
-        b = payload.challenge_block_np(entry['seedB'], n, all_rows, c0, k).astype(np.float64)
+        b = payload.challenge_block_np(entries[0]['seedB'], n, all_rows, c0, k).astype(np.float64)
         exact = a @ b
         scale = abs_a @ np.abs(b)
         del b
@@ -190,28 +222,32 @@ def check_gpu_numpy(n, entry, claimed, atol, rtol, block):
         finite = np.isfinite(got)
         err = np.abs(np.where(finite, got, 0.0) - exact)
         wrong = ~finite | (err > atol + rtol * scale)
-        if finite.any():
-            rel = err / np.maximum(scale, TINY)
-            tally.max_rel = max(tally.max_rel, float(rel[finite].max()))
-        per_row = wrong.sum(axis=1)
-        if per_row.any():
-            tally.add(c0, per_row.tolist(), wrong.argmax(axis=1),
-                      lambda r, j: (float(exact[r, j]), float(got[r, j])))
-    return tally
+        rel = np.where(finite, err / np.maximum(scale, TINY), 0.0)
+        for tally, (s0, s1) in zip(tallies, spans):
+            tally.max_rel = max(tally.max_rel, float(rel[s0:s1].max()))
+            per_row = wrong[s0:s1].sum(axis=1)
+            if per_row.any():
+                tally.add(c0, per_row.tolist(), wrong[s0:s1].argmax(axis=1),
+                          lambda r, j, s0=s0: (float(exact[s0 + r, j]), float(got[s0 + r, j])))
+    return tallies
 
 
-def check_gpu_torch(n, entry, claimed, atol, rtol, block, device):
+def check_run_torch(n, entries, claimed, atol, rtol, block, device):
+    """check_run_numpy with torch on `device` (CUDA in production)."""
     import torch  # only reached when miner_payload found torch (with CUDA, or --device torch-cpu)
 
-    rows = np.asarray(entry['rows'], dtype=np.int64)
-    a = payload.challenge_block_torch(entry['seedA'], n, rows, 0, n, device).to(torch.float64)
+    a = torch.cat([
+        payload.challenge_block_torch(e['seedA'], n, np.asarray(e['rows'], dtype=np.int64), 0, n, device)
+        for e in entries
+    ]).to(torch.float64)
     abs_a = a.abs()
-    claimed_dev = torch.frombuffer(bytearray(claimed.tobytes()), dtype=torch.float32).view(len(rows), n).to(device)
+    claimed_dev = torch.frombuffer(bytearray(claimed.tobytes()), dtype=torch.float32).view(a.shape[0], n).to(device)
     all_rows = np.arange(n)
-    tally = Tally(entry['rows'])
+    spans = _spans(entries)
+    tallies = [Tally(e['rows']) for e in entries]
     for c0 in range(0, n, block):
         k = min(block, n - c0)
-        b = payload.challenge_block_torch(entry['seedB'], n, all_rows, c0, k, device).to(torch.float64)
+        b = payload.challenge_block_torch(entries[0]['seedB'], n, all_rows, c0, k, device).to(torch.float64)
         exact = a @ b
         scale = abs_a @ b.abs()
         del b
@@ -220,12 +256,17 @@ def check_gpu_torch(n, entry, claimed, atol, rtol, block, device):
         err = (torch.where(finite, got, torch.zeros_like(got)) - exact).abs()
         wrong = ~finite | (err > atol + rtol * scale)
         rel = torch.where(finite, err / scale.clamp_min(TINY), torch.zeros_like(err))
-        tally.max_rel = max(tally.max_rel, float(rel.max()))
-        per_row = wrong.sum(dim=1).cpu().tolist()
-        if any(per_row):
-            first_cols = wrong.to(torch.float32).argmax(dim=1).cpu().tolist()
-            tally.add(c0, per_row, first_cols, lambda r, j: (float(exact[r, j]), float(got[r, j])))
-    return tally
+        # one transfer per block for the whole run, not one per GPU
+        rel_max = rel.max(dim=1).values.cpu().tolist()
+        per_row_all = wrong.sum(dim=1).cpu().tolist()
+        first_all = wrong.to(torch.float32).argmax(dim=1).cpu().tolist() if any(per_row_all) else None
+        for tally, (s0, s1) in zip(tallies, spans):
+            tally.max_rel = max(tally.max_rel, max(rel_max[s0:s1]))
+            per_row = per_row_all[s0:s1]
+            if any(per_row):
+                tally.add(c0, per_row, first_all[s0:s1],
+                          lambda r, j, s0=s0: (float(exact[s0 + r, j]), float(got[s0 + r, j])))
+    return tallies
 
 
 def cpu_name():
@@ -262,18 +303,25 @@ def check(path, requested_device, block_cols):
         n, atol, rtol, gpus = read_bundle_header(fh, os.fstat(fh.fileno()).st_size)
         block = min(n, block_cols or max(1, DEFAULT_BLOCK_BYTES // (4 * n)))
         start = time.time()
-        results = []
-        for entry in gpus:
-            count = len(entry['rows']) * n
-            claimed = np.fromfile(fh, dtype='<f4', count=count)
-            if claimed.size != count:  # the file shrank after the size check
-                raise BundleError('truncated row data')
-            claimed = claimed.reshape(len(entry['rows']), n)
+        data_start = fh.tell()
+        offsets = np.cumsum([0] + [len(g['rows']) * n * 4 for g in gpus]).tolist()
+        results = [None] * len(gpus)
+        for run in runs(gpus):
+            parts = []
+            for k in run:
+                fh.seek(data_start + offsets[k])
+                raw = fh.read(offsets[k + 1] - offsets[k])
+                if len(raw) != offsets[k + 1] - offsets[k]:  # the file shrank after the size check
+                    raise BundleError('truncated row data')
+                parts.append(np.frombuffer(raw, dtype='<f4').reshape(len(gpus[k]['rows']), n))
+            entries = [gpus[k] for k in run]
+            claimed = np.concatenate(parts)
             if torch_device is not None:
-                tally = check_gpu_torch(n, entry, claimed, atol, rtol, block, torch_device)
+                tallies = check_run_torch(n, entries, claimed, atol, rtol, block, torch_device)
             else:
-                tally = check_gpu_numpy(n, entry, claimed, atol, rtol, block)
-            results.append(tally.result(entry['gpu'], n))
+                tallies = check_run_numpy(n, entries, claimed, atol, rtol, block)
+            for k, tally in zip(run, tallies):
+                results[k] = tally.result(gpus[k]['gpu'], n)
         if device == 'cuda':
             payload.torch.cuda.synchronize()
         seconds = time.time() - start

@@ -127,6 +127,9 @@ describe.each<{ kind: SimSshKind; title: string; skip: boolean }>([
     expect(proof).toMatchObject({ gpuName: 'NVIDIA L4', numGpus: 8, n: 64 });
     expect(proof.sampled).toEqual({ passed: 8, total: 8, required: 6 });
     expect(proof.gpus.map((g) => g.gpu).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // D13: one B for the attempt, an A per GPU
+    expect(new Set(proof.gpus.map((g) => g.seedB)).size).toBe(1);
+    expect(new Set(proof.gpus.map((g) => g.seedA)).size).toBe(8);
     for (const g of proof.gpus) {
       expect(g.rows).toHaveLength(17);
       expect(new Set(g.rows).size).toBe(17);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   challengeExpectedEntry,
@@ -14,6 +15,7 @@ import {
   bundleDir,
   bundleHeader,
   frameBundle,
+  PAYLOAD_DIR,
   payloadProofRows,
   payloadRows,
   type RowKind,
@@ -196,6 +198,79 @@ describe('row checker (python3 lib/pog/payload/row_check.py, CPU path)', () => {
     },
     60_000,
   );
+
+  it('checks the GPUs that share B (D13) as one run: B generated once, each GPU its own verdict, in header order', () => {
+    // Prepare: GPUs 0, 2 and 3 share SEED_B, GPU 1 has its own B; GPU 2 has one wrong value in every row
+    const n = 64;
+    const otherB = 0x1234_5678_9abc_def0n;
+    const gpus = [
+      gpuOf(0, n, 'float32', 11n),
+      gpuOf(1, n, 'float32', 12n, otherB),
+      gpuOf(2, n, 'float32', 13n),
+      gpuOf(3, n, 'float32', 14n),
+    ];
+    for (const [r, row] of (gpus[2]?.values ?? []).entries()) bump(row, (r * 5) % n, 1);
+    const path = files.write('shared-b.pogb', bundleBytes(n, gpus));
+    // counts the checker's generations of B's column blocks (all n rows), per seed
+    const counting = [
+      'import collections, json, sys',
+      `sys.path.insert(0, ${JSON.stringify(PAYLOAD_DIR)})`,
+      'import row_check, miner_payload as p',
+      'calls, real = collections.Counter(), p.challenge_block_np',
+      'def counted(seed, n, rows, c0, k):',
+      '    if len(rows) == n: calls[str(seed)] += 1',
+      '    return real(seed, n, rows, c0, k)',
+      'p.challenge_block_np = counted',
+      'report = row_check.check(sys.argv[1], "cpu", 16)',
+      'header = [{"seedB": s, "rows": [0]} for s in (1, 2, 1, 1)]',
+      'print(json.dumps({"report": report, "calls": calls,',
+      '  "runs": list(row_check.runs(header)), "capped": list(row_check.runs([{"seedB": 1, "rows": [0] * 17}] * 3, 34))}))',
+    ].join('\n');
+    // Act
+    const out = spawnSync('python3', ['-c', counting, path], { encoding: 'utf8' });
+    const cli = runRowCheck(path, ['--block-cols', '16']);
+    // the CUDA path's torch code on the CPU, where Debian's python3-torch is installed (CI installs it)
+    const torch = torchPython();
+    const viaTorch = torch
+      ? runRowCheck(path, ['--block-cols', '16', '--device', 'torch-cpu'], torch)
+      : undefined;
+    // Assess
+    expect(out.status, out.stderr).toBe(0);
+    const { report, calls, runs, capped } = JSON.parse(out.stdout);
+    // 4 blocks of 16 columns: once for the shared B, once for GPU 1's, not once per GPU
+    expect(calls).toEqual({ [SEED_B.toString()]: 4, [otherB.toString()]: 4 });
+    expect(runs).toEqual([[0, 2, 3], [1]]);
+    // a run holds at most as many rows as one GPU may: 3 GPUs of 17 rows under a cap of 34
+    expect(capped).toEqual([[0, 1], [2]]);
+    expect(cli.result?.gpus).toEqual(report.gpus);
+    if (viaTorch !== undefined) {
+      expect(viaTorch.status, viaTorch.stderr).toBe(0);
+      expect(
+        viaTorch.result?.gpus.map((g) => [g.gpu, g.wrongValues, g.wrongRows, g.firstWrong?.col ?? null]),
+      ).toEqual(
+        report.gpus.map(
+          (g: {
+            gpu: number;
+            wrongValues: number;
+            wrongRows: number;
+            firstWrong: { col: number } | null;
+          }) => [g.gpu, g.wrongValues, g.wrongRows, g.firstWrong?.col ?? null],
+        ),
+      );
+    }
+    expect(
+      report.gpus.map((g: { gpu: number; wrongValues: number; wrongRows: number }) => [
+        g.gpu,
+        g.wrongValues,
+        g.wrongRows,
+      ]),
+    ).toEqual([
+      [0, 0, 0],
+      [1, 0, 0],
+      [2, 17, 17],
+      [3, 0, 0],
+    ]);
+  }, 60_000);
 
   it('gives the same verdict for any column block size, down to one column', () => {
     // Prepare
