@@ -307,15 +307,16 @@ def check(path, requested_device, block_cols):
         offsets = np.cumsum([0] + [len(g['rows']) * n * 4 for g in gpus]).tolist()
         results = [None] * len(gpus)
         for run in runs(gpus):
-            parts = []
-            for k in run:
-                fh.seek(data_start + offsets[k])
-                raw = fh.read(offsets[k + 1] - offsets[k])
-                if len(raw) != offsets[k + 1] - offsets[k]:  # the file shrank after the size check
-                    raise BundleError('truncated row data')
-                parts.append(np.frombuffer(raw, dtype='<f4').reshape(len(gpus[k]['rows']), n))
             entries = [gpus[k] for k in run]
-            claimed = np.concatenate(parts)
+            # the run's claimed rows read straight into one array (no second copy)
+            claimed = np.empty((sum(len(e['rows']) for e in entries), n), dtype='<f4')
+            view, at = memoryview(claimed).cast('B'), 0
+            for k in run:
+                size = offsets[k + 1] - offsets[k]
+                fh.seek(data_start + offsets[k])
+                if fh.readinto(view[at:at + size]) != size:  # the file shrank after the size check
+                    raise BundleError('truncated row data')
+                at += size
             if torch_device is not None:
                 tallies = check_run_torch(n, entries, claimed, atol, rtol, block, torch_device)
             else:
