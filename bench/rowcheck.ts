@@ -65,6 +65,40 @@ function figures(
   };
 }
 
+/**
+ * D13: the checker's own seconds (best of 3) for a bundle of `gpus` GPUs with 17 rows each at size n, their B
+ * shared (one run: B generated once) or one B per GPU (as before D13). Rows of zeros: the checker does the same
+ * work whatever the values are.
+ */
+function sharedB(
+  dir: ReturnType<typeof bundleDir>,
+  n: number,
+  gpus: number,
+  device: 'cpu' | 'torch-cpu',
+  python = 'python3',
+) {
+  const rows = rowsOf(n);
+  const bundle = (shared: boolean): BundleGpu[] =>
+    Array.from({ length: gpus }, (_, g) => ({
+      gpu: g,
+      seedA: SEED_A + BigInt(g),
+      seedB: shared ? SEED_B : SEED_B + BigInt(g),
+      rows,
+      values: rows.map(() => new Float32Array(n)),
+    }));
+  const best = (shared: boolean) => {
+    const path = dir.write(`sharedb-${device}-${n}-${shared}.pogb`, bundleBytes(n, bundle(shared)));
+    let seconds = Number.POSITIVE_INFINITY;
+    for (let t = 0; t < 3; t++) {
+      const run = runRowCheck(path, ['--device', device], python);
+      if (run.result === undefined) throw new Error(`row checker exited ${run.status}: ${run.stderr.trim()}`);
+      seconds = Math.min(seconds, run.result.seconds);
+    }
+    return Math.round(seconds * 1000) / 1000;
+  };
+  return { sharedS: best(true), perGpuS: best(false) };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const ms = (s: number) => Math.round(s * 1000);
 
@@ -124,6 +158,16 @@ export async function run(): Promise<Record<string, string | number>> {
       const r = measure(dir, n, 'cpu', (rows) => payloadRows(n, SEED_A, SEED_B, rows, 'float32'), 3);
       out.rowcheck_cpu_device = r.best.deviceName;
       Object.assign(out, figures(`rowcheck_cpu_n${n}`, r));
+    }
+    // D13: 4 GPUs sharing B against a B per GPU
+    for (const [device, python] of [
+      ['cpu', 'python3'],
+      ['torch-cpu', torchPython()],
+    ] as const) {
+      if (python === null) continue;
+      const r = sharedB(dir, 1024, 4, device, python);
+      out[`rowcheck_${device.replace('-', '_')}_n1024_4gpu_shared_b_s`] = r.sharedS;
+      out[`rowcheck_${device.replace('-', '_')}_n1024_4gpu_b_per_gpu_s`] = r.perGpuS;
     }
     // the CUDA path's torch code (mix tables, float64 products in blocks) on the CPU, when torch is here
     const python = torchPython();
