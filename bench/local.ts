@@ -22,7 +22,9 @@ function costFigures(report: LocalCycleReport, miners: number): Record<string, s
   const attempts = report.miners.reduce((t, m) => t + m.attempts, 0);
   const worker = sum(r.worker);
   const w = report.workerTime;
-  const ownSeconds = (w.invocationMs - w.minerMs) / Math.max(1, w.attempts) / 1000;
+  const perAttemptS = (ms: number) => ms / Math.max(1, w.attempts) / 1000;
+  const ownSeconds = perAttemptS(w.invocationMs - w.minerMs);
+  const verifierStarts = report.requests['Batch:SubmitJob'] ?? 0;
   const measured: Partial<CostAssumptions> = {
     miners,
     attemptsPerMiner: attempts / miners,
@@ -30,7 +32,7 @@ function costFigures(report: LocalCycleReport, miners: number): Record<string, s
     dynamoWritesPerAttempt: (worker.DynamoDBWrite ?? 0) / attempts,
     dynamoReadsPerAttempt: (worker.DynamoDBRead ?? 0) / attempts,
     workerOwnSecondsPerAttempt: ownSeconds,
-    verifierStartsPerRound: report.requests['Batch:SubmitJob'] ?? 1,
+    verifierStartsPerRound: Math.max(1, verifierStarts),
     syncSeconds: (report.stages.sync ?? 0) / 1000,
     weightsSeconds: (report.stages.weights ?? 0) / 1000,
   };
@@ -41,10 +43,10 @@ function costFigures(report: LocalCycleReport, miners: number): Record<string, s
     'worker own seconds per attempt (measured: invocations less miner waits, emulator)':
       ownSeconds.toFixed(2),
     [`worker wait on a simulated miner per attempt (s; production assumption: ${cost.assumptions.minerSecondsPerAttempt})`]:
-      (w.minerMs / Math.max(1, w.attempts) / 1000).toFixed(2),
+      perAttemptS(w.minerMs).toFixed(2),
     'cost/day serverless (lib/cost, measured requests and own time)': usd(cost.perDayUsd.serverless),
     ...Object.fromEntries(cost.lines.map((l) => [`  ${l.item}`, `$${l.perDay.toFixed(4)}`])),
-    'verifier jobs started in the round (measured)': report.requests['Batch:SubmitJob'] ?? 0,
+    'verifier jobs started in the round (measured)': verifierStarts,
     'cost/day GPU verifier on-demand (estimate)': usd(cost.perDayUsd.verifierOnDemand),
     'cost/day GPU verifier Spot (estimate)': usd(cost.perDayUsd.verifierSpot),
     'cost/day always-on reference validator': usd(cost.perDayUsd.alwaysOnBox),

@@ -39,6 +39,16 @@ function measure(
   const rows = rowsOf(n);
   const gpu: BundleGpu = { gpu: 0, seedA: SEED_A, seedB: SEED_B, rows, values: values(rows) };
   const path = dir.write(`rowcheck-${device}-${n}.pogb`, bundleBytes(n, [gpu]));
+  return bestOf(path, device, tries, python);
+}
+
+/** A bundle file checked `tries` times: the run with the least checker time, and the least wall time. */
+function bestOf(
+  path: string,
+  device: 'cpu' | 'cuda' | 'torch-cpu',
+  tries: number,
+  python: string,
+): { best: RowCheckResult; wallS: number } {
   let best: RowCheckResult | undefined;
   let wallS = Number.POSITIVE_INFINITY;
   for (let t = 0; t < tries; t++) {
@@ -88,13 +98,7 @@ function sharedB(
     }));
   const best = (shared: boolean) => {
     const path = dir.write(`sharedb-${device}-${n}-${shared}.pogb`, bundleBytes(n, bundle(shared)));
-    let seconds = Number.POSITIVE_INFINITY;
-    for (let t = 0; t < 3; t++) {
-      const run = runRowCheck(path, ['--device', device], python);
-      if (run.result === undefined) throw new Error(`row checker exited ${run.status}: ${run.stderr.trim()}`);
-      seconds = Math.min(seconds, run.result.seconds);
-    }
-    return Math.round(seconds * 1000) / 1000;
+    return Math.round(bestOf(path, device, 3, python).best.seconds * 1000) / 1000;
   };
   return { sharedS: best(true), perGpuS: best(false) };
 }

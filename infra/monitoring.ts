@@ -37,7 +37,8 @@ export interface MonitoringProps {
  * The pipeline's alarms (dead letters, a bundle waiting longer than a PoG interval, no weight
  * submission for twice the rate limit, the verifier's failure rate, sync errors, a skipped version
  * filter), the {@link ChainAlarms}, and one dashboard with the alarm states, the queues, the rounds,
- * the verifier, the worker's time per attempt and the weights. Created in the stack's own scope, so the alarms keep their logical ids.
+ * the verifier, the worker's time per attempt and the weights. Created in the stack's own scope, so the
+ * alarms keep their logical ids.
  */
 export function addMonitoring(stack: Stack, props: MonitoringProps): void {
   const cfg = props.config;
