@@ -68,10 +68,11 @@ export const DEFAULT_ASSUMPTIONS = {
   minerSecondsPerAttempt: 88,
   /**
    * The worker's own wall time per attempt (session keys, proof parse and sampled check, bundle, S3, SQS
-   * and DynamoDB calls): an estimate from `npm run bench -- worker-memory` (the largest proof's CPU work
-   * at 384 MB's share of a vCPU); `npm run bench -- local` measures it on the emulator.
+   * and DynamoDB calls): an estimate from `npm run bench -- worker-memory` (the largest proof's CPU work,
+   * 0.4–0.75 core-seconds, the middle of it at 256 MB's share of a vCPU, 256/1 769); `npm run bench -- local`
+   * measures it on the emulator.
    */
-  workerOwnSecondsPerAttempt: 2,
+  workerOwnSecondsPerAttempt: 4,
   attemptsPerMiner: 1.2,
   syncSeconds: 3,
   syncMemoryMb: 512,

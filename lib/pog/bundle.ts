@@ -114,9 +114,75 @@ export function bundleValueCount(header: Pick<BundleHeader, 'n' | 'gpus'>): numb
   return header.gpus.reduce((sum, g) => sum + g.rows.length, 0) * header.n;
 }
 
+/** Bytes a {@link RowArena} keeps ahead of its rows: the largest prefix and header. */
+const ARENA_HEAD_BYTES = PREFIX_BYTES + BUNDLE_MAX_HEADER_BYTES;
+
+/** The arenas' memory, and whether a bundle's head was already written into it. */
+const ARENAS = new WeakMap<ArrayBufferLike, { headWritten: boolean }>();
+
+/**
+ * One allocation for the rows of a session's proof, with room ahead of them for the bundle's prefix
+ * and header. Rows taken one after another are the bundle's data section as they lie, so
+ * {@link encodeBundle} writes the head in front of them and returns a view: the worker never holds
+ * a second copy of the rows (31 MB for the largest proof a session accepts). A GPU whose rows are
+ * refused gives its space back ({@link rewind}), so the kept rows stay contiguous.
+ */
+export class RowArena {
+  private readonly bytes: Buffer;
+  private end = ARENA_HEAD_BYTES;
+
+  /** @param rowBytes room for the rows: the size of every challenged row, bounded by the bundle's */
+  constructor(rowBytes: number) {
+    const room = Math.max(0, Math.min(rowBytes, BUNDLE_MAX_BYTES));
+    // not zero-filled: every byte handed out is written before it is read, and untouched pages cost nothing
+    this.bytes = Buffer.allocUnsafeSlow(ARENA_HEAD_BYTES + room);
+    ARENAS.set(this.bytes.buffer, { headWritten: false });
+  }
+
+  /** The next `size` bytes (a multiple of 4, so float32 views stay aligned), or a buffer of its own when full. */
+  take(size: number): Buffer {
+    if (size % 4 !== 0 || this.end + size > this.bytes.length) return Buffer.allocUnsafeSlow(size);
+    const out = this.bytes.subarray(this.end, this.end + size);
+    this.end += size;
+    return out;
+  }
+
+  /** Where the next row goes: {@link rewind} to it drops every row taken since. */
+  mark(): number {
+    return this.end;
+  }
+
+  rewind(mark: number): void {
+    if (mark >= ARENA_HEAD_BYTES && mark <= this.end) this.end = mark;
+  }
+}
+
+/**
+ * The rows as one view with `head` written in front of them, when they are the first rows of a
+ * {@link RowArena}, back to back, and no bundle was encoded from that arena before (a second head
+ * would change the first bundle's bytes); otherwise undefined.
+ */
+function inPlace(head: Buffer, rows: readonly Buffer[], total: number): Buffer | undefined {
+  const first = rows[0];
+  const arena = first === undefined ? undefined : ARENAS.get(first.buffer);
+  if (first === undefined || arena === undefined || arena.headWritten) return undefined;
+  if (first.byteOffset !== ARENA_HEAD_BYTES) return undefined;
+  let offset = ARENA_HEAD_BYTES;
+  for (const row of rows) {
+    if (row.buffer !== first.buffer || row.byteOffset !== offset) return undefined;
+    offset += row.length;
+  }
+  arena.headWritten = true;
+  const start = ARENA_HEAD_BYTES - head.length;
+  const whole = Buffer.from(first.buffer, start, total);
+  head.copy(whole, 0);
+  return whole;
+}
+
 /**
  * Encodes a bundle. Throws {@link ValidationError} when the header is invalid, a row is not 4n
- * bytes, the row count differs from the header's, or the result would exceed `maxBytes`.
+ * bytes, the row count differs from the header's, or the result would exceed `maxBytes`. Rows taken
+ * from a {@link RowArena} are not copied: the result is a view of the arena.
  */
 export function encodeBundle(bundle: ProofBundle, maxBytes = BUNDLE_MAX_BYTES): Buffer {
   const header = parseWith(BundleHeaderSchema, bundle.header, 'bundle header');
@@ -134,10 +200,12 @@ export function encodeBundle(bundle: ProofBundle, maxBytes = BUNDLE_MAX_BYTES): 
   if (json.length > BUNDLE_MAX_HEADER_BYTES) throw new ValidationError('bundle: header too large');
   const total = PREFIX_BYTES + json.length + bundleValueCount(header) * 4;
   if (total > maxBytes) throw new ValidationError(`bundle: ${total} bytes exceeds ${maxBytes}`);
-  const prefix = Buffer.alloc(PREFIX_BYTES);
-  prefix.write(BUNDLE_MAGIC, 0, 'ascii');
-  prefix.writeUInt32LE(json.length, 4);
-  return Buffer.concat([prefix, json, ...bundle.rows.flat()], total);
+  const head = Buffer.alloc(PREFIX_BYTES + json.length);
+  head.write(BUNDLE_MAGIC, 0, 'ascii');
+  head.writeUInt32LE(json.length, 4);
+  json.copy(head, PREFIX_BYTES);
+  const rows = bundle.rows.flat();
+  return inPlace(head, rows, total) ?? Buffer.concat([head, ...rows], total);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { endianness } from 'node:os';
+import { RowArena } from './bundle.js';
 import { PogMinerError } from './errors.js';
 import { type GpuChallenge, ProofSchema, parseMinerJson, verifyGpuProofRows } from './verify.js';
 
@@ -58,15 +59,14 @@ function* nonBlankLines(stdout: Buffer[]): Generator<string, void, undefined> {
 }
 
 /**
- * A decoded row (4n float32-LE bytes) as float32 values: a view over the same memory when the row
- * owns its whole, aligned allocation and the platform is little-endian (every Lambda architecture);
- * otherwise a copy, so a small row never pins Node's shared buffer pool.
+ * A decoded row (4n float32-LE bytes, in the arena or a buffer of its own, never Node's shared pool) as
+ * float32 values: a view over the same memory on a little-endian platform (every Lambda architecture);
+ * otherwise a copy.
  */
 function float32Of(bytes: Buffer): Float32Array {
   const count = bytes.length / 4;
-  if (LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 && bytes.byteLength === bytes.buffer.byteLength) {
+  if (LITTLE_ENDIAN && bytes.byteOffset % 4 === 0)
     return new Float32Array(bytes.buffer, bytes.byteOffset, count);
-  }
   const values = new Float32Array(count);
   if (LITTLE_ENDIAN) new Uint8Array(values.buffer).set(bytes);
   else for (let j = 0; j < count; j++) values[j] = bytes.readFloatLE(4 * j);
@@ -83,7 +83,9 @@ function float32Of(bytes: Buffer): Float32Array {
  * Memory: the output is never joined. One GPU's line at a time is decoded to text, parsed and
  * checked, and `stdout` is emptied as it is read (the caller's array: pass it and drop it), so what
  * stays referenced is the output not yet read, the rows already kept and one GPU's line (what the
- * garbage collector has not yet freed comes on top: `npm run bench -- worker-memory`).
+ * garbage collector has not yet freed comes on top: `npm run bench -- worker-memory`). The rows are
+ * decoded into one {@link RowArena}, the kept GPUs' back to back, so the bundle is encoded around
+ * them without a copy.
  *
  * @param draw picks the checked entries' columns (tests and benches fix it)
  */
@@ -96,13 +98,17 @@ export function takeProofs(
   const gpus: GpuProof[] = [];
   const reasons: string[] = [];
   const lines = nonBlankLines(stdout);
+  const arena = new RowArena(challenges.reduce((sum, c) => sum + c.rows.length * 4 * c.n, 0));
+  const alloc = (size: number) => arena.take(size);
   try {
     for (const challenge of challenges) {
       const line = lines.next();
+      const mark = arena.mark();
       try {
         const response = parseMinerJson(line.done ? '' : line.value, ProofSchema, 'proof');
-        const { verdict, rows } = verifyGpuProofRows(challenge, response, entriesPerRow, draw);
+        const { verdict, rows } = verifyGpuProofRows(challenge, response, entriesPerRow, draw, alloc);
         if (!verdict.passed) {
+          arena.rewind(mark);
           reasons.push(verdict.reason ?? 'failed');
           continue;
         }
@@ -117,6 +123,7 @@ export function takeProofs(
         });
       } catch (error) {
         if (!(error instanceof PogMinerError)) throw error;
+        arena.rewind(mark);
         reasons.push(error.message);
       }
     }

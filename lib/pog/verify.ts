@@ -141,12 +141,15 @@ export interface GpuRowsVerdict {
 /**
  * {@link verifyGpuProof} that also hands back the rows it decoded and checked, so that a caller
  * keeping the values does not decode the base64 a second time.
+ *
+ * @param alloc where each row's 4n bytes are decoded (the worker's bundle arena); a row's own buffer by default
  */
 export function verifyGpuProofRows(
   challenge: GpuChallenge,
   response: ProofOutput,
   entriesPerRow: number,
   draw: (max: number) => number = randomInt,
+  alloc: (size: number) => Buffer = Buffer.allocUnsafeSlow,
 ): GpuRowsVerdict {
   const { gpu, n } = challenge;
   const fail = (reason: string): GpuRowsVerdict => ({ verdict: { gpu, passed: false, reason }, rows: [] });
@@ -165,8 +168,10 @@ export function verifyGpuProofRows(
     if (item.row.length !== 4 * Math.ceil((4 * n) / 3)) {
       return fail('row of wrong length');
     }
-    const bytes = Buffer.from(item.row, 'base64');
-    if (bytes.length !== 4 * n) return fail('row of wrong length');
+    // the decoded length from the padding, as Buffer.from would give it; then decoded straight into place
+    if (Buffer.byteLength(item.row, 'base64') !== 4 * n) return fail('row of wrong length');
+    const bytes = alloc(4 * n);
+    if (bytes.write(item.row, 'base64') !== 4 * n) return fail('row of wrong length');
     const proof = item.proof.map((h) => Buffer.from(h, 'hex'));
     if (!verifyMerkleProof(bytes, proof, root, i)) return fail('Merkle proof does not match the root');
     // D10 generator: one row of A per challenged row, one column of B per checked entry (2n PRNG

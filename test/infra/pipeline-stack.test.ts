@@ -266,7 +266,7 @@ describe('PipelineStack', () => {
     // Assess
     expect(shapes).toHaveLength(3);
     for (const { memory, ...shape } of shapes) {
-      // the heap limit is half the memory: the worker's 384 MB (default) gets 192
+      // the heap limit is half the memory: the worker's 256 MB (default) gets 128
       expect(shape).toEqual({
         runtime: 'nodejs22.x',
         arch: ['arm64'],
@@ -275,7 +275,7 @@ describe('PipelineStack', () => {
         nodeOptions: `--enable-source-maps --max-old-space-size=${Math.floor(memory / 2)}`,
       });
     }
-    expect(shapes.map((s) => s.nodeOptions)).toContain('--enable-source-maps --max-old-space-size=192');
+    expect(shapes.map((s) => s.nodeOptions)).toContain('--enable-source-maps --max-old-space-size=128');
   });
 
   it('creates the tables from the shared definitions, on demand, with point-in-time recovery', () => {

@@ -114,10 +114,10 @@ describe('Proof bundles: bucket, verification queue and the worker that fills th
     );
     // Assess
     expect(workers.map(([, w]) => w.Properties.MemorySize)).toEqual([1024]);
-    expect(() => parseDeployConfig({ chainEndpoints: 'ws://x', workerMemoryMb: 383 })).toThrow(
+    expect(() => parseDeployConfig({ chainEndpoints: 'ws://x', workerMemoryMb: 255 })).toThrow(
       /workerMemoryMb/,
     );
-    expect(parseDeployConfig({ chainEndpoints: 'ws://x' }).workerMemoryMb).toBe(384);
+    expect(parseDeployConfig({ chainEndpoints: 'ws://x' }).workerMemoryMb).toBe(256);
   });
 
   it('lets the worker put bundles and send verification messages, but not read or delete bundles', () => {

@@ -10,6 +10,7 @@ import {
   encodeBundle,
   type ProofBundle,
   parseVerificationMessage,
+  RowArena,
 } from '../../../lib/pog/bundle.js';
 import { entryTolerance } from '../../../lib/pog/math.js';
 
@@ -144,6 +145,73 @@ describe('encodeBundle / decodeBundle', () => {
     expect(() => encodeBundle(bundle(), 100)).toThrow(/exceeds 100/);
     expect(() => decodeBundle(encodeBundle(bundle()), 100)).toThrow(/exceeds 100/);
     expect(BUNDLE_MAX_BYTES).toBeGreaterThan(8 * 17 * 65_536 * 4);
+  });
+});
+
+/** `rows` copied into `arena`, in order, as the proof stage decodes them there. */
+function inArena(arena: RowArena, rows: readonly (readonly Buffer[])[]): Buffer[][] {
+  return rows.map((list) =>
+    list.map((r) => {
+      const slot = arena.take(r.length);
+      r.copy(slot);
+      return slot;
+    }),
+  );
+}
+
+describe('RowArena', () => {
+  it("encodes rows taken from an arena around them, without a copy: the copying encoder's bytes", () => {
+    // Prepare
+    const plainBundle = bundle();
+    const arena = new RowArena(3 * 4 * n);
+    const rows = inArena(arena, plainBundle.rows);
+    // Act
+    const bytes = encodeBundle({ header: plainBundle.header, rows });
+    // Assess: the same bytes, over the arena's memory (a row written now shows in the bundle)
+    expect(bytes).toEqual(encodeBundle(plainBundle));
+    expect(bytes.buffer).toBe(rows[0]?.[0]?.buffer);
+    ((rows[1] as Buffer[])[0] as Buffer).writeFloatLE(-9, 0);
+    expect(decodeBundle(bytes).rows[1]?.[0]?.readFloatLE(0)).toBe(-9);
+  });
+
+  it('copies when the rows do not start the arena, and for a second bundle from one arena', () => {
+    // Prepare: a GPU's rows given back (rewind) and taken again, then two encodings from one arena
+    const plainBundle = bundle();
+    const arena = new RowArena(3 * 4 * n);
+    const mark = arena.mark();
+    inArena(arena, [[row(100)]]);
+    arena.rewind(mark);
+    const rows = inArena(arena, plainBundle.rows);
+    const secondGpuOnly: ProofBundle = {
+      header: header({ gpus: header().gpus.slice(1), numGpus: 1 }),
+      rows: [rows[1] as Buffer[]],
+    };
+    // Act
+    const first = encodeBundle({ header: plainBundle.header, rows });
+    const firstBytes = Buffer.from(first);
+    const again = encodeBundle({ header: header({ attempt: 2 }), rows });
+    const partial = encodeBundle(secondGpuOnly);
+    // Assess: the rewound space was reused; later bundles are copies and the first is untouched
+    expect(rows[0]?.[0]?.byteOffset).toBe(mark);
+    expect(first.buffer).toBe(rows[0]?.[0]?.buffer);
+    expect(again.buffer).not.toBe(first.buffer);
+    expect(partial.buffer).not.toBe(first.buffer);
+    expect(first).toEqual(firstBytes);
+    expect(decodeBundle(again).header.attempt).toBe(2);
+    expect(decodeBundle(partial).rows).toEqual([[row(3)]]);
+  });
+
+  it('hands out buffers of their own once full, and the bundle is then a copy with the same bytes', () => {
+    // Prepare: room for two of the three rows
+    const plainBundle = bundle();
+    const arena = new RowArena(2 * 4 * n);
+    const rows = inArena(arena, plainBundle.rows);
+    // Act
+    const bytes = encodeBundle({ header: plainBundle.header, rows });
+    // Assess
+    expect(rows[1]?.[0]?.buffer).not.toBe(rows[0]?.[0]?.buffer);
+    expect(bytes.buffer).not.toBe(rows[0]?.[0]?.buffer);
+    expect(bytes).toEqual(encodeBundle(plainBundle));
   });
 });
 

@@ -126,6 +126,29 @@ describe('takeProofs', () => {
     expect(chunks).toEqual([]);
   });
 
+  it("packs the kept GPUs' rows back to back in one allocation, over the space of a GPU that failed", () => {
+    // Prepare: GPU 0's last row fails its path after its first rows were decoded; GPU 1 is honest
+    const last = gpu0.response.rows.at(-1) as ProofOutput['rows'][number];
+    const broken = { ...gpu0.response, rows: [...gpu0.response.rows.slice(0, -1), { ...last, proof: [] }] };
+    const chunks = [Buffer.from(`${line(broken)}\n${line(gpu1.response)}\n${line(gpu0.response)}\n`)];
+    const honest = take(`${line(gpu0.response)}\n${line(gpu1.response)}`);
+    // Act
+    const taken = takeProofs(chunks, [gpu0.challenge, gpu1.challenge, gpu0.challenge], DRAWN.length, draw());
+    // Assess: GPU 1's rows start where the first GPU's rows start; the second GPU 0 follows; values bit for bit
+    const views = taken.gpus.flatMap((g) => g.values);
+    expect(views[0]?.byteOffset).toBe(honest.gpus[0]?.values[0]?.byteOffset);
+    expect(taken.reasons).toEqual(['proof of wrong depth']);
+    expect(taken.gpus.map((g) => g.gpu)).toEqual([1, 0]);
+    expect(new Set(views.map((v) => v.buffer)).size).toBe(1);
+    views.forEach((v, k) => {
+      expect(v.byteOffset).toBe((views[0] as Float32Array).byteOffset + k * 4 * n);
+    });
+    expect(views.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))).toEqual([
+      ...ROWS.map((i) => gpu1.rows[i]),
+      ...ROWS.map((i) => gpu0.rows[i]),
+    ]);
+  });
+
   it('fails a row of the wrong length, a bad or short path and a missing GPU line with the reasons of before', () => {
     // Prepare
     const first = gpu1.response.rows[0] as ProofOutput['rows'][number];
