@@ -80,6 +80,7 @@ export class PipelineStack extends Stack {
       pogResults: this.tables.pogResults,
       coordination: this.tables.coordination,
       image: props.jobImage ?? jobImage(cfg),
+      challengeQueue: queues.challengeQueue,
     });
 
     // the sync restarts a verifier for bundles that wait with none at work (lib/pipeline/verifier-start.ts)

@@ -5,18 +5,28 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EnvName } from '../lib/config/env-names.js';
+import { DEFAULT_ASSUMPTIONS } from '../lib/cost/model.js';
 import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../lib/observability/index.js';
 import { VerifierLog, VerifierOutcome } from '../lib/pipeline/verifier.js';
 import { ATTEMPT_KEY_PREFIX } from '../lib/store/pog-results.js';
-import { bindTable, bindValues, ContainerEnvironment, type EnvTarget, type TableGrant } from './bind.js';
+import {
+  bindQueue,
+  bindTable,
+  bindValues,
+  ContainerEnvironment,
+  type EnvTarget,
+  type TableGrant,
+} from './bind.js';
 import type { DeployConfig } from './config.js';
 import type { ProofBundles } from './proof-bundles.js';
 
 /**
  * The verifier's Batch settings, one source for the stack, its test and the cost model. One job at a
- * time drains a round's bundles; it long-polls 20 s and exits after 3 empty polls.
+ * time drains a round's bundles; it long-polls 20 s and exits after 3 empty polls, at once when no session is
+ * pending, and after `lingerSeconds` of empty polls while one is.
  */
 export const VERIFIER_JOB = {
   vcpus: 4,
@@ -29,6 +39,12 @@ export const VERIFIER_JOB = {
   rowCheckTimeoutSeconds: 600,
   /** Batch attempts of a job (a reclaimed Spot host); a killed verifier loses nothing (SQS redelivers). */
   attempts: 2,
+  /**
+   * While sessions are pending, an empty queue is polled this long before the job exits: what a new
+   * job's start costs (the cost model's boot and image pull), lib/pipeline/verifier.ts `lingerSeconds`.
+   */
+  lingerSeconds:
+    (DEFAULT_ASSUMPTIONS.verifierBootMinutes + DEFAULT_ASSUMPTIONS.verifierImagePullMinutes) * 60,
 } as const;
 
 export interface VerifierJobProps {
@@ -44,6 +60,8 @@ export interface VerifierJobProps {
   readonly coordination: dynamodb.ITable;
   /** The container image (infra/job-image.ts picks the registry image or the Dockerfile asset). */
   readonly image: ecs.ContainerImage;
+  /** The challenge queue: the job reads its counts only (sessions that may still hand a bundle over). */
+  readonly challengeQueue: sqs.IQueue;
 }
 
 /**
@@ -101,11 +119,12 @@ export class VerifierJob extends Construct {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
     });
     // the role reads bundles, consumes its queue, dead-letters poison, writes result rows and its own
-    // state items: nothing else
+    // state items, and reads the challenge queue's counts: nothing else
     const container = new ContainerEnvironment(this.role);
     props.proofBundles.bindVerify(container);
     bindTable(container, EnvName.TablePogResults, props.pogResults, putFinalRows);
     bindTable(container, EnvName.TableCoordination, props.coordination, verifierStateItems(cfg.netuid));
+    bindQueue(container, EnvName.ChallengeQueueUrl, props.challengeQueue, 'watch');
     bindValues(container, {
       [EnvName.Netuid]: String(cfg.netuid),
       [EnvName.RowCheck]: cfg.rowCheck,
@@ -114,6 +133,7 @@ export class VerifierJob extends Construct {
       [EnvName.VerifierBatchSize]: String(VERIFIER_JOB.batchSize),
       [EnvName.VerifierWaitSeconds]: String(VERIFIER_JOB.waitSeconds),
       [EnvName.VerifierEmptyPolls]: String(VERIFIER_JOB.emptyPolls),
+      [EnvName.VerifierLingerSeconds]: String(VERIFIER_JOB.lingerSeconds),
       [EnvName.PowertoolsServiceName]: SERVICE_NAME,
     });
     this.jobDefinition = new batch.EcsJobDefinition(this, 'JobDefinition', {

@@ -4,6 +4,7 @@ import { loadEnv, VerifierEnvSchema } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/observability/index.js';
 import { drainWithRowChecker, VerifierExit } from '../../lib/pipeline/verifier.js';
 import { startRowChecker } from '../../lib/pog/row-check-process.js';
+import { messagesHeld, queueDepth } from '../../lib/queue/depth.js';
 import { createSqsVerificationQueue } from '../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../lib/store/bundles.js';
 import { CoordinationStore, verifierClaimKey } from '../../lib/store/coordination.js';
@@ -27,8 +28,10 @@ async function main(): Promise<number> {
   const stop = new AbortController();
   // Batch stops a job with SIGTERM: finish the bundle in hand, leave the rest to the queue
   process.once('SIGTERM', () => stop.abort());
+  const sqs = createSqsClient();
+  const challengeQueueUrl = env.CHALLENGE_QUEUE_URL;
   const deps = {
-    queue: createSqsVerificationQueue(createSqsClient(), {
+    queue: createSqsVerificationQueue(sqs, {
       queueUrl: env.VERIFICATION_QUEUE_URL,
       dlqUrl: env.VERIFICATION_DLQ_URL,
     }),
@@ -36,6 +39,10 @@ async function main(): Promise<number> {
     results,
     mode: env.ROW_CHECK,
     log: logger,
+    // a session waiting, running or waiting to retry may still hand a bundle over
+    ...(challengeQueueUrl === undefined
+      ? {}
+      : { sessionsPending: async () => messagesHeld(await queueDepth(sqs, challengeQueueUrl)) > 0 }),
   };
   // one checker process for the whole job (the interpreter and CUDA start once), started last so that
   // nothing between its start and the drain's finally can leave it running
@@ -58,6 +65,7 @@ async function main(): Promise<number> {
       batchSize: env.VERIFIER_BATCH_SIZE,
       waitSeconds: env.VERIFIER_WAIT_SECONDS,
       emptyPolls: env.VERIFIER_EMPTY_POLLS,
+      lingerSeconds: env.VERIFIER_LINGER_SECONDS,
       signal: stop.signal,
     },
     claim,

@@ -57,6 +57,7 @@ export const EnvName = {
   VerifierBatchSize: 'VERIFIER_BATCH_SIZE',
   VerifierWaitSeconds: 'VERIFIER_WAIT_SECONDS',
   VerifierEmptyPolls: 'VERIFIER_EMPTY_POLLS',
+  VerifierLingerSeconds: 'VERIFIER_LINGER_SECONDS',
   /** Set per job by the worker's SubmitJob (container override), not by the stack. */
   VerifierRoundId: 'VERIFIER_ROUND_ID',
   /** Set by AWS Batch in every job's container. */

@@ -132,6 +132,10 @@ export const VerifierEnvSchema = z.object({
   [EnvName.VerifierBatchSize]: int(1, 1).refine((n) => n <= 10, 'SQS allows at most 10'),
   [EnvName.VerifierWaitSeconds]: int(0, 20).refine((n) => n <= 20, 'SQS allows at most 20'),
   [EnvName.VerifierEmptyPolls]: int(1, 3),
+  /** The challenge queue, whose counts tell whether sessions may still hand bundles over; absent: no linger. */
+  [EnvName.ChallengeQueueUrl]: z.url().optional(),
+  /** lib/pipeline/verifier.ts `DrainOptions.lingerSeconds`. */
+  [EnvName.VerifierLingerSeconds]: int(0, 0).refine((n) => n <= 3600, 'at most an hour'),
   /** The round whose claim the job drops when it has drained; absent: the job keeps no claim. */
   [EnvName.VerifierRoundId]: z.string().min(1).max(128).optional(),
   [EnvName.BatchJobId]: z.string().min(1).max(128).optional(),

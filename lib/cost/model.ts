@@ -95,12 +95,16 @@ export const DEFAULT_ASSUMPTIONS = {
    */
   verificationSecondsPerBundle:
     Math.round((rowCheckSeconds(BUNDLE_N, BUNDLE_ROWS_PER_GPU, BUNDLE_GPUS) + BUNDLE_IO_S) * 10) / 10,
-  /** The verifier's last polls before it exits (3 empty 20 s long polls). */
+  /**
+   * The verifier's empty polls before it exits, an assumption: one 20 s poll when no session is pending,
+   * at least three and up to a start's cost (boot and image pull) while one is and may hand a bundle over.
+   */
   verifierIdleMinutes: 1,
   /**
    * Verifier jobs per round, each paying boot, image pull and idle: one when every bundle of the round is
    * handed over before its job drained, one more per bundle handed over after a drain (a miner that passed
-   * on a late retry). The dashboard's JobsSubmitted and VerifierRestarts per round give the real figure
+   * on a retry more than a start's cost after the round's last bundle: the job waits that long for one
+   * while sessions are pending). The dashboard's JobsSubmitted and VerifierRestarts per round give the real figure
    * (`cli cost --verifier-starts`).
    */
   verifierStartsPerRound: 1,

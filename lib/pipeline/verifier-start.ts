@@ -1,7 +1,8 @@
 import { type BatchClient, DescribeJobsCommand, SubmitJobCommand } from '@aws-sdk/client-batch';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EnvName } from '../config/env-names.js';
 import type { Log } from '../log.js';
+import { queueDepth } from '../queue/depth.js';
 import { type CoordinationStore, verifierClaimKey } from '../store/coordination.js';
 
 /**
@@ -108,11 +109,6 @@ export type VerifierSweep =
   /** Bundles wait with no verifier at work: this look started one. */
   | { readonly status: 'started'; readonly waiting: number; readonly jobId: string };
 
-const countOf = (value: string | undefined): number => {
-  const n = Number(value ?? '0');
-  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
-};
-
 /**
  * A verifier ends (or dies) on its own; the worker starts the next one only on a later hand-over. So a
  * job that failed after a round's last hand-over, or whose round had none after it, would leave its
@@ -121,14 +117,7 @@ const countOf = (value: string | undefined): number => {
  * claim keeps it to one job; a claim naming a failed or unknown job is taken over).
  */
 export async function restartIdleVerifier(deps: VerifierWatchDeps, roundId: string): Promise<VerifierSweep> {
-  const out = await deps.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: deps.verificationQueueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  const waiting = countOf(out.Attributes?.ApproximateNumberOfMessages);
-  const inFlight = countOf(out.Attributes?.ApproximateNumberOfMessagesNotVisible);
+  const { waiting, inFlight } = await queueDepth(deps.sqs, deps.verificationQueueUrl);
   if (waiting === 0) return { status: 'idle' };
   if (inFlight > 0) return { status: 'working', waiting, inFlight };
   const jobId = await startVerifier(deps, roundId);

@@ -45,6 +45,8 @@ export const VerifierLog = {
   ClaimReleased: 'verifier claim released',
   /** The claim could not be dropped: the round's next hand-over starts no job until the claim expires. */
   ClaimKept: 'verifier claim not released',
+  /** The challenge queue's counts could not be read: the drain ends after its empty polls. */
+  PendingUnknown: 'verifier could not tell whether sessions are pending',
 } as const;
 
 /** The `outcome` field of a {@link VerifierLog.Result} line; the failures metric filter matches `failure`. */
@@ -84,6 +86,13 @@ export interface VerifierDeps {
   readonly log: Log;
   /** Where bundles are written for the checker. @default os.tmpdir() */
   readonly workDir?: string;
+  /**
+   * Whether a PoG session may still hand a bundle over: the challenge queue holds messages (waiting, in
+   * flight or delayed). Absent, the drain ends after `emptyPolls` empty receives.
+   */
+  readonly sessionsPending?: () => Promise<boolean>;
+  /** Milliseconds, for the idle time. @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface DrainOptions {
@@ -91,8 +100,16 @@ export interface DrainOptions {
   readonly batchSize: number;
   /** Long-poll seconds per receive (0..20). */
   readonly waitSeconds: number;
-  /** Consecutive empty receives after which the job exits. */
+  /** Consecutive empty receives after which the job exits (while sessions are pending: at least this many). */
   readonly emptyPolls: number;
+  /**
+   * While sessions are pending, how long the job keeps polling an empty queue (seconds since its last
+   * message or its start) before it exits: a new job's start (boot, image pull) for a bundle that comes
+   * later. Waiting that long for it never costs more than the start it saves, so a round's late bundles
+   * cost at most twice what knowing their arrival would. With no session pending the job exits at the
+   * first empty receive: no bundle can come. @default 0
+   */
+  readonly lingerSeconds?: number;
   /** Stops between messages (Batch SIGTERM); unfinished messages return to the queue. */
   readonly signal?: AbortSignal;
   readonly maxBundleBytes?: number;
@@ -108,19 +125,52 @@ export interface DrainSummary {
   readonly retried: number;
 }
 
-/** Drains the queue until it stays empty for `emptyPolls` receives (or the signal fires). */
+/** Why a drain ended, in its {@link VerifierLog.Finished} line. */
+export type DrainEnd = 'stopped' | 'idle' | 'no session pending';
+
+/** After an empty receive: whether the drain ends, and why. */
+async function idleEnd(
+  deps: VerifierDeps,
+  options: DrainOptions,
+  emptyReceives: number,
+  idleMs: number,
+): Promise<DrainEnd | null> {
+  const polledOut = emptyReceives >= options.emptyPolls;
+  if (deps.sessionsPending === undefined) return polledOut ? 'idle' : null;
+  let pending: boolean;
+  try {
+    pending = await deps.sessionsPending();
+  } catch (error) {
+    // the counts are an optimisation: without them the job ends as it would without the port
+    deps.log.warn(VerifierLog.PendingUnknown, { error: asError(error).message });
+    return polledOut ? 'idle' : null;
+  }
+  if (!pending) return 'no session pending';
+  return polledOut && idleMs >= (options.lingerSeconds ?? 0) * 1000 ? 'idle' : null;
+}
+
+/**
+ * Drains the queue until it stays empty: `emptyPolls` receives, and while sessions are pending
+ * `lingerSeconds` too; at once when none is ({@link DrainOptions.lingerSeconds}). Or until the signal fires.
+ */
 export async function drainVerificationQueue(
   deps: VerifierDeps,
   options: DrainOptions,
 ): Promise<DrainSummary> {
   const counts = { processed: 0, recorded: 0, duplicates: 0, poison: 0, retried: 0 };
+  const now = deps.now ?? Date.now;
   let empty = 0;
+  let lastWork = now();
+  let ended: DrainEnd = 'stopped';
   const stopped = () => options.signal?.aborted === true;
-  while (empty < options.emptyPolls && !stopped()) {
+  while (!stopped()) {
     const messages = await deps.queue.receive(options.batchSize, options.waitSeconds);
     if (messages.length === 0) {
       empty++;
-      continue;
+      const end = await idleEnd(deps, options, empty, now() - lastWork);
+      if (end === null) continue;
+      ended = end;
+      break;
     }
     empty = 0;
     for (const message of messages) {
@@ -132,8 +182,13 @@ export async function drainVerificationQueue(
       else if (verdict === 'poison') counts.poison++;
       else counts.retried++;
     }
+    lastWork = now();
   }
-  deps.log.info(VerifierLog.Finished, { ...counts });
+  deps.log.info(VerifierLog.Finished, {
+    ...counts,
+    ended,
+    idleSeconds: Math.round((now() - lastWork) / 1000),
+  });
   return counts;
 }
 
@@ -170,7 +225,7 @@ export async function drainWithRowChecker(
     const first = await drainVerificationQueue(withChecker, options);
     if (claim === undefined || options.signal?.aborted === true) return first;
     await release();
-    const last = await drainVerificationQueue(withChecker, { ...options, emptyPolls: 1 });
+    const last = await drainVerificationQueue(withChecker, { ...options, emptyPolls: 1, lingerSeconds: 0 });
     return {
       processed: first.processed + last.processed,
       recorded: first.recorded + last.recorded,

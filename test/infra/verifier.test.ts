@@ -109,6 +109,25 @@ describe('VerifierJob', () => {
     });
   });
 
+  it("reads the challenge queue's counts only, and waits a job start's cost for a late bundle", () => {
+    // Prepare
+    const queueId = logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeQueue');
+    // Act
+    const statements = policyStatements(template, 'VerifierJobRole');
+    const onChallengeQueue = statements.filter((s) => JSON.stringify(s.Resource).includes(`"${queueId}"`));
+    // Assess: the linger is the cost model's boot plus image pull (6 min)
+    expect(onChallengeQueue.map((s) => [s.Action].flat())).toEqual([['sqs:GetQueueAttributes']]);
+    expect(VERIFIER_JOB.lingerSeconds).toBe(360);
+    template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({
+        Environment: Match.arrayWith([
+          { Name: 'CHALLENGE_QUEUE_URL', Value: { Ref: queueId } },
+          { Name: 'VERIFIER_LINGER_SECONDS', Value: '360' },
+        ]),
+      }),
+    });
+  });
+
   it('counts results, failures, discrepancies and poison from the log lines the verifier writes', () => {
     // Act
     const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).map((f) => ({
@@ -135,6 +154,7 @@ describe('VerifierJob', () => {
       Finished: 'verifier finished',
       ClaimReleased: 'verifier claim released',
       ClaimKept: 'verifier claim not released',
+      PendingUnknown: 'verifier could not tell whether sessions are pending',
     });
   });
 });

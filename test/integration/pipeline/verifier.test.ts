@@ -3,7 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bundleHandler } from '../../../infra/bundling.js';
 import { drainVerificationQueue, type RowCheckMode, VerifierLog } from '../../../lib/pipeline/verifier.js';
@@ -349,5 +354,59 @@ describe('verifier on the emulator', () => {
     expect((await results.rows('5Claim')).map((r) => r.gpuName)).toEqual(['NVIDIA H100 80GB HBM3']);
     expect(afterExit).toBeNull();
     expect(next).toBe('claimed');
+  }, 120_000);
+
+  it('as shipped, waits for a late bundle while a session is pending, and ends at once when none is', async () => {
+    // Prepare: a challenge queue holding one delayed session, and one with none
+    const dir = mkdtempSync(join(tmpdir(), 'verifier-linger-'));
+    await bundleHandler('verifier', dir, { sdkExternal: false });
+    const challenges = async (name: string) =>
+      (await c.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-${name}` }))).QueueUrl as string;
+    const pending = await challenges('pending');
+    await c.sqs.send(new SendMessageCommand({ QueueUrl: pending, MessageBody: '{}', DelaySeconds: 900 }));
+    const none = await challenges('none');
+    const run = async (challengeUrl: string, name: string, late?: (queueUrl: string) => Promise<void>) => {
+      const urls = await makeQueue(name, 30);
+      await enqueue(urls.queueUrl, makeTestBundle({ hotkey: `5${name}First`, n: 96 }));
+      const env = verifierEnv(urls, {
+        CHALLENGE_QUEUE_URL: challengeUrl,
+        VERIFIER_BATCH_SIZE: '5',
+        VERIFIER_WAIT_SECONDS: '1',
+        VERIFIER_EMPTY_POLLS: '1',
+        VERIFIER_LINGER_SECONDS: '6',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+      const job = spawn(process.execPath, [join(dir, 'verifier.mjs')], { env, stdio: 'pipe' });
+      let out = '';
+      job.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+      });
+      const exited = new Promise((resolve) => job.on('exit', resolve));
+      // the job is in its drain once the first bundle is recorded; two seconds on, one empty poll of 1 s
+      // would have ended it
+      for (let t = 0; t < 300 && (await results.rows(`5${name}First`)).length === 0; t++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+      if (late !== undefined) await late(urls.queueUrl);
+      const code = await exited;
+      const finished = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.message === VerifierLog.Finished);
+      return { code, finished };
+    };
+    // Act
+    const lingered = await run(pending, 'Linger', (queueUrl) =>
+      enqueue(queueUrl, makeTestBundle({ hotkey: '5LingerLate', n: 96 })),
+    );
+    const ended = await run(none, 'NoSession');
+    // Assess
+    expect(lingered.code).toBe(0);
+    expect(lingered.finished).toMatchObject({ recorded: 2, ended: 'idle' });
+    expect((await results.rows('5LingerLate')).map((r) => r.gpuName)).toEqual(['NVIDIA H100 80GB HBM3']);
+    expect(ended.code).toBe(0);
+    expect(ended.finished).toMatchObject({ recorded: 1, ended: 'no session pending' });
   }, 120_000);
 });

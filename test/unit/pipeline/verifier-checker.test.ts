@@ -1,60 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { silentLog } from '../../../lib/log.js';
 import { drainWithRowChecker, type RowCheckService } from '../../../lib/pipeline/verifier.js';
 import { startRowChecker } from '../../../lib/pog/row-check-process.js';
-import type { QueueMessage, VerificationQueuePort } from '../../../lib/queue/verification.js';
-import type { VerifiedOutcome } from '../../../lib/store/final-results.js';
 import { makeTestBundle, oneWrongEntryPerRow } from '../../helpers/bundles.js';
-
-/** An in-memory queue holding `bundles` (one receive returns them all) and the bytes behind them. */
-function memoryDeps(bundles: ReturnType<typeof makeTestBundle>[]) {
-  const store = new Map(bundles.map((b) => [b.key, b.bytes]));
-  let waiting: QueueMessage[] = bundles.map((b, k) => ({
-    body: JSON.stringify(b.message),
-    receiptHandle: `r${k}`,
-  }));
-  const deleted: string[] = [];
-  const recorded: VerifiedOutcome[] = [];
-  const queue: VerificationQueuePort = {
-    receive: async () => {
-      const out = waiting;
-      waiting = [];
-      return out;
-    },
-    delete: async (handle) => {
-      deleted.push(handle);
-    },
-    deadLetter: async () => undefined,
-  };
-  /** A hand-over while the job runs: the bundle lands in S3 and its message in the queue. */
-  const handOver = (b: ReturnType<typeof makeTestBundle>) => {
-    store.set(b.key, b.bytes);
-    waiting = [...waiting, { body: JSON.stringify(b.message), receiptHandle: `late-${b.key}` }];
-  };
-  return {
-    handOver,
-    deleted,
-    recorded,
-    deps: {
-      queue,
-      bundles: {
-        get: async (key: string) => {
-          const bytes = store.get(key);
-          if (bytes === undefined) throw new Error(`no bundle ${key}`);
-          return bytes;
-        },
-      },
-      results: {
-        recordFinal: async (outcome: VerifiedOutcome) => {
-          recorded.push(outcome);
-          return 'recorded' as const;
-        },
-      },
-      mode: 'enforce' as const,
-      log: silentLog,
-    },
-  };
-}
+import { memoryDeps } from '../../helpers/verifier-memory.js';
 
 const drain = { batchSize: 10, waitSeconds: 0, emptyPolls: 1 };
 
