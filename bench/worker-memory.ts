@@ -14,7 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * Worker memory: the resident set of a process holding the worker's code, after it took a proof of
  * 17 rows per GPU at n = 29 280 (the H100's n) from 8 GPUs (the largest common box) and from the most
  * GPUs a session accepts (the engine's `maxGpus`) through the session's own proof stage (stdout
- * chunks to checked float32 rows), and encoded its bundle; a small size for contrast. The probe is
+ * chunks, as they arrive, to checked float32 rows), and encoded its bundle; a small size for contrast. The probe is
  * bundled by esbuild (as the Lambda's code is) and run by plain node, so neither tsx nor vitest is
  * counted. The Lambda's memory setting (infra) must leave room above the peak. Then the worker's own
  * CPU time for the largest proof (bench/probes/worker-cpu.ts).
@@ -44,16 +44,15 @@ export async function run(): Promise<Record<string, string | number>> {
     if (result.status !== 0) throw new Error(`probe failed: ${result.stderr}`);
     const m = JSON.parse(result.stdout) as {
       baselineMb: number;
-      inputMb: number;
       outputMb: number;
       peakMb: number;
       bundleMb: number;
     };
     const label = `n=${n}, ${gpus} GPU(s)`;
     figures[`${label}: RSS after loading the worker's code, MB`] = m.baselineMb.toFixed(0);
-    figures[`${label}: peak RSS with the miner's output read (${m.outputMb.toFixed(1)} MB), MB`] =
-      m.inputMb.toFixed(0);
-    figures[`${label}: peak RSS with the proof and its bundle, MB`] = m.peakMb.toFixed(0);
+    figures[
+      `${label}: peak RSS with the proof taken as it arrives (${m.outputMb.toFixed(1)} MB) and its bundle, MB`
+    ] = m.peakMb.toFixed(0);
     figures[`${label}: bundle MB`] = m.bundleMb.toFixed(1);
   }
   // the worker's own CPU work for the largest proof (best of 3: the machine is shared); Lambda gives a

@@ -33,7 +33,7 @@ export function sampledDraw(sampled: readonly number[]): (max: number) => number
   return () => sampled[draws++ % sampled.length] as number;
 }
 
-/** Builds one proof stage's challenges and output (the sha256 work leaves much garbage: see {@link readMinerProof}). */
+/** Builds one proof stage's challenges and output (the sha256 work leaves much garbage: see {@link streamMinerProof}). */
 export function minerProof(n: number, gpus: number, rowsPerGpu: number): MinerProof {
   const sampled = [7 % n, Math.max(0, n - 3)];
   const rows = Array.from({ length: Math.min(rowsPerGpu, n) }, (_, r) => (r * 7919 + 13) % n);
@@ -95,28 +95,35 @@ export function writeMinerProof(file: string, proof: MinerProof): void {
 }
 
 /**
- * Reads what {@link writeMinerProof} wrote, the output in {@link CHUNK_BYTES} reads, each its own
- * allocation, as the SSH layer receives it. The memory probe builds its input this way: building it
- * in the probe (a Merkle tree of n leaves per GPU) would leave more garbage than the worker's part
- * and could set the process's peak itself.
+ * Reads what {@link writeMinerProof} wrote: the challenges and sampled columns, and the output handed
+ * to `onChunk` in {@link CHUNK_BYTES} reads, each its own allocation and dropped once handed over, as
+ * the SSH layer receives it and the session takes it. The memory probe builds its input this way:
+ * building it in the probe (a Merkle tree of n leaves per GPU) would leave more garbage than the
+ * worker's part and could set the process's peak itself.
  */
-export function readMinerProof(file: string): MinerProof {
+export function streamMinerProof(
+  file: string,
+): Omit<MinerProof, 'stdout'> & { readonly stream: (onChunk: (chunk: Buffer) => void) => number } {
   const side = JSON.parse(readFileSync(`${file}.json`, 'utf8')) as {
     challenges: Array<Omit<GpuChallenge, 'seedA' | 'seedB'> & { seedA: string; seedB: string }>;
     sampled: number[];
   };
-  const stdout: Buffer[] = [];
-  const fd = openSync(file, 'r');
-  try {
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-      const read = readSync(fd, chunk, 0, CHUNK_BYTES, null);
-      if (read === 0) break;
-      stdout.push(read === CHUNK_BYTES ? chunk : Buffer.from(chunk.subarray(0, read)));
+  const stream = (onChunk: (chunk: Buffer) => void): number => {
+    let bytes = 0;
+    const fd = openSync(file, 'r');
+    try {
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+        const read = readSync(fd, chunk, 0, CHUNK_BYTES, null);
+        if (read === 0) break;
+        bytes += read;
+        onChunk(read === CHUNK_BYTES ? chunk : Buffer.from(chunk.subarray(0, read)));
+      }
+    } finally {
+      closeSync(fd);
     }
-  } finally {
-    closeSync(fd);
-  }
+    return bytes;
+  };
   const challenges = side.challenges.map((c) => ({ ...c, seedA: BigInt(c.seedA), seedB: BigInt(c.seedB) }));
-  return { challenges, stdout, sampled: side.sampled };
+  return { challenges, sampled: side.sampled, stream };
 }

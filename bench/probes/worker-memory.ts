@@ -1,29 +1,28 @@
 /**
  * Run as its own process by bench/worker-memory.ts: loads the worker's code (handler, pipeline, PoG
- * session, SDK clients) as the deployed bundle does, reads a proof stage of `gpus` GPUs at size `n`
- * that the bench wrote (bench/probes/miner-proof.ts: the miner's output, as the SSH layer's chunks),
- * takes it through the session's own proof stage ({@link takeProofs}: chunks to checked float32
- * rows) and encodes its bundle as the worker does. Prints the resident set after loading the code,
- * the high-water mark once the output is read (what the SSH layer holds at the proof command's end),
- * and the high-water mark at the end.
+ * session, SDK clients) as the deployed bundle does, then takes a proof stage of `gpus` GPUs at size
+ * `n` that the bench wrote (bench/probes/miner-proof.ts) through the session's own proof stage
+ * ({@link ProofTaker}), the miner's output handed over chunk by chunk as the SSH layer receives it
+ * (the session never holds it whole), and encodes its bundle as the worker does. Prints the resident
+ * set after loading the code, the output's size and the high-water mark at the end.
  */
 import '../../functions/worker/handler.js';
 import '../../lib/clients/index.js';
 import { bundleOf } from '../../lib/pipeline/worker.js';
 import { encodeBundle } from '../../lib/pog/bundle.js';
-import { takeProofs } from '../../lib/pog/proof-output.js';
-import { readMinerProof, sampledDraw } from './miner-proof.js';
+import { ProofTaker } from '../../lib/pog/proof-output.js';
+import { sampledDraw, streamMinerProof } from './miner-proof.js';
 import { maxRssMb } from './rss.js';
 
 const [file = ''] = process.argv.slice(2);
 const mb = (bytes: number) => bytes / 2 ** 20;
 const baselineMb = mb(process.memoryUsage().rss);
-const input = readMinerProof(file);
+const input = streamMinerProof(file);
 const gpus = input.challenges.length;
 const n = input.challenges[0]?.n ?? 0;
-const inputMb = maxRssMb();
-const outputMb = mb(input.stdout.reduce((sum, chunk) => sum + chunk.length, 0));
-const proof = takeProofs(input.stdout, input.challenges, input.sampled.length, sampledDraw(input.sampled));
+const taker = new ProofTaker(input.challenges, input.sampled.length, sampledDraw(input.sampled));
+const outputMb = mb(input.stream((chunk) => taker.push(chunk)));
+const proof = taker.finish();
 if (proof.gpus.length !== gpus) throw new Error(`probe proof did not verify (${proof.reasons[0]})`);
 const bundle = encodeBundle(
   bundleOf(
@@ -43,7 +42,6 @@ const bundle = encodeBundle(
 process.stdout.write(
   JSON.stringify({
     baselineMb,
-    inputMb,
     outputMb,
     peakMb: maxRssMb(),
     bundleMb: mb(bundle.length),

@@ -29,35 +29,6 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 const NEWLINE = 0x0a;
 const RELEASED = Buffer.alloc(0);
 
-/** One line's bytes as text; a line ends at 0x0a, which is never part of a multi-byte UTF-8 sequence. */
-function textOf(pieces: readonly Buffer[]): string {
-  return (pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces)).toString('utf8');
-}
-
-/**
- * The non-blank lines of `stdout` (the text split on '\n', as `split('\n')` would), decoded one at
- * a time when asked for. Each chunk's slot is released once the reader is past it, so the chunks of
- * the lines already taken can be freed while later lines wait.
- */
-function* nonBlankLines(stdout: Buffer[]): Generator<string, void, undefined> {
-  let pieces: Buffer[] = [];
-  for (let c = 0; c < stdout.length; c++) {
-    const chunk = stdout[c] as Buffer;
-    stdout[c] = RELEASED;
-    let start = 0;
-    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      pieces.push(chunk.subarray(start, end));
-      start = end + 1;
-      const line = textOf(pieces);
-      pieces = [];
-      if (line.trim() !== '') yield line;
-    }
-    if (start < chunk.length) pieces.push(chunk.subarray(start));
-  }
-  const last = textOf(pieces);
-  if (last.trim() !== '') yield last;
-}
-
 /**
  * A decoded row (4n float32-LE bytes, in the arena or a buffer of its own, never Node's shared pool) as
  * float32 values: a view over the same memory on a little-endian platform (every Lambda architecture);
@@ -74,18 +45,99 @@ function float32Of(bytes: Buffer): Float32Array {
 }
 
 /**
- * The proof stage's output handling. The proof command's stdout (the chunks as received, at most
- * the size bound of the command) holds one JSON line per challenged GPU, in challenge order (blank
- * lines skipped, a missing line is `proof: output is not JSON`). Each line is parsed
- * ({@link ProofSchema}) and given the quick check ({@link verifyGpuProofRows}); the rows of a GPU
+ * The proof stage's output handling, fed the proof command's stdout as it arrives ({@link push}): one
+ * JSON line per challenged GPU, in challenge order (blank lines skipped, lines past the last GPU
+ * ignored, a missing line is `proof: output is not JSON`). Each line is parsed ({@link ProofSchema})
+ * and given the quick check ({@link verifyGpuProofRows}) as soon as it is complete; the rows of a GPU
  * that passes are kept as float32 values over the bytes the check decoded, bit for bit.
  *
- * Memory: the output is never joined. One GPU's line at a time is decoded to text, parsed and
- * checked, and `stdout` is emptied as it is read (the caller's array: pass it and drop it), so what
- * stays referenced is the output not yet read, the rows already kept and one GPU's line (what the
- * garbage collector has not yet freed comes on top: `npm run bench -- worker-memory`). The rows are
- * decoded into one {@link RowArena}, the kept GPUs' back to back, so the bundle is encoded around
- * them without a copy.
+ * Memory: the output is never held. What stays referenced is the pieces of the line in progress and
+ * the rows already kept (what the garbage collector has not yet freed comes on top: `npm run bench --
+ * worker-memory`). The rows are decoded into one {@link RowArena}, the kept GPUs' back to back, so the
+ * bundle is encoded around them without a copy.
+ */
+export class ProofTaker {
+  private readonly gpus: GpuProof[] = [];
+  private readonly reasons: string[] = [];
+  private readonly arena: RowArena;
+  private readonly alloc: (size: number) => Buffer;
+  private pieces: Buffer[] = [];
+  private next = 0;
+
+  /** @param draw picks the checked entries' columns (tests and benches fix it) */
+  constructor(
+    private readonly challenges: readonly GpuChallenge[],
+    private readonly entriesPerRow: number,
+    private readonly draw: (max: number) => number = randomInt,
+  ) {
+    this.arena = new RowArena(challenges.reduce((sum, c) => sum + c.rows.length * 4 * c.n, 0));
+    this.alloc = (size) => this.arena.take(size);
+  }
+
+  /** Takes the lines `chunk` completes; the text split on '\n', as `split('\n')` would. */
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      this.pieces.push(chunk.subarray(start, end));
+      start = end + 1;
+      this.line();
+    }
+    if (start < chunk.length) this.pieces.push(chunk.subarray(start));
+  }
+
+  /** The output's end: its last line, even unterminated, and a missing line for each GPU left. */
+  finish(): ProofsTaken {
+    this.line();
+    while (this.next < this.challenges.length) this.take('');
+    return { gpus: this.gpus, reasons: this.reasons };
+  }
+
+  /** The pieces gathered so far as one line; a line ends at 0x0a, never part of a multi-byte UTF-8 sequence. */
+  private line(): void {
+    const pieces = this.pieces;
+    this.pieces = [];
+    if (this.next >= this.challenges.length || pieces.length === 0) return;
+    const text = (pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces)).toString('utf8');
+    if (text.trim() !== '') this.take(text);
+  }
+
+  private take(text: string): void {
+    const challenge = this.challenges[this.next++] as GpuChallenge;
+    const mark = this.arena.mark();
+    try {
+      const response = parseMinerJson(text, ProofSchema, 'proof');
+      const { verdict, rows } = verifyGpuProofRows(
+        challenge,
+        response,
+        this.entriesPerRow,
+        this.draw,
+        this.alloc,
+      );
+      if (!verdict.passed) {
+        this.arena.rewind(mark);
+        this.reasons.push(verdict.reason ?? 'failed');
+        return;
+      }
+      this.gpus.push({
+        gpu: challenge.gpu,
+        seedA: challenge.seedA,
+        seedB: challenge.seedB,
+        root: challenge.root,
+        rows: [...challenge.rows],
+        paths: response.rows.map((item) => [...item.proof]),
+        values: rows.map(float32Of),
+      });
+    } catch (error) {
+      if (!(error instanceof PogMinerError)) throw error;
+      this.arena.rewind(mark);
+      this.reasons.push(error.message);
+    }
+  }
+}
+
+/**
+ * {@link ProofTaker} over output already received: `stdout` (the caller's array: pass it and drop it)
+ * is emptied as it is read, so the chunks of the lines already taken can be freed while later ones wait.
  *
  * @param draw picks the checked entries' columns (tests and benches fix it)
  */
@@ -95,41 +147,15 @@ export function takeProofs(
   entriesPerRow: number,
   draw: (max: number) => number = randomInt,
 ): ProofsTaken {
-  const gpus: GpuProof[] = [];
-  const reasons: string[] = [];
-  const lines = nonBlankLines(stdout);
-  const arena = new RowArena(challenges.reduce((sum, c) => sum + c.rows.length * 4 * c.n, 0));
-  const alloc = (size: number) => arena.take(size);
+  const taker = new ProofTaker(challenges, entriesPerRow, draw);
   try {
-    for (const challenge of challenges) {
-      const line = lines.next();
-      const mark = arena.mark();
-      try {
-        const response = parseMinerJson(line.done ? '' : line.value, ProofSchema, 'proof');
-        const { verdict, rows } = verifyGpuProofRows(challenge, response, entriesPerRow, draw, alloc);
-        if (!verdict.passed) {
-          arena.rewind(mark);
-          reasons.push(verdict.reason ?? 'failed');
-          continue;
-        }
-        gpus.push({
-          gpu: challenge.gpu,
-          seedA: challenge.seedA,
-          seedB: challenge.seedB,
-          root: challenge.root,
-          rows: [...challenge.rows],
-          paths: response.rows.map((item) => [...item.proof]),
-          values: rows.map(float32Of),
-        });
-      } catch (error) {
-        if (!(error instanceof PogMinerError)) throw error;
-        arena.rewind(mark);
-        reasons.push(error.message);
-      }
+    for (let c = 0; c < stdout.length; c++) {
+      const chunk = stdout[c] as Buffer;
+      stdout[c] = RELEASED;
+      taker.push(chunk);
     }
   } finally {
-    lines.return();
     stdout.length = 0;
   }
-  return { gpus, reasons };
+  return taker.finish();
 }

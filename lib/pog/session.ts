@@ -18,7 +18,7 @@ import type { PogEngineConfig } from './config.js';
 import { PogInfrastructureError, PogMinerError } from './errors.js';
 import { identifyGpu, tflops } from './identify.js';
 import { challengeMatrixSize, proofLength, requiredPasses } from './math.js';
-import { type GpuProof, takeProofs } from './proof-output.js';
+import { type GpuProof, ProofTaker } from './proof-output.js';
 import { MinerShell } from './ssh.js';
 import { benchmarkTimingProblem, computeBudget, computeTimingProblem } from './timing.js';
 import {
@@ -56,11 +56,22 @@ export interface SessionContext {
  */
 export class MinerClock {
   private doneMs = 0;
+  private ownMs = 0;
   private since: number | undefined;
 
   /** Milliseconds so far, a wait still in flight included (an attempt cut at its deadline). */
   get ms(): number {
-    return this.doneMs + (this.since === undefined ? 0 : performance.now() - this.since);
+    return this.doneMs - this.ownMs + (this.since === undefined ? 0 : performance.now() - this.since);
+  }
+
+  /** Our own work done while a wait is in flight (output taken as it arrives): not the miner's time. */
+  own<T>(work: () => T): T {
+    const t0 = performance.now();
+    try {
+      return work();
+    } finally {
+      this.ownMs += performance.now() - t0;
+    }
   }
 
   /** Runs one wait on the miner; the session's waits are sequential, never nested. */
@@ -257,15 +268,20 @@ async function prove(
   const limits = { maxStdoutBytes: engine.maxOutputBytes, maxStderrBytes: engine.maxStderrBytes };
   const short = { ...limits, timeoutMs: engine.commandTimeoutS * 1000 };
   const script = `${dir}/miner_payload.py`;
-  // stdout as the chunks received: the proof's (~42 MB at 16 GPUs) is never joined into one string
-  const runBytes = async (args: string, timeoutMs: number, maxStdoutBytes = engine.maxOutputBytes) => {
+  // stdout as the chunks received, or handed to `onStdout` as they arrive (the proof's is taken that way)
+  const runBytes = async (
+    args: string,
+    timeoutMs: number,
+    maxStdoutBytes = engine.maxOutputBytes,
+    onStdout?: (chunk: Buffer) => void,
+  ) => {
     const t0 = performance.now();
+    const command = `${shellQuote(engine.remotePython)} ${shellQuote(script)} ${args}`;
+    const options = { ...limits, maxStdoutBytes, timeoutMs };
     const result = await clock.time(() =>
-      shell.execBytes(`${shellQuote(engine.remotePython)} ${shellQuote(script)} ${args}`, {
-        ...limits,
-        maxStdoutBytes,
-        timeoutMs,
-      }),
+      onStdout === undefined
+        ? shell.execBytes(command, options)
+        : shell.execStreaming(command, options, (chunk) => clock.own(() => onStdout(chunk))),
     );
     ctx.log.info('pog.command', {
       mode: args.split(' ')[1],
@@ -386,14 +402,17 @@ async function prove(
     challenges.push({ gpu, n, seedA, seedB, root, rows: pickRows(n, rowCount) });
   }
   const spec = challenges.map((c) => `${c.gpu}:${c.rows.join(',')}`).join(';');
+  // the ~42 MB of a 16-GPU proof are taken line by line as they arrive, never held whole
+  const taker = new ProofTaker(challenges, engine.entriesPerRow);
   const proofStarted = performance.now();
-  const proofOut = await runBytes(
+  await runBytes(
     `--mode proof --state-dir ${shellQuote(dir)} --challenge ${shellQuote(spec)}`,
     short.timeoutMs,
     perGpu * challenges.length,
+    (chunk) => taker.push(chunk),
   );
   const proofS = seconds(proofStarted);
-  const { gpus, reasons } = takeProofs(proofOut, challenges, engine.entriesPerRow);
+  const { gpus, reasons } = taker.finish();
   const required = requiredPasses(gpusWithTimings);
   if (gpus.length < required) {
     throw new PogMinerError(

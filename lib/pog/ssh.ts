@@ -1,5 +1,6 @@
 import { Socket } from 'node:net';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { asError } from '../errors.js';
 import { PogMinerError } from './errors.js';
 
 /** After its EOF an honest server sends the exit status and answers our channel close at once. */
@@ -111,17 +112,30 @@ export class MinerShell {
   }
 
   /**
-   * {@link exec} with stdout as the chunks received, in order and not joined: a large output (the
-   * proof, ~42 MB for 16 GPUs) is then never copied into one buffer and one string on top.
+   * {@link exec} with stdout as the chunks received, in order and not joined into one string.
    */
   execBytes(command: string, options: ExecOptions): Promise<ExecBytesResult> {
     return this.run(command, options, (out) => out);
+  }
+
+  /**
+   * {@link exec} with stdout handed to `onStdout` chunk by chunk as it arrives and never held (the
+   * proof, ~42 MB for 16 GPUs, is taken line by line while the miner still sends it). The size limit
+   * still applies; a throw from `onStdout` ends the command with that error. The result's `stdout` is empty.
+   */
+  execStreaming(
+    command: string,
+    options: ExecOptions,
+    onStdout: (chunk: Buffer) => void,
+  ): Promise<ExecBytesResult> {
+    return this.run(command, options, (out) => out, onStdout);
   }
 
   private run<Stdout>(
     command: string,
     options: ExecOptions,
     stdoutOf: (out: Buffer[]) => Stdout,
+    onStdout?: (chunk: Buffer) => void,
   ): Promise<ExecOutput<Stdout>> {
     return new Promise((resolve, reject) => {
       let channel: ClientChannel | undefined;
@@ -166,9 +180,17 @@ export class MinerShell {
             return;
           }
           ch.on('data', (chunk: Buffer) => {
+            if (settled) return;
             outSize += chunk.length;
             if (outSize > options.maxStdoutBytes) finish(new PogMinerError('output over the size limit'));
-            else out.push(chunk);
+            else if (onStdout === undefined) out.push(chunk);
+            else {
+              try {
+                onStdout(chunk);
+              } catch (error) {
+                finish(asError(error));
+              }
+            }
           });
           ch.stderr.on('data', (chunk: Buffer) => {
             if (errSize < options.maxStderrBytes)

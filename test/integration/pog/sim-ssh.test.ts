@@ -69,6 +69,38 @@ describe.each<{ kind: string; skip: string | null; start: (setup: SimSshSetup) =
     }
   });
 
+  it("streams stdout chunk by chunk, holds none of it, and keeps the size limit and the sink's own errors", async () => {
+    // Prepare
+    const login = await backend.grant(0);
+    const shell = await connect(login);
+    const seen: Buffer[] = [];
+    const lines = 'for i in $(seq 1 200); do echo "line $i"; done';
+    try {
+      // Act
+      const streamed = await shell.execStreaming(lines, LIMITS, (chunk) => seen.push(chunk));
+      const over = await shell
+        .execStreaming('head -c 10000 /dev/zero', LIMITS, () => {})
+        .catch((e: Error) => e.message);
+      const failing = await shell
+        .execStreaming('echo x', LIMITS, () => {
+          throw new RangeError('our bug');
+        })
+        .catch((e: Error) => `${e.name}: ${e.message}`);
+      // Assess
+      expect(streamed).toMatchObject({ code: 0, stdout: [] });
+      expect(Buffer.concat(seen).toString('utf8').split('\n').slice(0, 3)).toEqual([
+        'line 1',
+        'line 2',
+        'line 3',
+      ]);
+      expect(Buffer.concat(seen).toString('utf8')).toContain('line 200\n');
+      expect(over).toBe('output over the size limit');
+      expect(failing).toBe('RangeError: our bug');
+    } finally {
+      shell.close();
+    }
+  });
+
   it('rejects a wrong password and the password of a revoked allocation', async () => {
     // Prepare
     const login = await backend.grant(0);

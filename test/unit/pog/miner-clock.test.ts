@@ -36,4 +36,25 @@ describe('MinerClock', () => {
     // Assess
     expect(clock.ms).toBe(4_000);
   });
+
+  it('leaves out our own work done while a wait is in flight (output taken as it arrives)', async () => {
+    // Prepare
+    vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
+    const clock = new MinerClock();
+    // Act: a 1 s wait during which taking two chunks costs us 150 ms and 50 ms
+    const wait = clock.time(() => settleIn(1_000, 'done'));
+    await vi.advanceTimersByTimeAsync(200);
+    const taken = clock.own(() => {
+      vi.advanceTimersByTime(150);
+      return 'chunk';
+    });
+    const inFlight = clock.ms;
+    clock.own(() => vi.advanceTimersByTime(50));
+    await vi.advanceTimersByTimeAsync(600);
+    await wait;
+    // Assess
+    expect(taken).toBe('chunk');
+    expect(inFlight).toBe(200);
+    expect(clock.ms).toBe(800);
+  });
 });
