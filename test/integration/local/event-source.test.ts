@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityCommand, CreateQueueCommand, SendMessageCommand 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { describe, expect, inject, it } from 'vitest';
 import { drainQueue, type EventSourceOptions } from '../../../harness/local/event-source.js';
-import { clients, queueDepth, uniquePrefix } from '../pipeline/fixtures.js';
+import { clients, messagesIn, uniquePrefix } from '../pipeline/fixtures.js';
 
 /**
  * The SQS event source the local cycle plays against moto: a reported failure comes back when the
@@ -64,10 +64,10 @@ describe('SQS event source on moto (harness/local/event-source.ts)', () => {
     // Assess: the deferred record was received once, not spun towards the DLQ
     expect(summary).toEqual({ invocations: 4, failedInvocations: 0, reported: 2 });
     expect([...retrying.seen.values()]).toEqual([2, 2]);
-    expect(await queueDepth(c.sqs, atOnce)).toBe(0);
+    expect(await messagesIn(c.sqs, atOnce)).toBe(0);
     expect(waited).toEqual({ invocations: 1, failedInvocations: 0, reported: 1 });
     expect([...deferring.seen.values()]).toEqual([1]);
-    expect(await queueDepth(c.sqs, deferred)).toBe(1);
+    expect(await messagesIn(c.sqs, deferred)).toBe(1);
   });
 
   it('counts an invocation that throws as failed and redelivers its records', async () => {
@@ -78,7 +78,7 @@ describe('SQS event source on moto (harness/local/event-source.ts)', () => {
     const summary = await drainQueue(c.sqs, queueUrl, handler.invoke, WORKER);
     // Assess
     expect(summary).toEqual({ invocations: 2, failedInvocations: 1, reported: 0 });
-    expect(await queueDepth(c.sqs, queueUrl)).toBe(0);
+    expect(await messagesIn(c.sqs, queueUrl)).toBe(0);
   });
 
   it("ends the drain with the handler's error when told to throw", async () => {
@@ -101,8 +101,8 @@ describe('SQS event source on moto (harness/local/event-source.ts)', () => {
     const waited = await drainQueue(c.sqs, withWait, ok, { ...WORKER, idleWaitS: 5 });
     // Assess
     expect(waited.invocations).toBe(1);
-    expect(await queueDepth(c.sqs, withWait)).toBe(0);
+    expect(await messagesIn(c.sqs, withWait)).toBe(0);
     expect(stopped.invocations).toBe(0);
-    expect(await queueDepth(c.sqs, without)).toBe(1);
+    expect(await messagesIn(c.sqs, without)).toBe(1);
   });
 });

@@ -7,8 +7,8 @@ import {
   makeBatch,
   makeQueues,
   makeTables,
+  messagesIn,
   metagraph,
-  queueDepth,
   StubChain,
   SYNC_OPTIONS,
   uniquePrefix,
@@ -63,9 +63,9 @@ describe('Pipeline on moto: sync fan-out → SQS', () => {
     const second = await handler({}, lambdaContext);
     // Assess
     expect(first.round).toEqual({ status: 'started', roundId: '27-1000', challenges: 256, delaySeconds: 0 });
-    expect(await queueDepth(c.sqs, env.queues.queueUrl)).toBe(256);
+    expect(await messagesIn(c.sqs, env.queues.queueUrl)).toBe(256);
     // 400 blocks later a round is due, but the first has 256 results outstanding
     expect(second.round).toEqual({ status: 'running', roundId: '27-1000' });
-    expect(await queueDepth(c.sqs, env.queues.queueUrl)).toBe(256);
+    expect(await messagesIn(c.sqs, env.queues.queueUrl)).toBe(256);
   });
 });

@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { fakeLambdaContext } from '../../../harness/local/event-source.js';
 import {
@@ -18,6 +18,7 @@ import type {
   WeightSubmissionReceipt,
   WeightSubmissionRequest,
 } from '../../../lib/ports.js';
+import { messagesHeld, queueDepth } from '../../../lib/queue/depth.js';
 import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -155,23 +156,9 @@ export function sqsRecord(messageId: string, body: string): SQSRecord {
   };
 }
 
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
+/** Messages `queueUrl` holds, waiting, in flight or delayed. */
+export async function messagesIn(sqs: SQSClient, queueUrl: string): Promise<number> {
+  return messagesHeld(await queueDepth(sqs, queueUrl));
 }
 
 /** Queryable filter of the pipeline tests: no blacklist, no IP dedupe, minimum version 185. */

@@ -7,7 +7,7 @@ import {
   type SyncOptions,
 } from '../../../lib/pipeline/sync.js';
 import { decodeChallenge } from '../../../lib/queue/challenge.js';
-import { clients, metagraph, queueDepth, StubChain, SYNC_OPTIONS, syncDepsOnMoto } from './fixtures.js';
+import { clients, messagesIn, metagraph, StubChain, SYNC_OPTIONS, syncDepsOnMoto } from './fixtures.js';
 
 const OPTIONS: SyncOptions = { ...SYNC_OPTIONS, blacklistHotkeys: ['5Hotkey0005'], maxJitterSeconds: 900 };
 
@@ -44,7 +44,7 @@ describe('Sync rounds on moto', () => {
     expect(out.round).toEqual({ status: 'started', roundId: '27-2000', challenges: 4, delaySeconds: 450 });
     expect(out.queryable).toBe(6);
     // delayed messages are counted as "delayed", not visible
-    expect(await queueDepth(c.sqs, scenario.queueUrl)).toBe(4);
+    expect(await messagesIn(c.sqs, scenario.queueUrl)).toBe(4);
     const round = await scenario.deps.coordination.round(27);
     expect(round).toMatchObject({ expected: 4, done: 0, nextRoundBlock: 2_360 });
   });
