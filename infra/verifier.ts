@@ -25,8 +25,8 @@ import type { ProofBundles } from './proof-bundles.js';
 
 /**
  * The verifier's Batch settings, one source for the stack, its test and the cost model. One job at a
- * time drains a round's bundles; it long-polls 20 s and exits after 3 empty polls, at once when no session is
- * pending, and after `lingerSeconds` of empty polls while one is.
+ * time drains a round's bundles; it long-polls 20 s and exits after 3 empty polls, at once when no session of its
+ * round is pending, and after `lingerSeconds` of empty polls while one is.
  */
 export const VERIFIER_JOB = {
   vcpus: 4,

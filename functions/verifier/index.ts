@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createDynamoDocumentClient, createSqsClient } from '../../lib/clients/index.js';
 import { loadEnv, VerifierEnvSchema } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/observability/index.js';
-import { drainWithRowChecker, VerifierExit } from '../../lib/pipeline/verifier.js';
+import { drainWithRowChecker, roundSessionsPending, VerifierExit } from '../../lib/pipeline/verifier.js';
 import { startRowChecker } from '../../lib/pog/row-check-process.js';
 import { messagesHeld, queueDepth } from '../../lib/queue/depth.js';
 import { createSqsVerificationQueue } from '../../lib/queue/verification.js';
@@ -39,10 +39,15 @@ async function main(): Promise<number> {
     results,
     mode: env.ROW_CHECK,
     log: logger,
-    // a session waiting, running or waiting to retry may still hand a bundle over
+    // a session of the round waiting, running or waiting to retry may still hand a bundle over
     ...(challengeQueueUrl === undefined
       ? {}
-      : { sessionsPending: async () => messagesHeld(await queueDepth(sqs, challengeQueueUrl)) > 0 }),
+      : {
+          sessionsPending: roundSessionsPending(
+            async () => messagesHeld(await queueDepth(sqs, challengeQueueUrl)),
+            env.VERIFIER_SESSIONS_UNTIL === undefined ? undefined : env.VERIFIER_SESSIONS_UNTIL * 1000,
+          ),
+        }),
   };
   // one checker process for the whole job (the interpreter and CUDA start once), started last so that
   // nothing between its start and the drain's finally can leave it running

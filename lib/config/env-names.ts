@@ -60,6 +60,8 @@ export const EnvName = {
   VerifierLingerSeconds: 'VERIFIER_LINGER_SECONDS',
   /** Set per job by the worker's SubmitJob (container override), not by the stack. */
   VerifierRoundId: 'VERIFIER_ROUND_ID',
+  /** Set per job by the worker's SubmitJob: until when (epoch s) its round's sessions may hand bundles over. */
+  VerifierSessionsUntil: 'VERIFIER_SESSIONS_UNTIL',
   /** Set by AWS Batch in every job's container. */
   BatchJobId: 'AWS_BATCH_JOB_ID',
   // weights

@@ -138,6 +138,8 @@ export const VerifierEnvSchema = z.object({
   [EnvName.VerifierLingerSeconds]: int(0, 0).refine((n) => n <= 3600, 'at most an hour'),
   /** The round whose claim the job drops when it has drained; absent: the job keeps no claim. */
   [EnvName.VerifierRoundId]: z.string().min(1).max(128).optional(),
+  /** lib/pipeline/verifier-start.ts `sessionsUntil`; absent: the job ends once the queue is empty. */
+  [EnvName.VerifierSessionsUntil]: z.coerce.number().int().positive().optional(),
   [EnvName.BatchJobId]: z.string().min(1).max(128).optional(),
 });
 

@@ -96,8 +96,8 @@ export const DEFAULT_ASSUMPTIONS = {
   verificationSecondsPerBundle:
     Math.round((rowCheckSeconds(BUNDLE_N, BUNDLE_ROWS_PER_GPU, BUNDLE_GPUS) + BUNDLE_IO_S) * 10) / 10,
   /**
-   * The verifier's empty polls before it exits, an assumption: one 20 s poll when no session is pending,
-   * at least three and up to a start's cost (boot and image pull) while one is and may hand a bundle over.
+   * The verifier's empty polls before it exits, an assumption: one 20 s poll when no session of its round is
+   * pending, at least three and up to a start's cost (boot and image pull) while one may hand a bundle over.
    */
   verifierIdleMinutes: 1,
   /**

@@ -2,6 +2,7 @@ import { type BatchClient, DescribeJobsCommand, SubmitJobCommand } from '@aws-sd
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EnvName } from '../config/env-names.js';
 import type { Log } from '../log.js';
+import { CHALLENGE_QUEUE } from '../queue/challenge.js';
 import { queueDepth } from '../queue/depth.js';
 import { type CoordinationStore, verifierClaimKey } from '../store/coordination.js';
 
@@ -27,23 +28,42 @@ function verifierJobName(roundId: string): string {
 }
 
 /**
+ * The last moment (epoch seconds) a session of a round may hand a bundle over: an attempt starts before
+ * its challenge's `attemptsUntil` and its invocation ends within the worker's timeout. The sync's round
+ * window keeps this before the next round is due, so a job waiting for its round's sessions never waits
+ * into the next round's.
+ */
+export function sessionsUntil(attemptsUntil: number | undefined): number | undefined {
+  return attemptsUntil === undefined ? undefined : attemptsUntil + CHALLENGE_QUEUE.workerTimeoutSeconds;
+}
+
+/**
  * Starts the round's verifier job at most once at a time: a conditional claim precedes SubmitJob and
  * the job id completes it. Only a failed SubmitJob drops the claim (and rethrows, so the delivery is
  * retried); a failure after a successful submit keeps it, so a redelivery never submits twice. A
  * claim whose job failed without dropping it is taken over once ({@link dropClaimOfFailedJob}).
  * Returns the job id when this call submitted, null when another delivery did or is doing it.
+ *
+ * @param until {@link sessionsUntil} of the round, which the job waits for late bundles up to; absent
+ *   (the sync's restart), the job ends once the queue is empty
  */
 export async function startVerifier(
   deps: VerifierStarterDeps,
   roundId: string,
+  until?: number,
   takeOvers = 1,
 ): Promise<string | null> {
   const key = verifierClaimKey(roundId);
   const claim = await deps.coordination.claim(key, CLAIM_TTL_SECONDS, CLAIM_STALE_SECONDS);
   if (claim === 'duplicate' && takeOvers > 0 && (await dropClaimOfFailedJob(deps, key, roundId)))
-    return startVerifier(deps, roundId, takeOvers - 1);
+    return startVerifier(deps, roundId, until, takeOvers - 1);
   if (claim !== 'claimed') return null;
   let jobId: string;
+  const environment = [
+    // the job drops this round's claim when it has drained (functions/verifier)
+    { name: EnvName.VerifierRoundId, value: roundId },
+    ...(until === undefined ? [] : [{ name: EnvName.VerifierSessionsUntil, value: String(until) }]),
+  ];
   try {
     const out = await deps.batch.send(
       new SubmitJobCommand({
@@ -51,8 +71,7 @@ export async function startVerifier(
         jobQueue: deps.verifierJobQueue,
         jobDefinition: deps.verifierJobDefinition,
         tags: { roundId },
-        // the job drops this round's claim when it has drained (functions/verifier)
-        containerOverrides: { environment: [{ name: EnvName.VerifierRoundId, value: roundId }] },
+        containerOverrides: { environment },
       }),
     );
     jobId = out.jobId ?? '';

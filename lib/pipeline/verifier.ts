@@ -87,8 +87,8 @@ export interface VerifierDeps {
   /** Where bundles are written for the checker. @default os.tmpdir() */
   readonly workDir?: string;
   /**
-   * Whether a PoG session may still hand a bundle over: the challenge queue holds messages (waiting, in
-   * flight or delayed). Absent, the drain ends after `emptyPolls` empty receives.
+   * Whether a PoG session of the job's round may still hand a bundle over ({@link roundSessionsPending}).
+   * Absent, the drain ends after `emptyPolls` empty receives.
    */
   readonly sessionsPending?: () => Promise<boolean>;
   /** Milliseconds, for the idle time. @default Date.now */
@@ -123,6 +123,20 @@ export interface DrainSummary {
   readonly duplicates: number;
   readonly poison: number;
   readonly retried: number;
+}
+
+/**
+ * The {@link VerifierDeps.sessionsPending} of a round's job: its sessions may still hand a bundle over
+ * while the challenge queue holds messages (`held`) and the round's last attempt may still run
+ * (`untilMs`, lib/pipeline/verifier-start.ts `sessionsUntil`). Without that time none is pending: the
+ * queue's messages may be the next round's, whose bundles start their own job.
+ */
+export function roundSessionsPending(
+  held: () => Promise<number>,
+  untilMs: number | undefined,
+  now: () => number = Date.now,
+): () => Promise<boolean> {
+  return async () => untilMs !== undefined && now() < untilMs && (await held()) > 0;
 }
 
 /** Why a drain ended, in its {@link VerifierLog.Finished} line. */

@@ -22,7 +22,7 @@ import {
 } from '../queue/challenge.js';
 import type { CoordinationStore } from '../store/coordination.js';
 import type { PogOutcomeStore } from '../store/pog-results.js';
-import { startVerifier } from './verifier-start.js';
+import { sessionsUntil, startVerifier } from './verifier-start.js';
 
 /** The attempt failed for the miner and SQS redelivers it after the retry interval. */
 export class RetryLaterError extends PogValidatorError {}
@@ -203,7 +203,7 @@ export async function processChallenge(
   if (state?.state === 'final') return { status: 'duplicate', challenge, state: 'final' };
   if (state?.state === 'verifying') {
     // a crash or a failed SubmitJob after the hand-over: only the verifier start may be missing
-    await startVerifier(deps, roundId);
+    await startVerifier(deps, roundId, sessionsUntil(challenge.attemptsUntil));
     return { status: 'duplicate', challenge, state: 'verifying' };
   }
 
@@ -258,7 +258,7 @@ export async function processChallenge(
   if (result.kind === 'passed') {
     const key = await handOver(deps, challenge, attempt, result.proof);
     await deps.outcomes.markVerifying(roundId, hotkey, key);
-    const verifierJobId = await startVerifier(deps, roundId);
+    const verifierJobId = await startVerifier(deps, roundId, sessionsUntil(challenge.attemptsUntil));
     deps.log?.info('bundle queued', { roundId, hotkey, attempt, bundleKey: key, verifierJobId });
     return {
       status: 'verifying',

@@ -356,20 +356,21 @@ describe('verifier on the emulator', () => {
     expect(next).toBe('claimed');
   }, 120_000);
 
-  it('as shipped, waits for a late bundle while a session is pending, and ends at once when none is', async () => {
-    // Prepare: a challenge queue holding one delayed session, and one with none
+  it("as shipped, waits for a late bundle while its round's sessions may run, and ends at once after its round's window", async () => {
+    // Prepare: a challenge queue holding one delayed session
     const dir = mkdtempSync(join(tmpdir(), 'verifier-linger-'));
     await bundleHandler('verifier', dir, { sdkExternal: false });
     const challenges = async (name: string) =>
       (await c.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-${name}` }))).QueueUrl as string;
     const pending = await challenges('pending');
     await c.sqs.send(new SendMessageCommand({ QueueUrl: pending, MessageBody: '{}', DelaySeconds: 900 }));
-    const none = await challenges('none');
-    const run = async (challengeUrl: string, name: string, late?: (queueUrl: string) => Promise<void>) => {
+    const inSeconds = (s: number) => String(Math.floor(Date.now() / 1000) + s);
+    const run = async (sessionsUntil: string, name: string, late?: (queueUrl: string) => Promise<void>) => {
       const urls = await makeQueue(name, 30);
       await enqueue(urls.queueUrl, makeTestBundle({ hotkey: `5${name}First`, n: 96 }));
       const env = verifierEnv(urls, {
-        CHALLENGE_QUEUE_URL: challengeUrl,
+        CHALLENGE_QUEUE_URL: pending,
+        VERIFIER_SESSIONS_UNTIL: sessionsUntil,
         VERIFIER_BATCH_SIZE: '5',
         VERIFIER_WAIT_SECONDS: '1',
         VERIFIER_EMPTY_POLLS: '1',
@@ -398,10 +399,11 @@ describe('verifier on the emulator', () => {
       return { code, finished };
     };
     // Act
-    const lingered = await run(pending, 'Linger', (queueUrl) =>
+    const lingered = await run(inSeconds(600), 'Linger', (queueUrl) =>
       enqueue(queueUrl, makeTestBundle({ hotkey: '5LingerLate', n: 96 })),
     );
-    const ended = await run(none, 'NoSession');
+    // the session still queued is another round's: this round's window has passed
+    const ended = await run(inSeconds(-1), 'PastWindow');
     // Assess
     expect(lingered.code).toBe(0);
     expect(lingered.finished).toMatchObject({ recorded: 2, ended: 'idle' });

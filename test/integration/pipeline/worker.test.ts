@@ -31,7 +31,7 @@ import {
 import { decodeBundle, parseVerificationMessage } from '../../../lib/pog/bundle.js';
 import { createPogRunner } from '../../../lib/pog/index.js';
 import { PAYLOAD_PROTOCOL } from '../../../lib/pog/verify.js';
-import { encodeChallenge, type PogChallenge } from '../../../lib/queue/challenge.js';
+import { CHALLENGE_QUEUE, encodeChallenge, type PogChallenge } from '../../../lib/queue/challenge.js';
 import { CoordinationStore, PogOutcomeStore } from '../../../lib/store/index.js';
 import { clients, lambdaContext, makeBatch, makeQueues, makeTables, uniquePrefix } from './fixtures.js';
 import { failingBatchMoto, quietObservability } from './helpers.js';
@@ -194,8 +194,10 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
   it('hands a passed attempt to the verifier: one bundle, one message, one verifier job per round', async () => {
     // Prepare
     const e = await newEnv('pass');
-    await send(e, encodeChallenge(challengeOf(0, 'r-pass')));
-    await send(e, encodeChallenge(challengeOf(1, 'r-pass')));
+    // the sync's round window for both, in an hour
+    const attemptsUntil = Math.floor(Date.now() / 1000) + 3600;
+    await send(e, encodeChallenge({ ...challengeOf(0, 'r-pass'), attemptsUntil }));
+    await send(e, encodeChallenge({ ...challengeOf(1, 'r-pass'), attemptsUntil }));
     // Act
     const first = await deliverOnce(e);
     const second = await deliverOnce(e);
@@ -224,10 +226,17 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
     expect(messages.find((m) => m.hotkey === hk)).toMatchObject({ bundleBytes: bytes?.length, attempt: 1 });
     const jobs = await verifierJobs(e);
     expect(jobs).toHaveLength(1);
-    // the job is told its round, whose claim it drops when it has drained
+    // the job is told its round, whose claim it drops when it has drained, and until when the round's
+    // sessions may hand bundles over: the window plus one worker timeout
     const described = await c.batch.send(new DescribeJobsCommand({ jobs: [jobs[0]?.jobId ?? ''] }));
     expect(described.jobs?.[0]?.container?.environment).toEqual(
-      expect.arrayContaining([{ name: 'VERIFIER_ROUND_ID', value: 'r-pass' }]),
+      expect.arrayContaining([
+        { name: 'VERIFIER_ROUND_ID', value: 'r-pass' },
+        {
+          name: 'VERIFIER_SESSIONS_UNTIL',
+          value: String(attemptsUntil + CHALLENGE_QUEUE.workerTimeoutSeconds),
+        },
+      ]),
     );
     expect(await e.outcomes.attemptState('r-pass', miner(0).hotkey)).toMatchObject({
       attempts: 1,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Log } from '../../../lib/log.js';
-import { drainWithRowChecker, VerifierLog } from '../../../lib/pipeline/verifier.js';
+import { drainWithRowChecker, roundSessionsPending, VerifierLog } from '../../../lib/pipeline/verifier.js';
 import { startRowChecker } from '../../../lib/pog/row-check-process.js';
 import { makeTestBundle } from '../../helpers/bundles.js';
 import { memoryDeps } from '../../helpers/verifier-memory.js';
@@ -93,4 +93,32 @@ describe('the verifier drain while PoG sessions may still hand bundles over', ()
     });
     expect(j.finished()).toMatchObject({ ended: 'idle' });
   }, 60_000);
+});
+
+describe('roundSessionsPending', () => {
+  it("is true only while the round's sessions may run and the challenge queue holds messages", async () => {
+    // Prepare: the round's sessions may hand bundles over until t = 1 000 ms
+    let now = 0;
+    let held = 2;
+    let looks = 0;
+    const count = async () => {
+      looks++;
+      return held;
+    };
+    const pending = roundSessionsPending(count, 1_000, () => now);
+    const unbounded = roundSessionsPending(count, undefined, () => now);
+    // Act
+    const before = await pending();
+    held = 0;
+    const emptied = await pending();
+    held = 2;
+    now = 1_000;
+    const after = await pending();
+    const looksBefore = looks;
+    const withoutWindow = await unbounded();
+    // Assess: past the window, or with no window, the queue is not even read
+    expect([before, emptied, after, withoutWindow]).toEqual([true, false, false, false]);
+    expect(looksBefore).toBe(2);
+    expect(looks).toBe(2);
+  });
 });
