@@ -69,7 +69,7 @@ export const DEFAULT_ASSUMPTIONS = {
   /**
    * The worker's own wall time per attempt (session keys, proof parse and sampled check, bundle, S3, SQS
    * and DynamoDB calls): an estimate from `npm run bench -- worker-memory` (the largest proof's CPU work,
-   * 0.4–0.75 core-seconds, the middle of it at 256 MB's share of a vCPU, 256/1 769); `npm run bench -- local`
+   * 0.4–0.9 core-seconds over two sessions on a shared box; 0.57 of it at 256 MB's share of a vCPU, 256/1 769); `npm run bench -- local`
    * measures it on the emulator.
    */
   workerOwnSecondsPerAttempt: 4,
