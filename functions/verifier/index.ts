@@ -4,7 +4,7 @@ import { loadEnv, VerifierEnvSchema } from '../../lib/config/env.js';
 import { createLogger } from '../../lib/observability/index.js';
 import { drainWithRowChecker, roundSessionsPending, VerifierExit } from '../../lib/pipeline/verifier.js';
 import { startRowChecker } from '../../lib/pog/row-check-process.js';
-import { messagesHeld, queueDepth } from '../../lib/queue/depth.js';
+import { messagesIn } from '../../lib/queue/depth.js';
 import { createSqsVerificationQueue } from '../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../lib/store/bundles.js';
 import { CoordinationStore, verifierClaimKey } from '../../lib/store/coordination.js';
@@ -44,8 +44,8 @@ async function main(): Promise<number> {
       ? {}
       : {
           sessionsPending: roundSessionsPending(
-            async () => messagesHeld(await queueDepth(sqs, challengeQueueUrl)),
-            env.VERIFIER_SESSIONS_UNTIL === undefined ? undefined : env.VERIFIER_SESSIONS_UNTIL * 1000,
+            () => messagesIn(sqs, challengeQueueUrl),
+            env.VERIFIER_SESSIONS_UNTIL,
           ),
         }),
   };

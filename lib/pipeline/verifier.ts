@@ -128,15 +128,17 @@ export interface DrainSummary {
 /**
  * The {@link VerifierDeps.sessionsPending} of a round's job: its sessions may still hand a bundle over
  * while the challenge queue holds messages (`held`) and the round's last attempt may still run
- * (`untilMs`, lib/pipeline/verifier-start.ts `sessionsUntil`). Without that time none is pending: the
- * queue's messages may be the next round's, whose bundles start their own job.
+ * (`until`, epoch seconds: lib/pipeline/verifier-start.ts `sessionsUntil`). Without that time none is
+ * pending: the queue's messages may be the next round's, whose bundles start their own job.
+ *
+ * @param now milliseconds, as Date.now
  */
 export function roundSessionsPending(
   held: () => Promise<number>,
-  untilMs: number | undefined,
+  until: number | undefined,
   now: () => number = Date.now,
 ): () => Promise<boolean> {
-  return async () => untilMs !== undefined && now() < untilMs && (await held()) > 0;
+  return async () => until !== undefined && now() < until * 1000 && (await held()) > 0;
 }
 
 /** Why a drain ended, in its {@link VerifierLog.Finished} line. */

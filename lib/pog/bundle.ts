@@ -164,9 +164,9 @@ export class RowArena {
  */
 function inPlace(head: Buffer, rows: readonly Buffer[], total: number): Buffer | undefined {
   const first = rows[0];
-  const arena = first === undefined ? undefined : ARENAS.get(first.buffer);
-  if (first === undefined || arena === undefined || arena.headWritten) return undefined;
-  if (first.byteOffset !== ARENA_HEAD_BYTES) return undefined;
+  if (first === undefined || first.byteOffset !== ARENA_HEAD_BYTES) return undefined;
+  const arena = ARENAS.get(first.buffer);
+  if (arena === undefined || arena.headWritten) return undefined;
   let offset = ARENA_HEAD_BYTES;
   for (const row of rows) {
     if (row.buffer !== first.buffer || row.byteOffset !== offset) return undefined;

@@ -34,7 +34,8 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<Queu
   };
 }
 
-/** Messages a queue holds in any state (for the challenge queue: the sessions not yet over). */
-export function messagesHeld(depth: QueueDepth): number {
+/** Messages `queueUrl` holds in any state (for the challenge queue: the sessions not yet over). */
+export async function messagesIn(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const depth = await queueDepth(sqs, queueUrl);
   return depth.waiting + depth.inFlight + depth.delayed;
 }

@@ -1,4 +1,3 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { fakeLambdaContext } from '../../../harness/local/event-source.js';
 import {
@@ -18,7 +17,6 @@ import type {
   WeightSubmissionReceipt,
   WeightSubmissionRequest,
 } from '../../../lib/ports.js';
-import { messagesHeld, queueDepth } from '../../../lib/queue/depth.js';
 import { CoordinationStore, MinerStore, PogResultStore, StatsStore } from '../../../lib/store/index.js';
 
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -156,10 +154,8 @@ export function sqsRecord(messageId: string, body: string): SQSRecord {
   };
 }
 
-/** Messages `queueUrl` holds, waiting, in flight or delayed. */
-export async function messagesIn(sqs: SQSClient, queueUrl: string): Promise<number> {
-  return messagesHeld(await queueDepth(sqs, queueUrl));
-}
+/** Messages a queue holds, waiting, in flight or delayed (the tests count with the stack's own reader). */
+export { messagesIn } from '../../../lib/queue/depth.js';
 
 /** Queryable filter of the pipeline tests: no blacklist, no IP dedupe, minimum version 185. */
 export const QUERYABLE_OPTIONS: QueryableOptions = {

@@ -3,18 +3,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bundleHandler } from '../../../infra/bundling.js';
 import { drainVerificationQueue, type RowCheckMode, VerifierLog } from '../../../lib/pipeline/verifier.js';
 import { bundleDigest, bundleKey } from '../../../lib/pog/bundle.js';
 import { startRowChecker } from '../../../lib/pog/row-check-process.js';
 import { PAYLOAD_PROTOCOL } from '../../../lib/pog/verify.js';
+import { queueDepth } from '../../../lib/queue/depth.js';
 import { createSqsVerificationQueue } from '../../../lib/queue/verification.js';
 import { createS3BundleSource } from '../../../lib/store/bundles.js';
 import { CoordinationStore, verifierClaimKey } from '../../../lib/store/coordination.js';
@@ -103,17 +99,10 @@ describe('verifier on the emulator', () => {
 
   const drain = { batchSize: 5, waitSeconds: 1, emptyPolls: 2 };
 
+  /** Messages waiting or in flight (not delayed), by the stack's own reader. */
   async function visible(url: string): Promise<number> {
-    const out = await c.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
+    const depth = await queueDepth(c.sqs, url);
+    return depth.waiting + depth.inFlight;
   }
 
   /** The shipped verifier process's variables on the emulator, in enforce mode on the CPU, plus `extra`. */
@@ -140,10 +129,7 @@ describe('verifier on the emulator', () => {
 
   /** Messages a receive would get now (not those in flight). */
   async function visibleNow(url: string): Promise<number> {
-    const out = await c.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
-    );
-    return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+    return (await queueDepth(c.sqs, url)).waiting;
   }
 
   it('passes honest bundles and fails the cheats with a reason naming the GPU, the rows and the values', async () => {

@@ -97,7 +97,7 @@ describe('the verifier drain while PoG sessions may still hand bundles over', ()
 
 describe('roundSessionsPending', () => {
   it("is true only while the round's sessions may run and the challenge queue holds messages", async () => {
-    // Prepare: the round's sessions may hand bundles over until t = 1 000 ms
+    // Prepare: the round's sessions may hand bundles over until t = 1 s (1 000 ms)
     let now = 0;
     let held = 2;
     let looks = 0;
@@ -105,7 +105,7 @@ describe('roundSessionsPending', () => {
       looks++;
       return held;
     };
-    const pending = roundSessionsPending(count, 1_000, () => now);
+    const pending = roundSessionsPending(count, 1, () => now);
     const unbounded = roundSessionsPending(count, undefined, () => now);
     // Act
     const before = await pending();
