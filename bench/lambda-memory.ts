@@ -17,7 +17,7 @@ import { emulatorEnv, startMoto } from '../harness/local/moto.js';
 import { makeLocalResources } from '../harness/local/resources.js';
 import { bundleHandler } from '../infra/bundling.js';
 import { functionMemoryFromCdkJson } from '../infra/cost-settings.js';
-import { heapLimitMb } from '../infra/project-function.js';
+import { heapLimitMb, nodeOptions } from '../infra/project-function.js';
 import { EnvName } from '../lib/config/env-names.js';
 import { PogResultStore } from '../lib/store/index.js';
 import { signRunId } from '../lib/wandb/signature.js';
@@ -175,8 +175,7 @@ export async function run(): Promise<Record<string, string | number>> {
       const child = await promisify(execFile)(
         process.execPath,
         [
-          '--enable-source-maps',
-          `--max-old-space-size=${heapLimitMb(memoryMb)}`,
+          ...nodeOptions(memoryMb).split(' '),
           probe,
           join(out, `${name}.mjs`),
           JSON.stringify(event),

@@ -3,9 +3,9 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { costSettingsFromCdkJson } from '../infra/cost-settings.js';
-import { heapLimitMb } from '../infra/project-function.js';
+import { workerNodeOptions } from '../infra/lambdas.js';
 import { parsePogEngineConfig } from '../lib/pog/config.js';
-import { bundleProbe } from './probes/build.js';
+import { bundleProbe, probeNode } from './probes/build.js';
 import { minerProof, writeMinerProof } from './probes/miner-proof.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,9 +15,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * 17 rows per GPU at n = 29 280 (the H100's n) from 8 GPUs (the largest common box) and from the most
  * GPUs a session accepts (the engine's `maxGpus`) through the session's own proof stage (stdout
  * chunks, as they arrive, to checked float32 rows), and encoded its bundle; a small size for contrast. The probe is
- * bundled by esbuild (as the Lambda's code is) and run by plain node, so neither tsx nor vitest is
- * counted. The Lambda's memory setting (infra) must leave room above the peak. Then the worker's own
- * CPU time for the largest proof (bench/probes/worker-cpu.ts).
+ * bundled by esbuild (as the Lambda's code is) and run by plain node under the worker's own NODE_OPTIONS
+ * (infra/lambdas.ts), so neither tsx nor vitest is counted. `BENCH_NODE` names another node binary (the
+ * Lambda runs Node 22). The Lambda's memory setting (infra) must leave room above the peak. Then the
+ * worker's own CPU time for the largest proof (bench/probes/worker-cpu.ts), under the same flags.
  */
 export async function run(): Promise<Record<string, string | number>> {
   const out = join(root, '.tmp', 'bench-worker-memory');
@@ -26,10 +27,12 @@ export async function run(): Promise<Record<string, string | number>> {
   const cpuProbe = await bundleProbe('worker-cpu', out);
   const figures: Record<string, string | number> = {};
   const maxGpus = parsePogEngineConfig().maxGpus;
-  // the deployed worker's heap limit (infra/project-function.ts) for its memory setting in cdk.json
+  // the deployed worker's flags for its memory setting in cdk.json
   const memoryMb = costSettingsFromCdkJson().workerMemoryMb;
-  const heapFlag = `--max-old-space-size=${heapLimitMb(memoryMb)}`;
-  figures['worker memory setting (cdk.json), MB; probe heap limit'] = `${memoryMb}; ${heapFlag}`;
+  const flags = workerNodeOptions(memoryMb).split(' ');
+  const node = probeNode();
+  figures['worker memory setting (cdk.json), MB; probe node and NODE_OPTIONS'] =
+    `${memoryMb}; ${node.version} ${flags.join(' ')}`;
   for (const [n, gpus] of [
     [1_024, 1],
     [29_280, 8],
@@ -38,7 +41,7 @@ export async function run(): Promise<Record<string, string | number>> {
     // built here: in the probe, building it would leave more garbage than the worker's part
     const input = join(out, `proof-${n}-${gpus}.out`);
     writeMinerProof(input, minerProof(n, gpus, 17));
-    const result = spawnSync(process.execPath, [heapFlag, file, input], { encoding: 'utf8' });
+    const result = spawnSync(node.path, [...flags, file, input], { encoding: 'utf8' });
     rmSync(input);
     rmSync(`${input}.json`);
     if (result.status !== 0) throw new Error(`probe failed: ${result.stderr}`);
@@ -58,7 +61,9 @@ export async function run(): Promise<Record<string, string | number>> {
   // the worker's own CPU work for the largest proof (best of 3: the machine is shared); Lambda gives a
   // function CPU in proportion to its memory (a full vCPU at 1 769 MB)
   const cpu = [0, 1, 2].map(() => {
-    const result = spawnSync(process.execPath, [cpuProbe, '29280', String(maxGpus)], { encoding: 'utf8' });
+    const result = spawnSync(node.path, [...flags, cpuProbe, '29280', String(maxGpus)], {
+      encoding: 'utf8',
+    });
     if (result.status !== 0) throw new Error(`cpu probe failed: ${result.stderr}`);
     return JSON.parse(result.stdout) as { keyMs: number; proofMs: number };
   });
