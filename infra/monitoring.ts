@@ -118,6 +118,12 @@ export function addMonitoring(stack: Stack, props: MonitoringProps): void {
     ),
     atLeastOnceAlarm(
       stack,
+      'RowCheckerFault',
+      "A verifier's row checker failed its known-honest self-test (a lost GPU or a broken image): its bundles wait",
+      jobMetric(MetricName.RowCheckerFaults),
+    ),
+    atLeastOnceAlarm(
+      stack,
       'VersionFilterSkipped',
       'D3: the minimum miner version filter was skipped (not configured or below threshold)',
       componentSum(MetricName.VersionFilterSkipped, 'sync', Duration.hours(1)),
@@ -147,6 +153,7 @@ export function addMonitoring(stack: Stack, props: MonitoringProps): void {
       right: [
         jobMetric(MetricName.RowCheckDiscrepancies),
         jobMetric(MetricName.PoisonBundles),
+        jobMetric(MetricName.RowCheckerFaults),
         componentSum(MetricName.VerifierRestarts, 'sync', Duration.minutes(5)),
         props.proofBundles.queue.metricApproximateNumberOfMessagesVisible(),
       ],

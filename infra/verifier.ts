@@ -204,6 +204,11 @@ export class VerifierJob extends Construct {
       MetricName.PoisonBundles,
       logs.FilterPattern.stringValue('$.message', '=', VerifierLog.Poison),
     );
+    filter(
+      'CheckerFaultFilter',
+      MetricName.RowCheckerFaults,
+      logs.FilterPattern.stringValue('$.message', '=', VerifierLog.CheckerFault),
+    );
   }
 }
 

@@ -13,8 +13,8 @@ import { PogOutcomeStore } from '../../lib/store/pog-results.js';
 
 /**
  * The AWS Batch verifier (not a Lambda): drains the verification queue, then exits `Drained`; `Fault`
- * only for a configuration or client fault ({@link VerifierExit}); messages it did not finish come
- * back to the queue by themselves.
+ * for a configuration or client fault, or a row checker that failed its self-test ({@link VerifierExit});
+ * messages it did not finish come back to the queue by themselves.
  */
 async function main(): Promise<number> {
   const env = loadEnv(VerifierEnvSchema);
@@ -63,7 +63,7 @@ async function main(): Promise<number> {
     roundId !== undefined && jobId !== undefined
       ? { release: () => coordination.releaseDone(verifierClaimKey(roundId), jobId) }
       : undefined;
-  await drainWithRowChecker(
+  const summary = await drainWithRowChecker(
     checker,
     deps,
     {
@@ -75,7 +75,8 @@ async function main(): Promise<number> {
     },
     claim,
   );
-  return VerifierExit.Drained;
+  // its bundles wait in the queue for a job on a sound host (Batch's retry, or the sync's restart)
+  return summary.checkerFault ? VerifierExit.Fault : VerifierExit.Drained;
 }
 
 main().then(

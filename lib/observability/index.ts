@@ -43,6 +43,8 @@ export const MetricName = {
   VerifierFailures: 'VerifierFailures',
   RowCheckDiscrepancies: 'RowCheckDiscrepancies',
   PoisonBundles: 'PoisonBundles',
+  /** A verifier's row checker failed on a bundle and then on its known-honest self-test. */
+  RowCheckerFaults: 'RowCheckerFaults',
   /** Verifier jobs the sync started for bundles that waited with no verifier at work. */
   VerifierRestarts: 'VerifierRestarts',
 } as const;

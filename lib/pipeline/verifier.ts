@@ -11,6 +11,7 @@ import {
   parseVerificationMessage,
   type VerificationMessage,
 } from '../pog/bundle.js';
+import { KNOWN_HONEST, knownHonestBundle } from '../pog/known-honest.js';
 import { proofLength, requiredPasses, verifyMerkleProof } from '../pog/math.js';
 import { RowCheckError, type RowCheckGpu, type RowCheckReport } from '../pog/row-check.js';
 import { PAYLOAD_PROTOCOL } from '../pog/verify.js';
@@ -47,6 +48,8 @@ export const VerifierLog = {
   ClaimKept: 'verifier claim not released',
   /** The challenge queue's counts could not be read: the drain ends after its empty polls. */
   PendingUnknown: 'verifier could not tell whether sessions are pending',
+  /** The checker failed on a bundle and then on the known-honest self-test: the drain stops, the bundle waits. */
+  CheckerFault: 'row checker fault',
 } as const;
 
 /** The `outcome` field of a {@link VerifierLog.Result} line; the failures metric filter matches `failure`. */
@@ -64,7 +67,7 @@ export const VerifierOutcome = {
 export const VerifierExit = {
   /** The queue stayed empty (or Batch sent SIGTERM) and every bundle in hand was finished. */
   Drained: 0,
-  /** A configuration or client fault. */
+  /** A configuration or client fault, or a row checker that fails its self-test. */
   Fault: 1,
 } as const;
 
@@ -115,7 +118,7 @@ export interface DrainOptions {
   readonly maxBundleBytes?: number;
 }
 
-export type MessageVerdict = 'recorded' | 'duplicate' | 'poison' | 'retry';
+export type MessageVerdict = 'recorded' | 'duplicate' | 'poison' | 'retry' | 'checker fault';
 
 export interface DrainSummary {
   readonly processed: number;
@@ -123,6 +126,8 @@ export interface DrainSummary {
   readonly duplicates: number;
   readonly poison: number;
   readonly retried: number;
+  /** The drain stopped because the row checker failed its self-test ({@link RowCheckerFaultError}). */
+  readonly checkerFault: boolean;
 }
 
 /**
@@ -142,7 +147,7 @@ export function roundSessionsPending(
 }
 
 /** Why a drain ended, in its {@link VerifierLog.Finished} line. */
-export type DrainEnd = 'stopped' | 'idle' | 'no session pending';
+export type DrainEnd = 'stopped' | 'idle' | 'no session pending' | 'checker fault';
 
 /** After an empty receive: whether the drain ends, and why. */
 async function idleEnd(
@@ -178,7 +183,7 @@ export async function drainVerificationQueue(
   let empty = 0;
   let lastWork = now();
   let ended: DrainEnd = 'stopped';
-  const stopped = () => options.signal?.aborted === true;
+  const stopped = () => options.signal?.aborted === true || ended === 'checker fault';
   while (!stopped()) {
     const messages = await deps.queue.receive(options.batchSize, options.waitSeconds);
     if (messages.length === 0) {
@@ -197,6 +202,8 @@ export async function drainVerificationQueue(
       else if (verdict === 'duplicate') counts.duplicates++;
       else if (verdict === 'poison') counts.poison++;
       else counts.retried++;
+      // every bundle after it would fail the same way: leave them to a job with a sound checker
+      if (verdict === 'checker fault') ended = 'checker fault';
     }
     lastWork = now();
   }
@@ -205,7 +212,7 @@ export async function drainVerificationQueue(
     ended,
     idleSeconds: Math.round((now() - lastWork) / 1000),
   });
-  return counts;
+  return { ...counts, checkerFault: ended === 'checker fault' };
 }
 
 /**
@@ -239,7 +246,7 @@ export async function drainWithRowChecker(
   };
   try {
     const first = await drainVerificationQueue(withChecker, options);
-    if (claim === undefined || options.signal?.aborted === true) return first;
+    if (claim === undefined || options.signal?.aborted === true || first.checkerFault) return first;
     await release();
     const last = await drainVerificationQueue(withChecker, { ...options, emptyPolls: 1, lingerSeconds: 0 });
     return {
@@ -248,6 +255,7 @@ export async function drainWithRowChecker(
       duplicates: first.duplicates + last.duplicates,
       poison: first.poison + last.poison,
       retried: first.retried + last.retried,
+      checkerFault: last.checkerFault,
     };
   } finally {
     await release().catch((error: unknown) =>
@@ -259,6 +267,13 @@ export async function drainWithRowChecker(
 
 /** Something wrong with the bundle itself: no redelivery can help. */
 class PoisonError extends PogValidatorError {}
+
+/**
+ * The row checker, not the bundle, is at fault: it was closed, or it failed on a bundle and then on the
+ * known-honest self-test (a lost GPU, a broken image). The message is left for redelivery and the
+ * drain stops: recording the bundle as poison would fail an honest miner, and every miner after it.
+ */
+export class RowCheckerFaultError extends PogValidatorError {}
 
 /**
  * Verifies one message end to end. Infrastructure faults leave the message for redelivery ('retry');
@@ -287,6 +302,10 @@ export async function verifyMessage(
   try {
     outcome = await verifyBundle(deps, parsed, maxBundleBytes);
   } catch (error) {
+    if (error instanceof RowCheckerFaultError) {
+      deps.log.error(VerifierLog.CheckerFault, { ...ids, reason: error.message });
+      return 'checker fault';
+    }
     if (!(error instanceof PoisonError)) {
       deps.log.info(VerifierLog.Retry, { ...ids, error: asError(error).message });
       return 'retry';
@@ -474,7 +493,12 @@ function fmt(v: number | null): string {
   return v === null ? 'non-finite' : Number(v.toPrecision(8)).toString();
 }
 
-/** The checker's report; in report mode a checker error comes back as a value, in enforce mode it is poison. */
+/**
+ * The checker's report. In report mode a checker error comes back as a value; in enforce mode it is
+ * poison when it is the bundle's: exit 2, or a crash or stall after which the same checker passes the
+ * known-honest self-test (redelivering a bundle that breaks the checker would only loop it to the DLQ
+ * without a row). Otherwise the checker is at fault ({@link RowCheckerFaultError}).
+ */
 async function runChecker(deps: VerifierDeps, bytes: Buffer): Promise<RowCheckReport | RowCheckError> {
   const dir = await mkdtemp(join(deps.workDir ?? tmpdir(), 'pog-bundle-'));
   try {
@@ -482,14 +506,27 @@ async function runChecker(deps: VerifierDeps, bytes: Buffer): Promise<RowCheckRe
     await writeFile(file, bytes);
     return await deps.rowCheck(file);
   } catch (error) {
-    // exit 2 and a crash on this bundle are the bundle's; a timeout may be ours, but redelivering a
-    // bundle that stalls the checker would only loop it to the DLQ without a row
-    if (error instanceof RowCheckError) {
-      if (deps.mode === 'report') return error;
-      throw new PoisonError(error.message);
+    if (!(error instanceof RowCheckError)) throw error;
+    if (error.kind === 'closed') throw new RowCheckerFaultError(error.message);
+    if (deps.mode === 'report') return error;
+    if (error.kind !== 'invalid-bundle' && !(await passesSelfTest(deps, dir))) {
+      throw new RowCheckerFaultError(`row checker failed its self-test after: ${error.message}`);
     }
-    throw error;
+    throw new PoisonError(error.message);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether the checker (restarted after a crash or stall) passes every value of a known-honest bundle. */
+async function passesSelfTest(deps: VerifierDeps, dir: string): Promise<boolean> {
+  const file = join(dir, 'self-test.pogb');
+  await writeFile(file, knownHonestBundle());
+  try {
+    const report = await deps.rowCheck(file);
+    const gpu = report.gpus[0];
+    return report.gpus.length === 1 && gpu?.rowsChecked === KNOWN_HONEST.rows.length && gpu.wrongValues === 0;
+  } catch {
+    return false;
   }
 }

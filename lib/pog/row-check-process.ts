@@ -89,7 +89,7 @@ export class RowCheckProcess {
     const live = this.#live;
     this.#live = undefined;
     if (live === undefined || live.dead) return;
-    this.#settle(live, new RowCheckError('row checker closed mid-request', 'crashed'));
+    this.#settle(live, new RowCheckError('row checker closed mid-request', 'closed'));
     live.child.stdin.end();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
@@ -104,7 +104,7 @@ export class RowCheckProcess {
   }
 
   #request(bundlePath: string): Promise<RowCheckReport> {
-    if (this.#closed) return Promise.reject(new RowCheckError('row checker is closed', 'crashed'));
+    if (this.#closed) return Promise.reject(new RowCheckError('row checker is closed', 'closed'));
     const live = this.#live !== undefined && !this.#live.dead ? this.#live : this.#spawn();
     this.#live = live;
     const id = this.#nextId++;

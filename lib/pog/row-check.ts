@@ -20,11 +20,14 @@ export const RowCheckExit = {
   InvalidBundle: 2,
 } as const;
 
-/** Why a row check produced no report: the bundle is invalid (exit 2), or the checker failed. */
+/**
+ * Why a row check produced no report: the bundle is invalid (exit 2), the checker failed or stalled on
+ * it, or the checker was closed (the drain ended: nothing to do with the bundle).
+ */
 export class RowCheckError extends PogValidatorError {
   constructor(
     message: string,
-    readonly kind: 'invalid-bundle' | 'crashed' | 'timeout',
+    readonly kind: 'invalid-bundle' | 'crashed' | 'timeout' | 'closed',
   ) {
     super(message);
   }

@@ -1,13 +1,8 @@
+import { rowBytes } from '../../lib/pog/known-honest.js';
 import { merkleLevels, merkleProof, sha256 } from '../../lib/pog/math.js';
 import type { GpuChallenge, ProofOutput } from '../../lib/pog/verify.js';
 
-export function rowBytes(row: Float32Array): Buffer {
-  const buf = Buffer.alloc(row.length * 4);
-  row.forEach((v, k) => {
-    buf.writeFloatLE(v, 4 * k);
-  });
-  return buf;
-}
+export { rowBytes };
 
 /** A committed matrix: its rows, tree levels and root (hex). */
 export function commit(rows: Float32Array[]) {

@@ -12,6 +12,7 @@ export function memoryDeps(bundles: ReturnType<typeof makeTestBundle>[]) {
   }));
   const deleted: string[] = [];
   const recorded: VerifiedOutcome[] = [];
+  const deadLettered: string[] = [];
   const queue: VerificationQueuePort = {
     receive: async () => {
       const out = waiting;
@@ -21,7 +22,9 @@ export function memoryDeps(bundles: ReturnType<typeof makeTestBundle>[]) {
     delete: async (handle) => {
       deleted.push(handle);
     },
-    deadLetter: async () => undefined,
+    deadLetter: async (body) => {
+      deadLettered.push(body);
+    },
   };
   /** A hand-over while the job runs: the bundle lands in S3 and its message in the queue. */
   const handOver = (b: ReturnType<typeof makeTestBundle>) => {
@@ -32,6 +35,7 @@ export function memoryDeps(bundles: ReturnType<typeof makeTestBundle>[]) {
     handOver,
     deleted,
     recorded,
+    deadLettered,
     deps: {
       queue,
       bundles: {

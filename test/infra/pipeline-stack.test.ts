@@ -333,7 +333,7 @@ describe('PipelineStack', () => {
     expect(retained).toEqual(deployed);
   });
 
-  it('alarms on the DLQs, a verification backlog, missing weight submissions, verifier failure rate and sync errors', () => {
+  it('alarms on the DLQs, a verification backlog, missing weight submissions, verifier failure rate, checker faults and sync errors', () => {
     // Prepare
     const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));
     // Act
@@ -342,6 +342,7 @@ describe('PipelineStack', () => {
       String(a.Properties.AlarmDescription).startsWith('No confirmed weight'),
     );
     const backlog = alarms.find((a) => String(a.Properties.AlarmDescription).startsWith('A proof bundle'));
+    const checker = alarms.find((a) => String(a.Properties.AlarmDescription).includes('self-test'));
     // Assess
     expect(described).toEqual(
       expect.arrayContaining([
@@ -361,6 +362,14 @@ describe('PipelineStack', () => {
       Namespace: 'AWS/SQS',
       Statistic: 'Maximum',
       Threshold: 4320,
+    });
+    // one checker fault in an hour: its bundles wait for a job on a sound host
+    expect(checker?.Properties).toMatchObject({
+      MetricName: 'RowCheckerFaults',
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
   });
 

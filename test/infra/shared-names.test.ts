@@ -188,4 +188,34 @@ describe('Shared names: infra and code', () => {
       [VerifierOutcome.field]: VerifierOutcome.failure,
     });
   });
+
+  it("counts a checker that fails its self-test through the stack's own filter, and records no result", async () => {
+    // Prepare: enforce mode, a checker that crashes on every bundle, the known-honest one included
+    const pattern = Object.values(template.findResources('AWS::Logs::MetricFilter'))
+      .filter((f) => f.Properties.MetricTransformations[0].MetricName === MetricName.RowCheckerFaults)
+      .map((f) => f.Properties.FilterPattern as string);
+    const records: Record<string, unknown>[] = [];
+    const bundle = makeTestBundle({ hotkey: '5Fault' });
+    const deps: VerifierDeps = {
+      queue: { receive: async () => [], delete: async () => {}, deadLetter: async () => {} },
+      bundles: { get: async () => bundle.bytes },
+      rowCheck: async () => {
+        throw new RowCheckError('row checker died mid-request (signal SIGSEGV)', 'crashed');
+      },
+      results: {
+        recordFinal: async () => {
+          throw new Error('no result may be recorded');
+        },
+      },
+      mode: 'enforce',
+      log: logTo((_level, message, fields) => records.push({ ...fields, message })),
+    };
+    // Act
+    const verdict = await verifyMessage(deps, { body: JSON.stringify(bundle.message), receiptHandle: 'h' });
+    // Assess
+    expect(verdict).toBe('checker fault');
+    expect(pattern).toHaveLength(1);
+    expect(records.filter((r) => filterMatches(pattern[0] as string, r))).toHaveLength(1);
+    expect(records.some((r) => r.message === VerifierLog.Result)).toBe(false);
+  });
 });

@@ -144,6 +144,7 @@ describe('VerifierJob', () => {
         },
         { metric: MetricName.RowCheckDiscrepancies, pattern: `{ $.message = "${VerifierLog.Discrepancy}" }` },
         { metric: MetricName.PoisonBundles, pattern: `{ $.message = "${VerifierLog.Poison}" }` },
+        { metric: MetricName.RowCheckerFaults, pattern: `{ $.message = "${VerifierLog.CheckerFault}" }` },
       ]),
     );
     expect(VerifierLog).toEqual({
@@ -155,6 +156,7 @@ describe('VerifierJob', () => {
       ClaimReleased: 'verifier claim released',
       ClaimKept: 'verifier claim not released',
       PendingUnknown: 'verifier could not tell whether sessions are pending',
+      CheckerFault: 'row checker fault',
     });
   });
 });

@@ -313,6 +313,57 @@ describe('verifier on the emulator', () => {
     for (const h of hotkeys) expect((await results.rows(h))[0]?.gpuName).toBe('NVIDIA H100 80GB HBM3');
   });
 
+  it('as shipped, leaves its bundles queued and exits 1 when its checker fails the self-test; a sound job then verifies them', async () => {
+    // Prepare: an interpreter that dies at once (a host whose GPU is gone), then a sound one
+    const dir = mkdtempSync(join(tmpdir(), 'verifier-fault-'));
+    await bundleHandler('verifier', dir, { sdkExternal: false });
+    const urls = await makeQueue('fault', 2);
+    const hotkeys = ['5FaultA', '5FaultB'];
+    for (const hotkey of hotkeys) await enqueue(urls.queueUrl, makeTestBundle({ hotkey, n: 96 }));
+    const run = async (python: string) => {
+      const env = verifierEnv(urls, {
+        PYTHON: python,
+        VERIFIER_BATCH_SIZE: '5',
+        VERIFIER_WAIT_SECONDS: '1',
+        VERIFIER_EMPTY_POLLS: '2',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+      const job = spawn(process.execPath, [join(dir, 'verifier.mjs')], { env, stdio: 'pipe' });
+      // Powertools writes ERROR lines to stderr
+      let out = '';
+      const keep = (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+      };
+      job.stdout?.on('data', keep);
+      job.stderr?.on('data', keep);
+      const code = await new Promise((resolve) => job.on('exit', resolve));
+      const lines = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      return { code, lines };
+    };
+    const rowsOf = async () => (await Promise.all(hotkeys.map((h) => results.rows(h)))).map((r) => r.length);
+    // Act
+    const broken = await run('false');
+    const rowsAfterBroken = await rowsOf();
+    for (let t = 0; t < 100 && (await visibleNow(urls.queueUrl)) < 2; t++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const sound = await run('python3');
+    // Assess
+    expect(broken.code).toBe(1);
+    expect(rowsAfterBroken).toEqual([0, 0]);
+    expect(broken.lines.find((l) => l.message === VerifierLog.CheckerFault)).toMatchObject({
+      level: 'ERROR',
+      reason: expect.stringMatching(/^row checker failed its self-test after: row checker died mid-request/),
+    });
+    expect(await visible(urls.dlqUrl)).toBe(0);
+    expect(sound.code).toBe(0);
+    expect(await rowsOf()).toEqual([1, 1]);
+    for (const h of hotkeys) expect((await results.rows(h))[0]?.gpuName).toBe('NVIDIA H100 80GB HBM3');
+  }, 120_000);
+
   it("drops its round's claim when it has drained, so the round's next hand-over starts a new job", async () => {
     // Prepare: the round's claim as the worker leaves it (completed with this job's id), one bundle
     const dir = mkdtempSync(join(tmpdir(), 'verifier-claim-'));

@@ -204,7 +204,7 @@ describe('RowCheckProcess with the real row_check.py --serve (CPU path)', () => 
     const refused = await failure(checker.check(bundleFile('closed.pogb', 32)));
     // Assess
     expect(alive(pid)).toBe(false);
-    expect(refused.message).toBe('row checker is closed');
+    expect(refused).toMatchObject({ message: 'row checker is closed', kind: 'closed' });
   });
 });
 
@@ -340,7 +340,7 @@ describe('RowCheckProcess protocol faults (a scripted peer on the real python3)'
     // Act
     await checker.close();
     // Assess
-    expect((await inHand).message).toBe('row checker closed mid-request');
+    expect(await inHand).toMatchObject({ message: 'row checker closed mid-request', kind: 'closed' });
     expect(await waitGone(pid)).toBe(true);
   });
 
