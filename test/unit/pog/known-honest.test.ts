@@ -4,11 +4,12 @@ import { decodeBundle } from '../../../lib/pog/bundle.js';
 import { KNOWN_HONEST, knownHonestBundle } from '../../../lib/pog/known-honest.js';
 import { startRowChecker } from '../../../lib/pog/row-check-process.js';
 import { bundleDir, runRowCheck } from '../../helpers/bundle-file.js';
-import { torchPython } from '../../helpers/python.js';
+import { hasCudaTorch, torchPython } from '../../helpers/python.js';
 
 const files = bundleDir();
 afterAll(() => files.cleanup());
 const torch = torchPython();
+const cuda = hasCudaTorch();
 
 describe('the row checker self-test bundle', () => {
   it('commits its rows: every Merkle path leads to its root', () => {
@@ -20,17 +21,33 @@ describe('the row checker self-test bundle', () => {
     expect(checkMerklePaths(bundle)).toEqual(new Map());
   });
 
+  /** The served checker's report on the self-test bundle, on `device`. */
+  const served = async (device: 'cpu' | 'cuda') => {
+    const path = files.write(`self-test-${device}.pogb`, knownHonestBundle());
+    const checker = startRowChecker({ python: 'python3', device, timeoutMs: 60_000 });
+    return checker.check(path).finally(() => checker.close());
+  };
+
   it('passes every value in the real checker (numpy)', async () => {
-    // Prepare
-    const path = files.write('self-test-numpy.pogb', knownHonestBundle());
-    const checker = startRowChecker({ python: 'python3', device: 'cpu', timeoutMs: 60_000 });
     // Act
-    const report = await checker.check(path).finally(() => checker.close());
+    const report = await served('cpu');
     // Assess
     expect(report.gpus).toHaveLength(1);
     expect(report.gpus[0]).toMatchObject({ rowsChecked: 3, wrongRows: 0, wrongValues: 0 });
     expect(report.entriesChecked).toBe(KNOWN_HONEST.rows.length * KNOWN_HONEST.n);
   }, 60_000);
+
+  it.skipIf(!cuda)(
+    'passes every value in the real checker on the GPU (--device cuda)',
+    async () => {
+      // Act
+      const report = await served('cuda');
+      // Assess
+      expect(report.device).toBe('cuda');
+      expect(report.gpus.map((g) => [g.rowsChecked, g.wrongValues])).toEqual([[3, 0]]);
+    },
+    120_000,
+  );
 
   it.skipIf(torch === null)(
     'passes every value in the CUDA path’s torch code, run on the CPU',
