@@ -132,6 +132,25 @@ describe('verifier on the emulator', () => {
     return (await queueDepth(c.sqs, url)).waiting;
   }
 
+  /** Starts the shipped verifier bundle in `dir`; its exit code, and its JSON log lines once it exited. */
+  function startShipped(dir: string, env: Record<string, string>) {
+    const job = spawn(process.execPath, [join(dir, 'verifier.mjs')], { env, stdio: 'pipe' });
+    // Powertools writes ERROR lines to stderr
+    let out = '';
+    const keep = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+    };
+    job.stdout?.on('data', keep);
+    job.stderr?.on('data', keep);
+    const exited = new Promise((resolve) => job.on('exit', resolve));
+    const lines = () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { exited, lines };
+  }
+
   it('passes honest bundles and fails the cheats with a reason naming the GPU, the rows and the values', async () => {
     // Prepare
     const urls = await makeQueue('enforce');
@@ -328,20 +347,8 @@ describe('verifier on the emulator', () => {
         VERIFIER_EMPTY_POLLS: '2',
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
-      const job = spawn(process.execPath, [join(dir, 'verifier.mjs')], { env, stdio: 'pipe' });
-      // Powertools writes ERROR lines to stderr
-      let out = '';
-      const keep = (chunk: Buffer) => {
-        out += chunk.toString('utf8');
-      };
-      job.stdout?.on('data', keep);
-      job.stderr?.on('data', keep);
-      const code = await new Promise((resolve) => job.on('exit', resolve));
-      const lines = out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-      return { code, lines };
+      const job = startShipped(dir, env);
+      return { code: await job.exited, lines: job.lines() };
     };
     const rowsOf = async () => (await Promise.all(hotkeys.map((h) => results.rows(h)))).map((r) => r.length);
     // Act
@@ -414,12 +421,7 @@ describe('verifier on the emulator', () => {
         VERIFIER_LINGER_SECONDS: '6',
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
-      const job = spawn(process.execPath, [join(dir, 'verifier.mjs')], { env, stdio: 'pipe' });
-      let out = '';
-      job.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString('utf8');
-      });
-      const exited = new Promise((resolve) => job.on('exit', resolve));
+      const job = startShipped(dir, env);
       // the job is in its drain once the first bundle is recorded; two seconds on, one empty poll of 1 s
       // would have ended it
       for (let t = 0; t < 300 && (await results.rows(`5${name}First`)).length === 0; t++) {
@@ -427,13 +429,8 @@ describe('verifier on the emulator', () => {
       }
       await new Promise((r) => setTimeout(r, 2000));
       if (late !== undefined) await late(urls.queueUrl);
-      const code = await exited;
-      const finished = out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-        .find((l) => l.message === VerifierLog.Finished);
-      return { code, finished };
+      const code = await job.exited;
+      return { code, finished: job.lines().find((l) => l.message === VerifierLog.Finished) };
     };
     // Act
     const lingered = await run(inSeconds(600), 'Linger', (queueUrl) =>
