@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { randomPassword, type SimSshBackend, type SimSshLogin, type SimSshSetup } from './ssh.js';
 
 export const DEFAULT_SSHD = '/usr/sbin/sshd';
@@ -110,8 +109,11 @@ export async function startOpenSsh(
       // a random password nobody is told until an allocation sets a fresh one
       await setPassword(user, randomPassword(24));
     }
-    const host = ssh2.utils.generateKeyPairSync('ed25519');
-    writeFileSync(join(setup.root, 'host_ed25519'), host.private, { mode: 0o600 });
+    // OpenSSH's own keygen: ssh2's ed25519 keys drop a public key's leading zero byte (about 1 in 256),
+    // which sshd refuses ("error in libcrypto")
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(setup.root, 'host_ed25519')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     mkdirSync('/run/sshd', { recursive: true });
 
     let port = 0;

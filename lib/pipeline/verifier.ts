@@ -273,7 +273,7 @@ class PoisonError extends PogValidatorError {}
  * known-honest self-test (a lost GPU, a broken image). The message is left for redelivery and the
  * drain stops: recording the bundle as poison would fail an honest miner, and every miner after it.
  */
-export class RowCheckerFaultError extends PogValidatorError {}
+class RowCheckerFaultError extends PogValidatorError {}
 
 /**
  * Verifies one message end to end. Infrastructure faults leave the message for redelivery ('retry');
