@@ -75,7 +75,7 @@ async function main(): Promise<number> {
     },
     claim,
   );
-  // its bundles wait in the queue for a job on a sound host (Batch's retry, or the sync's restart)
+  // its bundles wait in the queue for the job the sync starts once they are visible again (exit 1: no Batch retry)
   return summary.checkerFault ? VerifierExit.Fault : VerifierExit.Drained;
 }
 
