@@ -3,8 +3,8 @@ import { challengeColumnOfB, challengeRowOfA, merkleLevels, merkleProof, sha256 
 import { PAYLOAD_PROTOCOL } from './verify.js';
 
 /**
- * C = A·B of a challenge as an honest GPU sums it: float32 products added in float32, one after another
- * (the least accurate order a miner uses, still well inside the tolerance: lib/pog/math.ts
+ * C = A·B of a challenge as an honest miner may sum it: float32 products added in float32 one after
+ * another, a plain loop (its error is measured against the tolerance in lib/pog/math.ts
  * `entryTolerance`). O(n³): for small n only.
  */
 export function honestProduct(n: number, seedA: bigint, seedB: bigint): Float32Array[] {
