@@ -22,7 +22,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * garbage, so V8's default (16 MB) only holds dead lines longer: at 2 MB the largest proof's peak fell by
  * about a fifth, with no more CPU (`npm run bench -- worker-memory`).
  */
-export const WORKER_SEMI_SPACE_MB = 2;
+const WORKER_SEMI_SPACE_MB = 2;
 
 /** The worker's NODE_OPTIONS for a memory setting (the worker-memory bench runs its probe under them). */
 export const workerNodeOptions = (memoryMb: number): string => nodeOptions(memoryMb, WORKER_SEMI_SPACE_MB);

@@ -27,7 +27,6 @@ export interface ProofsTaken {
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 const NEWLINE = 0x0a;
-const RELEASED = Buffer.alloc(0);
 
 /**
  * A decoded row (4n float32-LE bytes, in the arena or a buffer of its own, never Node's shared pool) as
@@ -133,29 +132,4 @@ export class ProofTaker {
       this.reasons.push(error.message);
     }
   }
-}
-
-/**
- * {@link ProofTaker} over output already received: `stdout` (the caller's array: pass it and drop it)
- * is emptied as it is read, so the chunks of the lines already taken can be freed while later ones wait.
- *
- * @param draw picks the checked entries' columns (tests and benches fix it)
- */
-export function takeProofs(
-  stdout: Buffer[],
-  challenges: readonly GpuChallenge[],
-  entriesPerRow: number,
-  draw: (max: number) => number = randomInt,
-): ProofsTaken {
-  const taker = new ProofTaker(challenges, entriesPerRow, draw);
-  try {
-    for (let c = 0; c < stdout.length; c++) {
-      const chunk = stdout[c] as Buffer;
-      stdout[c] = RELEASED;
-      taker.push(chunk);
-    }
-  } finally {
-    stdout.length = 0;
-  }
-  return taker.finish();
 }

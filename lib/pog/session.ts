@@ -120,7 +120,7 @@ export interface AttemptTimings {
 
 /**
  * What one passed attempt hands to the verifier: the data of a proof bundle. `sampled` is the
- * quick in-session check ({@link takeProofs}); the verifier checks every entry of every row.
+ * quick in-session check ({@link ProofTaker}); the verifier checks every entry of every row.
  */
 export interface SessionResult {
   readonly gpuName: string;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PogMinerError } from '../../../lib/pog/errors.js';
 import { merkleLevels, merkleProof, sha256 } from '../../../lib/pog/math.js';
-import { type GpuProof, type ProofsTaken, takeProofs } from '../../../lib/pog/proof-output.js';
+import { type GpuProof, type ProofsTaken, ProofTaker } from '../../../lib/pog/proof-output.js';
 import {
   type GpuChallenge,
   type ProofOutput,
@@ -46,11 +46,16 @@ const gpu0 = gpuOf(0);
 const gpu1 = gpuOf(1);
 const challenges = [gpu0.challenge, gpu1.challenge];
 const line = (response: unknown) => JSON.stringify(response);
-const take = (text: string, chunks: Buffer[] = [Buffer.from(text, 'utf8')]) =>
-  takeProofs(chunks, challenges, DRAWN.length, draw());
+/** The proof stage fed `chunks` one by one, as the SSH layer hands them over. */
+function takeChunks(chunks: readonly Buffer[], gpus: readonly GpuChallenge[] = challenges): ProofsTaken {
+  const taker = new ProofTaker(gpus, DRAWN.length, draw());
+  for (const chunk of chunks) taker.push(chunk);
+  return taker.finish();
+}
+const take = (text: string, chunks: Buffer[] = [Buffer.from(text, 'utf8')]) => takeChunks(chunks);
 
-/** The proof stage as it was before takeProofs (one string, split, rows decoded a second time): the oracle. */
-function takeProofsAsBefore(text: string): ProofsTaken {
+/** The proof stage as it was before ProofTaker (one string, split, rows decoded a second time): the oracle. */
+function takeAsBefore(text: string): ProofsTaken {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const gpus: GpuProof[] = [];
   const reasons: string[] = [];
@@ -97,7 +102,7 @@ const chunked = (bytes: Buffer, cuts: readonly number[]): Buffer[] => {
     .filter((piece) => piece.length > 0);
 };
 
-describe('takeProofs', () => {
+describe('ProofTaker', () => {
   it('keeps the rows of two good GPUs as float32 values, bit for bit the bytes the miner sent', () => {
     // Prepare: GPU 1 carries -0 and a signalling NaN with a payload in columns the check never draws
     const odd = gpuOf(1, (rows) => {
@@ -106,7 +111,7 @@ describe('takeProofs', () => {
     });
     const chunks = [Buffer.from(`${line(gpu0.response)}\n${line(odd.response)}\n`)];
     // Act
-    const taken = takeProofs(chunks, [gpu0.challenge, odd.challenge], DRAWN.length, draw());
+    const taken = takeChunks(chunks, [gpu0.challenge, odd.challenge]);
     // Assess
     expect(taken.reasons).toEqual([]);
     expect(taken.gpus.map((g) => [g.gpu, g.root, g.rows])).toEqual([
@@ -123,7 +128,6 @@ describe('takeProofs', () => {
     expect(new Uint32Array(taken.gpus[1]?.values[1]?.slice(30, 32).buffer ?? [])).toEqual(
       new Uint32Array([0x8000_0000, 0x7fa0_0001]),
     );
-    expect(chunks).toEqual([]);
   });
 
   it("packs the kept GPUs' rows back to back in one allocation, over the space of a GPU that failed", () => {
@@ -133,7 +137,7 @@ describe('takeProofs', () => {
     const chunks = [Buffer.from(`${line(broken)}\n${line(gpu1.response)}\n${line(gpu0.response)}\n`)];
     const honest = take(`${line(gpu0.response)}\n${line(gpu1.response)}`);
     // Act
-    const taken = takeProofs(chunks, [gpu0.challenge, gpu1.challenge, gpu0.challenge], DRAWN.length, draw());
+    const taken = takeChunks(chunks, [gpu0.challenge, gpu1.challenge, gpu0.challenge]);
     // Assess: GPU 1's rows start where the first GPU's rows start; the second GPU 0 follows; values bit for bit
     const views = taken.gpus.flatMap((g) => g.values);
     expect(views[0]?.byteOffset).toBe(honest.gpus[0]?.values[0]?.byteOffset);
@@ -172,8 +176,7 @@ describe('takeProofs', () => {
       missing: ['proof: output is not JSON'],
       schema: [expect.stringMatching(/^proof: invalid output \(gpu: /)],
     });
-    for (const text of Object.values(outputs))
-      expect(plain(take(text))).toEqual(plain(takeProofsAsBefore(text)));
+    for (const text of Object.values(outputs)) expect(plain(take(text))).toEqual(plain(takeAsBefore(text)));
   });
 
   it('gives the same result however the output is cut into chunks, inside a UTF-8 character or at a newline', () => {
@@ -187,7 +190,7 @@ describe('takeProofs', () => {
     });
     // Act / Assess: every single cut at or next to a newline or a multi-byte character, then random cuts
     expect(whole.gpus).toHaveLength(2);
-    expect(whole).toEqual(plain(takeProofsAsBefore(text)));
+    expect(whole).toEqual(plain(takeAsBefore(text)));
     for (const cut of special) expect(plain(take(text, chunked(bytes, [cut])))).toEqual(whole);
     fc.assert(
       fc.property(fc.array(fc.nat({ max: bytes.length }), { maxLength: 40 }), (cuts) => {
