@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * Worker memory: the resident set of a process holding the worker's code, after it took a proof of
  * 17 rows per GPU at n = 29 280 (the H100's n) from 8 GPUs (the largest common box) and from the most
  * GPUs a session accepts (the engine's `maxGpus`) through the session's own proof stage (stdout
- * chunks, as they arrive, to checked float32 rows), and encoded its bundle; a small size for contrast. The probe is
+ * chunks, as they arrive, to checked float32 rows), encoded its bundle and put it to S3 over HTTPS (a local
+ * TLS sink: Node's TLS layer is where a whole-buffer write doubled the bundle); a small size for contrast. The probe is
  * bundled by esbuild (as the Lambda's code is) and run by plain node under the worker's own NODE_OPTIONS
  * (infra/lambdas.ts), so neither tsx nor vitest is counted. `BENCH_NODE` names another node binary (the
  * Lambda runs Node 22). The Lambda's memory setting (infra) must leave room above the peak. Then the
@@ -25,6 +26,21 @@ export async function run(): Promise<Record<string, string | number>> {
   mkdirSync(out, { recursive: true });
   const file = await bundleProbe('worker-memory', out);
   const cpuProbe = await bundleProbe('worker-cpu', out);
+  const sink = await startTlsSink(out);
+  const probeEnv = { ...process.env, ...sink.env };
+  try {
+    return await measure(out, file, cpuProbe, probeEnv);
+  } finally {
+    sink.process.kill();
+  }
+}
+
+async function measure(
+  out: string,
+  file: string,
+  cpuProbe: string,
+  probeEnv: NodeJS.ProcessEnv,
+): Promise<Record<string, string | number>> {
   const figures: Record<string, string | number> = {};
   const maxGpus = parsePogEngineConfig().maxGpus;
   // the deployed worker's flags for its memory setting in cdk.json
@@ -41,21 +57,33 @@ export async function run(): Promise<Record<string, string | number>> {
     // built here: in the probe, building it would leave more garbage than the worker's part
     const input = join(out, `proof-${n}-${gpus}.out`);
     writeMinerProof(input, minerProof(n, gpus, 17));
-    const result = spawnSync(node.path, [...flags, file, input], { encoding: 'utf8' });
+    const probe = (put: 'pieces' | 'whole') => {
+      const result = spawnSync(node.path, [...flags, file, input], {
+        encoding: 'utf8',
+        env: { ...probeEnv, PROBE_PUT: put },
+      });
+      if (result.status !== 0) throw new Error(`probe failed: ${result.stderr}`);
+      return JSON.parse(result.stdout) as {
+        baselineMb: number;
+        outputMb: number;
+        beforePutMb: number;
+        peakMb: number;
+        bundleMb: number;
+      };
+    };
+    const m = probe('pieces');
+    // the old whole-buffer put, for contrast, at the largest size only
+    const whole = gpus === maxGpus ? probe('whole') : undefined;
     rmSync(input);
     rmSync(`${input}.json`);
-    if (result.status !== 0) throw new Error(`probe failed: ${result.stderr}`);
-    const m = JSON.parse(result.stdout) as {
-      baselineMb: number;
-      outputMb: number;
-      peakMb: number;
-      bundleMb: number;
-    };
     const label = `n=${n}, ${gpus} GPU(s)`;
     figures[`${label}: RSS after loading the worker's code, MB`] = m.baselineMb.toFixed(0);
     figures[
       `${label}: peak RSS with the proof taken as it arrives (${m.outputMb.toFixed(1)} MB) and its bundle, MB`
-    ] = m.peakMb.toFixed(0);
+    ] = m.beforePutMb.toFixed(0);
+    figures[`${label}: peak RSS once the bundle is put over HTTPS, MB`] = m.peakMb.toFixed(0);
+    if (whole !== undefined)
+      figures[`${label}: the same, the bundle put as one buffer (before), MB`] = whole.peakMb.toFixed(0);
     figures[`${label}: bundle MB`] = m.bundleMb.toFixed(1);
   }
   // the worker's own CPU work for the largest proof (best of 3: the machine is shared); Lambda gives a
@@ -63,6 +91,7 @@ export async function run(): Promise<Record<string, string | number>> {
   const cpu = [0, 1, 2].map(() => {
     const result = spawnSync(node.path, [...flags, cpuProbe, '29280', String(maxGpus)], {
       encoding: 'utf8',
+      env: probeEnv,
     });
     if (result.status !== 0) throw new Error(`cpu probe failed: ${result.stderr}`);
     return JSON.parse(result.stdout) as { keyMs: number; proofMs: number };
@@ -73,4 +102,55 @@ export async function run(): Promise<Record<string, string | number>> {
     ...cpu.map((c) => c.proofMs),
   ).toFixed(0);
   return figures;
+}
+
+/**
+ * A self-signed certificate for 127.0.0.1 (openssl) and the TLS sink serving it; the variables that
+ * point a probe's S3 client at it and make its Node trust the certificate.
+ */
+async function startTlsSink(
+  out: string,
+): Promise<{ readonly process: ChildProcess; readonly env: Record<string, string> }> {
+  const key = join(out, 'sink-key.pem');
+  const cert = join(out, 'sink-cert.pem');
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (made.status !== 0)
+    throw new Error(`openssl could not make the sink's certificate: ${made.stderr || made.error}`);
+  const sinkFile = await bundleProbe('tls-sink', out);
+  const child = spawn(process.execPath, [sinkFile, key, cert], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`TLS sink exited (${code})`)));
+    child.stdout?.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));
+  });
+  return {
+    process: child,
+    env: {
+      AWS_ENDPOINT_URL_S3: `https://127.0.0.1:${port}`,
+      NODE_EXTRA_CA_CERTS: cert,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'probe',
+      AWS_SECRET_ACCESS_KEY: 'probe',
+    },
+  };
 }

@@ -24,6 +24,13 @@ export const NATIVE_EXTERNALS = ['*.node', 'cpu-features'];
 /** The Lambdas use the AWS SDK v3 that the Node 22 runtime ships (bundling ours adds ~550 KB). */
 export const RUNTIME_SDK_EXTERNALS = ['@aws-sdk/*'];
 
+/**
+ * Source maps carry positions and names, not the sources themselves: under `--enable-source-maps` a
+ * Lambda holds its map in memory, and the embedded sources were 4–5 MB of the worker's resident set
+ * (`npm run bench -- worker-memory`). Stack traces still name the original file, line and column.
+ */
+export const MAP_SOURCES_CONTENT = false;
+
 export const HANDLERS = ['sync', 'worker', 'weights', 'verifier'] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
@@ -44,6 +51,7 @@ export function handlerBuildOptions(
     platform: 'node',
     target: 'node22',
     sourcemap: true,
+    sourcesContent: MAP_SOURCES_CONTENT,
     external: [...NATIVE_EXTERNALS, ...(options.sdkExternal ? RUNTIME_SDK_EXTERNALS : [])],
     logLevel: 'silent',
     banner: { js: ESM_REQUIRE_BANNER },

@@ -7,7 +7,12 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { EnvName } from '../lib/config/env-names.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/observability/index.js';
-import { ESM_REQUIRE_BANNER, NATIVE_EXTERNALS, RUNTIME_SDK_EXTERNALS } from './bundling.js';
+import {
+  ESM_REQUIRE_BANNER,
+  MAP_SOURCES_CONTENT,
+  NATIVE_EXTERNALS,
+  RUNTIME_SDK_EXTERNALS,
+} from './bundling.js';
 
 export interface ProjectFunctionProps {
   /** Path of the entry file, e.g. `functions/sync/index.ts`. */
@@ -103,6 +108,7 @@ export class ProjectFunction extends NodejsFunction {
         minify: true,
         keepNames: true,
         sourceMap: true,
+        sourcesContent: MAP_SOURCES_CONTENT,
         target: 'node22',
         externalModules: [...RUNTIME_SDK_EXTERNALS, ...NATIVE_EXTERNALS],
         banner: ESM_REQUIRE_BANNER,

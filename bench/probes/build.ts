@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { MAP_SOURCES_CONTENT } from '../../infra/bundling.js';
 
 /**
  * Bundles bench/probes/<name>.ts into `<outdir>/<name>.mjs` for a plain `node` process, so that a memory
@@ -17,6 +18,7 @@ export async function bundleProbe(name: string, outdir: string): Promise<string>
     minify: true,
     keepNames: true,
     sourcemap: true,
+    sourcesContent: MAP_SOURCES_CONTENT,
     platform: 'node',
     format: 'esm',
     target: 'node20',

@@ -3,19 +3,26 @@
  * session, SDK clients) as the deployed bundle does, then takes a proof stage of `gpus` GPUs at size
  * `n` that the bench wrote (bench/probes/miner-proof.ts) through the session's own proof stage
  * ({@link ProofTaker}), the miner's output handed over chunk by chunk as the SSH layer receives it
- * (the session never holds it whole), and encodes its bundle as the worker does. Prints the resident
- * set after loading the code, the output's size and the high-water mark at the end.
+ * (the session never holds it whole), encodes its bundle and puts it to S3 as the worker does, over
+ * HTTPS to bench/probes/tls-sink.ts (`AWS_ENDPOINT_URL_S3`, trusted through `NODE_EXTRA_CA_CERTS`).
+ * `PROBE_PUT=whole` puts the bundle as one buffer instead, as the worker did before, for contrast.
+ * Prints the resident set after loading the code, the output's size and the high-water marks before
+ * the upload and at the end.
  */
 import '../../functions/worker/handler.js';
 import '../../lib/clients/index.js';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { bundleOf } from '../../lib/pipeline/worker.js';
 import { encodeBundle } from '../../lib/pog/bundle.js';
 import { ProofTaker } from '../../lib/pog/proof-output.js';
+import { putBundle } from '../../lib/store/bundles.js';
 import { sampledDraw, streamMinerProof } from './miner-proof.js';
 import { maxRssMb } from './rss.js';
 
 const [file = ''] = process.argv.slice(2);
 const mb = (bytes: number) => bytes / 2 ** 20;
+// as functions/worker/index.ts builds it (path style: the sink's endpoint is an address, not a name)
+const s3 = new S3Client({ forcePathStyle: true });
 const baselineMb = mb(process.memoryUsage().rss);
 const input = streamMinerProof(file);
 const gpus = input.challenges.length;
@@ -39,10 +46,17 @@ const bundle = encodeBundle(
     new Date(),
   ),
 );
+const beforePutMb = maxRssMb();
+if (process.env.PROBE_PUT === 'whole') {
+  await s3.send(new PutObjectCommand({ Bucket: 'probe', Key: 'bundle', Body: bundle }));
+} else {
+  await putBundle(s3, 'probe', 'bundle', bundle);
+}
 process.stdout.write(
   JSON.stringify({
     baselineMb,
     outputMb,
+    beforePutMb,
     peakMb: maxRssMb(),
     bundleMb: mb(bundle.length),
   }),

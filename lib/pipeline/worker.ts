@@ -1,5 +1,5 @@
 import type { BatchClient } from '@aws-sdk/client-batch';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PogValidatorError, ValidationError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -20,6 +20,7 @@ import {
   MAX_CHALLENGE_BODY_BYTES,
   type PogChallenge,
 } from '../queue/challenge.js';
+import { putBundle } from '../store/bundles.js';
 import type { CoordinationStore } from '../store/coordination.js';
 import type { PogOutcomeStore } from '../store/pog-results.js';
 import { sessionsUntil, startVerifier } from './verifier-start.js';
@@ -152,14 +153,7 @@ async function handOver(
 ): Promise<string> {
   const bytes = encodeBundle(bundleOf(challenge, attempt, proof, deps.now?.() ?? new Date()));
   const key = bundleKey(challenge.roundId, challenge.hotkey, attempt);
-  await deps.s3.send(
-    new PutObjectCommand({
-      Bucket: deps.bundleBucket,
-      Key: key,
-      Body: bytes,
-      ContentType: 'application/octet-stream',
-    }),
-  );
+  await putBundle(deps.s3, deps.bundleBucket, key, bytes);
   const message: VerificationMessage = {
     version: 1,
     netuid: challenge.netuid,

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { endianness } from 'node:os';
 import { RowArena } from './bundle.js';
 import { PogMinerError } from './errors.js';
+import { proofLength } from './math.js';
 import { type GpuChallenge, ProofSchema, parseMinerJson, verifyGpuProofRows } from './verify.js';
 
 /** One GPU's part of a proof: its seeds, committed root and the challenged rows with their paths. */
@@ -29,6 +30,14 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 const NEWLINE = 0x0a;
 
 /**
+ * The length of an honest proof line for `rows` challenged rows at size n, with room to spare: base64
+ * rows, hex Merkle paths (64 digits, quotes and a comma each) and the JSON around them.
+ */
+export function proofLineBytes(n: number, rows: number): number {
+  return rows * (4 * Math.ceil((4 * n) / 3) + proofLength(n) * 67 + 64) + 256;
+}
+
+/**
  * A decoded row (4n float32-LE bytes, in the arena or a buffer of its own, never Node's shared pool) as
  * float32 values: a view over the same memory on a little-endian platform (every Lambda architecture);
  * otherwise a copy.
@@ -50,7 +59,7 @@ function float32Of(bytes: Buffer): Float32Array {
  * and given the quick check ({@link verifyGpuProofRows}) as soon as it is complete; the rows of a GPU
  * that passes are kept as float32 values over the bytes the check decoded, bit for bit.
  *
- * Memory: the output is never held. What stays referenced is the pieces of the line in progress and
+ * Memory: the output is never held. What stays referenced is the line in progress (one buffer) and
  * the rows already kept (what the garbage collector has not yet freed comes on top: `npm run bench --
  * worker-memory`). The rows are decoded into one {@link RowArena}, the kept GPUs' back to back, so the
  * bundle is encoded around them without a copy.
@@ -60,7 +69,9 @@ export class ProofTaker {
   private readonly reasons: string[] = [];
   private readonly arena: RowArena;
   private readonly alloc: (size: number) => Buffer;
-  private pieces: Buffer[] = [];
+  /** The line in progress: one buffer, reused from line to line, grown if a line is longer than an honest one. */
+  private lineBytes: Buffer;
+  private lineLength = 0;
   private next = 0;
 
   /** @param draw picks the checked entries' columns (tests and benches fix it) */
@@ -71,17 +82,20 @@ export class ProofTaker {
   ) {
     this.arena = new RowArena(challenges.reduce((sum, c) => sum + c.rows.length * 4 * c.n, 0));
     this.alloc = (size) => this.arena.take(size);
+    this.lineBytes = Buffer.allocUnsafeSlow(
+      Math.max(0, ...challenges.map((c) => proofLineBytes(c.n, c.rows.length))),
+    );
   }
 
   /** Takes the lines `chunk` completes; the text split on '\n', as `split('\n')` would. */
   push(chunk: Buffer): void {
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      this.pieces.push(chunk.subarray(start, end));
+      this.append(chunk, start, end);
       start = end + 1;
       this.line();
     }
-    if (start < chunk.length) this.pieces.push(chunk.subarray(start));
+    if (start < chunk.length) this.append(chunk, start, chunk.length);
   }
 
   /** The output's end: its last line, even unterminated, and a missing line for each GPU left. */
@@ -91,12 +105,28 @@ export class ProofTaker {
     return { gpus: this.gpus, reasons: this.reasons };
   }
 
-  /** The pieces gathered so far as one line; a line ends at 0x0a, never part of a multi-byte UTF-8 sequence. */
+  /**
+   * Copies a chunk's part into the line in progress. Copied, not kept: a kept chunk and a joined copy
+   * per line were ~5 MB of buffers for each GPU of a proof, freed only when V8 counted enough of them
+   * (`npm run bench -- worker-memory`). Past the last GPU nothing is kept.
+   */
+  private append(chunk: Buffer, start: number, end: number): void {
+    if (this.next >= this.challenges.length || end <= start) return;
+    const needed = this.lineLength + (end - start);
+    if (needed > this.lineBytes.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(needed, 2 * this.lineBytes.length, 64 * 1024));
+      this.lineBytes.copy(grown, 0, 0, this.lineLength);
+      this.lineBytes = grown;
+    }
+    this.lineLength += chunk.copy(this.lineBytes, this.lineLength, start, end);
+  }
+
+  /** The bytes gathered so far as one line; a line ends at 0x0a, never part of a multi-byte UTF-8 sequence. */
   private line(): void {
-    const pieces = this.pieces;
-    this.pieces = [];
-    if (this.next >= this.challenges.length || pieces.length === 0) return;
-    const text = (pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces)).toString('utf8');
+    const length = this.lineLength;
+    this.lineLength = 0;
+    if (this.next >= this.challenges.length || length === 0) return;
+    const text = this.lineBytes.toString('utf8', 0, length);
     if (text.trim() !== '') this.take(text);
   }
 

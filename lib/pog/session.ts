@@ -17,8 +17,8 @@ import {
 import type { PogEngineConfig } from './config.js';
 import { PogInfrastructureError, PogMinerError } from './errors.js';
 import { identifyGpu, tflops } from './identify.js';
-import { challengeMatrixSize, proofLength, requiredPasses } from './math.js';
-import { type GpuProof, ProofTaker } from './proof-output.js';
+import { challengeMatrixSize, requiredPasses } from './math.js';
+import { type GpuProof, ProofTaker, proofLineBytes } from './proof-output.js';
 import { MinerShell } from './ssh.js';
 import { benchmarkTimingProblem, computeBudget, computeTimingProblem } from './timing.js';
 import {
@@ -392,9 +392,8 @@ async function prove(
   );
   if (timingProblem !== null) throw new PogMinerError(timingProblem);
 
-  // exact size of an honest answer: base64 rows, hex proofs, JSON overhead
   const rowCount = Math.min(engine.rowsPerGpu, n);
-  const perGpu = rowCount * (4 * Math.ceil((4 * n) / 3) + proofLength(n) * 67 + 64) + 256;
+  const perGpu = proofLineBytes(n, rowCount);
   const challenges: GpuChallenge[] = [];
   for (const { gpu, seedA, seedB } of seeds) {
     const root = roots.get(gpu);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -343,6 +343,30 @@ describe('the CDK app deployed into moto_server CloudFormation', () => {
       expect(fn.Handler, id).toBe(props.Handler);
       const env = (props.Environment as { Variables: Record<string, Json> }).Variables;
       expect(Object.keys(fn.Environment?.Variables ?? {}).sort(), id).toEqual(Object.keys(env).sort());
+    }
+  });
+
+  it('bundles each function with a source map of positions and names, without the sources', () => {
+    // Prepare: the synthesized function assets (folders holding index.mjs)
+    const assets = JSON.parse(readFileSync(join(outdir, `${STACK}.assets.json`), 'utf8')) as {
+      files: Record<string, { source: { path: string } }>;
+    };
+    const folders = Object.values(assets.files)
+      .map((f) => join(outdir, f.source.path))
+      .filter((dir) => existsSync(join(dir, 'index.mjs')));
+    // Act
+    const maps = folders.map(
+      (dir) =>
+        JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as {
+          sources: string[];
+          sourcesContent?: unknown[];
+        },
+    );
+    // Assess: the map a Lambda holds under --enable-source-maps names our files but holds no text of them
+    expect(maps).toHaveLength(ofType(synthesized, 'AWS::Lambda::Function').length);
+    for (const map of maps) {
+      expect(map.sources.some((s) => s.includes('lib/pipeline/'))).toBe(true);
+      expect(map.sourcesContent).toBeUndefined();
     }
   });
 

@@ -200,4 +200,16 @@ describe('ProofTaker', () => {
     );
     expect(plain(take(text, chunked(bytes, [...bytes.keys()])))).toEqual(whole);
   });
+
+  it('takes a line far longer than its first buffer, grown mid-line, and a short line after it', () => {
+    // Prepare: a 300 KB first line (a field the schema drops) cut into 7 KB chunks; a short second line
+    const text = `${line({ ...gpu0.response, note: 'x'.repeat(300_000) })}\n${line(gpu1.response)}\n`;
+    const bytes = Buffer.from(text, 'utf8');
+    const cuts = Array.from({ length: Math.floor(bytes.length / 7_000) }, (_, k) => (k + 1) * 7_000);
+    // Act
+    const taken = plain(take(text, chunked(bytes, cuts)));
+    // Assess
+    expect(taken.gpus).toHaveLength(2);
+    expect(taken).toEqual(plain(takeAsBefore(text)));
+  });
 });
