@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
@@ -8,6 +11,8 @@ import { DEFAULT_PERFORMANCE_CONFIG } from '../../lib/config/gpu-performance.js'
 import { CHALLENGE_QUEUE, INFRASTRUCTURE_RETRIES } from '../../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS } from '../../lib/store/tables.js';
 import { logicalIdOf, policyStatements, synthPipeline } from './fixtures.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Names of the IAM policies that may read the given secret, sorted. */
 function secretReaders(template: Template, secretLogicalId: string): string[] {
@@ -286,6 +291,17 @@ describe('PipelineStack', () => {
           .map((s) => `--enable-source-maps --max-old-space-size=${s.memory / 2}`),
       ].sort(),
     );
+  });
+
+  it("runs CI's tests on the Lambda runtime's Node major version", () => {
+    // Prepare
+    const runtimes = new Set(
+      Object.values(built.template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Runtime),
+    );
+    // Act
+    const ciMajor = /^lambda_node_major=(\d+)$/m.exec(readFileSync(join(ROOT, '.ci', 'run'), 'utf8'))?.[1];
+    // Assess
+    expect([...runtimes]).toEqual([`nodejs${ciMajor}.x`]);
   });
 
   it('creates the tables from the shared definitions, on demand, with point-in-time recovery', () => {
