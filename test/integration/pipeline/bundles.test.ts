@@ -1,18 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3BundleSource, putBundle } from '../../../lib/store/bundles.js';
-import { uniquePrefix } from './fixtures.js';
+import { clients, uniquePrefix } from './fixtures.js';
 
 /** The worker's bundle write and the verifier's read, against S3 on the emulator. */
 describe('bundles in S3 on the emulator', () => {
   const endpoint = inject('motoEndpoint');
-  const s3 = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
+  const { s3 } = clients(endpoint);
   let bucket: string;
 
   beforeAll(async () => {
