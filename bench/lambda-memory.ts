@@ -23,7 +23,7 @@ import { PogResultStore } from '../lib/store/index.js';
 import { signRunId } from '../lib/wandb/signature.js';
 import { startWandbServer } from '../test/helpers/wandb-server.js';
 import { clients as emulatorClientsOn } from '../test/integration/pipeline/fixtures.js';
-import { bundleProbe } from './probes/build.js';
+import { bundleProbe, probeNode } from './probes/build.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -47,7 +47,8 @@ interface ProbeResult {
  * and run in its own process under the deployed heap limit (half the function's memory in cdk.json),
  * with the environment the stack gives it (W&B on), for 3 invocations in one process as a warm
  * instance runs them: the resident high-water mark after the import and after each invocation.
- * The memory setting must stay above the peak.
+ * The memory setting must stay above the peak. `BENCH_NODE` names the node that runs the handlers (the
+ * Lambdas run Node 22).
  */
 export async function run(): Promise<Record<string, string | number>> {
   const out = join(root, '.tmp', 'bench-lambda-memory');
@@ -164,6 +165,8 @@ export async function run(): Promise<Record<string, string | number>> {
       NODE_NO_WARNINGS: '1',
     };
     const figures: Record<string, string | number> = {};
+    const node = probeNode();
+    figures['probe node'] = node.version;
     const probeRun = async (
       name: 'sync' | 'weights',
       memoryMb: number,
@@ -173,7 +176,7 @@ export async function run(): Promise<Record<string, string | number>> {
       const resultFile = join(out, `${name}.json`);
       // not spawnSync: the W&B stand-in answers from this process's event loop
       const child = await promisify(execFile)(
-        process.execPath,
+        node.path,
         [
           ...nodeOptions(memoryMb).split(' '),
           probe,
