@@ -52,22 +52,30 @@ const PUT_PIECE_BYTES = 1024 * 1024;
 /**
  * Puts a bundle, its bytes streamed as views of at most {@link PUT_PIECE_BYTES}. One write of the
  * whole buffer makes Node's TLS layer encrypt all of it at once and hold the result until the socket
- * drains: +45–58 MB over HTTPS for the largest bundle (31 MB), a quarter of the worker's memory
- * (`npm run bench -- worker-memory`). The length is given, so the body is sent as it is read.
+ * drains: 10–27 MB more at the peak for the largest bundle (31 MB) over HTTPS (`npm run bench -- worker-memory`).
+ * The SDK does not retry a request whose body is a stream (it cannot rewind one), so a streamed put
+ * that fails is made once more with the whole buffer, which the SDK retries as it retries any call:
+ * the rare path pays the memory, and a throttled or dropped put still gets the SDK's retries.
  */
 export async function putBundle(s3: S3Client, bucket: string, key: string, bytes: Buffer): Promise<void> {
+  const put = (body: Buffer | Readable) =>
+    s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentLength: bytes.length,
+        ContentType: 'application/octet-stream',
+      }),
+    );
   const pieces = function* () {
     for (let start = 0; start < bytes.length; start += PUT_PIECE_BYTES) {
       yield bytes.subarray(start, Math.min(bytes.length, start + PUT_PIECE_BYTES));
     }
   };
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      Body: Readable.from(pieces(), { objectMode: false }),
-      ContentLength: bytes.length,
-      ContentType: 'application/octet-stream',
-    }),
-  );
+  try {
+    await put(Readable.from(pieces(), { objectMode: false }));
+  } catch {
+    await put(bytes);
+  }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createS3BundleSource, putBundle } from '../../../lib/store/bundles.js';
@@ -33,5 +34,33 @@ describe('bundles in S3 on the emulator', () => {
     const back = await createS3BundleSource(s3, bucket).get('r1/5B/1.pogb', 1024);
     // Assess
     expect(back.length).toBe(0);
+  });
+
+  it('stores the bundle when the streamed put fails (the SDK cannot retry a stream) by putting it whole', async () => {
+    // Prepare: a fresh client whose first request fails as S3 answers a throttled one
+    const { s3: flaky } = clients(endpoint);
+    const bodies: string[] = [];
+    flaky.middlewareStack.add(
+      (next) => async (args) => {
+        const body = (args.request as { body?: unknown }).body;
+        bodies.push(body instanceof Readable ? 'stream' : 'buffer');
+        if (bodies.length === 1) {
+          throw Object.assign(new Error('Please reduce your request rate.'), {
+            name: 'SlowDown',
+            $fault: 'server',
+            $metadata: { httpStatusCode: 503 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'failFirstRequest' },
+    );
+    const bytes = randomBytes(1024 * 1024 + 7);
+    // Act
+    await putBundle(flaky, bucket, 'r1/5C/1.pogb', bytes);
+    const back = await createS3BundleSource(s3, bucket).get('r1/5C/1.pogb', 8 * 1024 * 1024);
+    // Assess
+    expect(bodies).toEqual(['stream', 'buffer']);
+    expect(back.equals(bytes)).toBe(true);
   });
 });

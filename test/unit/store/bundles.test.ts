@@ -26,4 +26,27 @@ describe('putBundle', () => {
     expect(pieces.every((p) => p.buffer === bytes.buffer)).toBe(true);
     expect(Buffer.concat(pieces).equals(bytes)).toBe(true);
   });
+
+  it('puts the whole buffer once more when the streamed put fails, and throws when that fails too', async () => {
+    // Prepare: clients that refuse the first put, or every put
+    const bytes = randomBytes(1000);
+    const bodies: unknown[] = [];
+    const refusing = (refusals: number) =>
+      ({
+        send: async (command: PutObjectCommand) => {
+          bodies.push(command.input.Body);
+          if (bodies.length <= refusals) throw new Error(`refused ${bodies.length}`);
+        },
+      }) as unknown as S3Client;
+    // Act
+    await putBundle(refusing(1), 'bucket', 'k', bytes);
+    const once = bodies.splice(0);
+    const failure = await putBundle(refusing(2), 'bucket', 'k', bytes).catch((e: Error) => e);
+    // Assess
+    expect(once).toHaveLength(2);
+    expect(once[0]).toBeInstanceOf(Readable);
+    expect(once[1]).toBe(bytes);
+    expect(bodies).toHaveLength(2);
+    expect((failure as Error).message).toBe('refused 2');
+  });
 });
