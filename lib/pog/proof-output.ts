@@ -33,7 +33,7 @@ const NEWLINE = 0x0a;
  * The length of an honest proof line for `rows` challenged rows at size n, with room to spare: base64
  * rows, hex Merkle paths (64 digits, quotes and a comma each) and the JSON around them.
  */
-export function proofLineBytes(n: number, rows: number): number {
+function proofLineBytes(n: number, rows: number): number {
   return rows * (4 * Math.ceil((4 * n) / 3) + proofLength(n) * 67 + 64) + 256;
 }
 
@@ -72,6 +72,8 @@ export class ProofTaker {
   /** The line in progress: one buffer, reused from line to line, grown if a line is longer than an honest one. */
   private lineBytes: Buffer;
   private lineLength = 0;
+  /** The size of an honest answer to the challenges, all its lines: the bound the session puts on the output. */
+  readonly honestOutputBytes: number;
   private next = 0;
 
   /** @param draw picks the checked entries' columns (tests and benches fix it) */
@@ -82,9 +84,9 @@ export class ProofTaker {
   ) {
     this.arena = new RowArena(challenges.reduce((sum, c) => sum + c.rows.length * 4 * c.n, 0));
     this.alloc = (size) => this.arena.take(size);
-    this.lineBytes = Buffer.allocUnsafeSlow(
-      Math.max(0, ...challenges.map((c) => proofLineBytes(c.n, c.rows.length))),
-    );
+    const lines = challenges.map((c) => proofLineBytes(c.n, c.rows.length));
+    this.honestOutputBytes = lines.reduce((sum, bytes) => sum + bytes, 0);
+    this.lineBytes = Buffer.allocUnsafeSlow(Math.max(0, ...lines));
   }
 
   /** Takes the lines `chunk` completes; the text split on '\n', as `split('\n')` would. */

@@ -18,7 +18,7 @@ import type { PogEngineConfig } from './config.js';
 import { PogInfrastructureError, PogMinerError } from './errors.js';
 import { identifyGpu, tflops } from './identify.js';
 import { challengeMatrixSize, requiredPasses } from './math.js';
-import { type GpuProof, ProofTaker, proofLineBytes } from './proof-output.js';
+import { type GpuProof, ProofTaker } from './proof-output.js';
 import { MinerShell } from './ssh.js';
 import { benchmarkTimingProblem, computeBudget, computeTimingProblem } from './timing.js';
 import {
@@ -393,7 +393,6 @@ async function prove(
   if (timingProblem !== null) throw new PogMinerError(timingProblem);
 
   const rowCount = Math.min(engine.rowsPerGpu, n);
-  const perGpu = proofLineBytes(n, rowCount);
   const challenges: GpuChallenge[] = [];
   for (const { gpu, seedA, seedB } of seeds) {
     const root = roots.get(gpu);
@@ -407,7 +406,7 @@ async function prove(
   await runBytes(
     `--mode proof --state-dir ${shellQuote(dir)} --challenge ${shellQuote(spec)}`,
     short.timeoutMs,
-    perGpu * challenges.length,
+    taker.honestOutputBytes,
     (chunk) => taker.push(chunk),
   );
   const proofS = seconds(proofStarted);

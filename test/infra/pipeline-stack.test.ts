@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
@@ -12,7 +11,7 @@ import { CHALLENGE_QUEUE, INFRASTRUCTURE_RETRIES } from '../../lib/queue/challen
 import { TABLE_DEFINITIONS } from '../../lib/store/tables.js';
 import { logicalIdOf, policyStatements, synthPipeline } from './fixtures.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 
 /** Names of the IAM policies that may read the given secret, sorted. */
 function secretReaders(template: Template, secretLogicalId: string): string[] {

@@ -212,4 +212,14 @@ describe('ProofTaker', () => {
     expect(taken.gpus).toHaveLength(2);
     expect(taken).toEqual(plain(takeAsBefore(text)));
   });
+
+  it("bounds the output at an honest answer's size: every line fits, with little room to spare", () => {
+    // Prepare: the honest answer to both GPUs' challenges
+    const text = `${line(gpu0.response)}\n${line(gpu1.response)}\n`;
+    // Act
+    const bound = new ProofTaker(challenges, DRAWN.length, draw()).honestOutputBytes;
+    // Assess
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(bound);
+    expect(bound).toBeLessThan(2 * Buffer.byteLength(text));
+  });
 });
