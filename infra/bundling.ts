@@ -40,8 +40,17 @@ export function handlerBuildOptions(
   outfile: string,
   options: { sdkExternal: boolean },
 ): BuildOptions {
+  return entryBuildOptions(join(ROOT, 'functions', name, 'index.ts'), outfile, options);
+}
+
+/** The handlers' esbuild options for any entry file (a benchmark's probe of a handler's code, say). */
+export function entryBuildOptions(
+  entry: string,
+  outfile: string,
+  options: { sdkExternal: boolean },
+): BuildOptions {
   return {
-    entryPoints: [join(ROOT, 'functions', name, 'index.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     minify: true,

@@ -52,10 +52,11 @@ export const DeployConfigSchema = z
     /**
      * The worker Lambda's memory (MB), which also sets its CPU share. The floor and default are the
      * smallest 64 MB step with at least a third of it free above the measured peak of the largest proof
-     * a session accepts (16 GPUs × 17 rows at n = 29 280 taken through the session's own proof stage as
-     * it arrives, and its bundle put to S3 over HTTPS, under the worker's NODE_OPTIONS, infra/lambdas.ts:
-     * `npm run bench -- worker-memory`, 130–137 MB on Node 22); sessions mostly wait on the miner, so the bill follows the memory;
-     * the worker's own CPU work for that proof is about half a core-second.
+     * a session accepts (the deployed entry loaded and its hotkey derived, 16 GPUs × 17 rows at n = 29 280
+     * taken through the session's own proof stage as it arrives, and its bundle put to S3 over HTTPS, under
+     * the worker's NODE_OPTIONS, infra/lambdas.ts: `npm run bench -- worker-memory`, 156–169 MB on Node 22;
+     * the MemoryHighWorkerFunction alarm watches the deployed figure); sessions mostly wait on the miner, so
+     * the bill follows the memory; the worker's own CPU work for that proof is about half a core-second.
      */
     workerMemoryMb: z.coerce.number().int().min(256).max(10_240).default(256),
     /**

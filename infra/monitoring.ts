@@ -1,11 +1,11 @@
 import { Duration, type Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { METRICS_NAMESPACE, MetricName } from '../lib/observability/index.js';
 import { atLeastOnceAlarm, componentSum } from './alarms.js';
 import { ChainAlarms } from './chain-alarms.js';
 import type { DeployConfig } from './config.js';
+import type { ProjectFunction } from './project-function.js';
 import type { ProofBundles } from './proof-bundles.js';
 
 /** Seconds per block on subtensor. */
@@ -25,24 +25,49 @@ export interface MonitoringProps {
   readonly challengeDlq: sqs.IQueue;
   /** The verification queue (graphed) and its DLQ (alarmed). */
   readonly proofBundles: ProofBundles;
-  /** The sync Lambda, whose errors the dashboard graphs. */
-  readonly syncFunction: lambda.IFunction;
-  /** The worker Lambda, whose errors the dashboard graphs. */
-  readonly workerFunction: lambda.IFunction;
-  /** The weight Lambda, whose errors the dashboard graphs. */
-  readonly weightsFunction: lambda.IFunction;
+  /** The sync Lambda, whose errors and memory the dashboard graphs. */
+  readonly syncFunction: ProjectFunction;
+  /** The worker Lambda, whose errors and memory the dashboard graphs. */
+  readonly workerFunction: ProjectFunction;
+  /** The weight Lambda, whose errors and memory the dashboard graphs. */
+  readonly weightsFunction: ProjectFunction;
+}
+
+/**
+ * A Lambda whose invocation used more than this share of its memory alarms. The settings leave a third
+ * free above the benchmarked peak (README), so a deployed function past 80 % is beyond every figure
+ * measured, and one that ran out of memory reports all of it.
+ */
+export const MEMORY_ALARM_PERCENT = 80;
+
+/** Where a function's memory is set, for the alarm's remedy; the others' is in infra/lambdas.ts. */
+const MEMORY_SETTING: Readonly<Record<string, string>> = {
+  worker: 'the workerMemoryMb deploy setting',
+};
+
+function memoryAlarm(stack: Stack, fn: ProjectFunction): cloudwatch.Alarm {
+  const setting = MEMORY_SETTING[fn.component] ?? 'its memorySize (infra/lambdas.ts)';
+  return new cloudwatch.Alarm(stack, `MemoryHigh${fn.node.id}`, {
+    alarmDescription: `The ${fn.component} Lambda used more than ${MEMORY_ALARM_PERCENT}% of its ${fn.memoryMb} MB in an invocation, or ran out of memory: raise ${setting}`,
+    metric: fn.metricMaxMemoryUsed(),
+    threshold: Math.floor((fn.memoryMb * MEMORY_ALARM_PERCENT) / 100),
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
 }
 
 /**
  * The pipeline's alarms (dead letters, a bundle waiting longer than a PoG interval, no weight
  * submission for twice the rate limit, the verifier's failure rate, sync errors, a skipped version
- * filter), the {@link ChainAlarms}, and one dashboard with the alarm states, the queues, the rounds,
- * the verifier, the worker's time per attempt and the weights. Created in the stack's own scope, so the
- * alarms keep their logical ids.
+ * filter, a Lambda near its memory limit), the {@link ChainAlarms}, and one dashboard with the alarm
+ * states, the queues, the rounds, the verifier, the worker's time per attempt, the Lambdas' memory and
+ * the weights. Created in the stack's own scope, so the alarms keep their logical ids.
  */
 export function addMonitoring(stack: Stack, props: MonitoringProps): void {
   const cfg = props.config;
   const hour = Duration.hours(1);
+  const functions = [props.syncFunction, props.workerFunction, props.weightsFunction];
   const jobMetric = (name: string) =>
     new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
@@ -128,6 +153,7 @@ export function addMonitoring(stack: Stack, props: MonitoringProps): void {
       'D3: the minimum miner version filter was skipped (not configured or below threshold)',
       componentSum(MetricName.VersionFilterSkipped, 'sync', Duration.hours(1)),
     ),
+    ...functions.map((fn) => memoryAlarm(stack, fn)),
   ];
   new ChainAlarms(stack, 'ChainAlarms');
   const dashboard = new cloudwatch.Dashboard(stack, 'Dashboard', { dashboardName: props.dashboardName });
@@ -171,6 +197,10 @@ export function addMonitoring(stack: Stack, props: MonitoringProps): void {
       right: [
         props.workerFunction.metricDuration({ statistic: 'Average', period: hour, label: 'invocation (ms)' }),
       ],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Lambda memory: most used by one invocation (MB)',
+      left: functions.map((fn) => fn.metricMaxMemoryUsed().with({ label: fn.component })),
     }),
     new cloudwatch.GraphWidget({
       title: 'Weights',

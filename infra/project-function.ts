@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -68,6 +69,16 @@ export function nodeOptions(memorySize: number, semiSpaceMb?: number): string {
 }
 
 /**
+ * The platform's report of each invocation in a JSON-format log group: the record's `maxMemoryUsedMB` is
+ * the invocation's resident high-water mark, which Lambda publishes as no metric of its own. The memory
+ * settings rest on benchmarks of a model of each function; this is what a deployed one really used.
+ */
+export const PLATFORM_REPORT = {
+  type: 'platform.report',
+  maxMemoryUsedMb: '$.record.metrics.maxMemoryUsedMB',
+} as const;
+
+/**
  * The one Lambda shape of the project, with its defaults decided once: Node 22 on ARM64, minified ESM
  * bundle with source maps, a JS heap limit of half the memory ({@link heapLimitMb}), JSON logs into its own log group with retention (its role may write that
  * group and no other), no X-Ray tracing, Powertools
@@ -75,6 +86,11 @@ export function nodeOptions(memorySize: number, semiSpaceMb?: number): string {
  * the same call, so names and permissions cannot drift apart.
  */
 export class ProjectFunction extends NodejsFunction {
+  /** The pipeline stage it runs (`sync`, `worker`…), as tagged. */
+  readonly component: string;
+  /** Its memory setting, MB. */
+  readonly memoryMb: number;
+
   constructor(scope: Construct, id: string, props: ProjectFunctionProps) {
     const memorySize = props.memorySize ?? 512;
     if (memorySize < 128 || memorySize > 10_240) {
@@ -127,7 +143,17 @@ export class ProjectFunction extends NodejsFunction {
           : {}),
       },
     });
+    this.component = props.component;
+    this.memoryMb = memorySize;
     Tags.of(this).add('component', props.component);
+    new logs.MetricFilter(this, 'MaxMemoryUsedFilter', {
+      logGroup,
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: this.maxMemoryMetricName(),
+      filterPattern: logs.FilterPattern.stringValue('$.type', '=', PLATFORM_REPORT.type),
+      metricValue: PLATFORM_REPORT.maxMemoryUsedMb,
+      unit: cloudwatch.Unit.MEGABYTES,
+    });
     // No AWSLambdaBasicExecutionRole, which may write to every log group (a compromised component
     // could forge the lines that feed another component's alarms): this function's own group only.
     // Cleared on the role's resource itself rather than by a template override, so that cdk-nag, which
@@ -141,5 +167,20 @@ export class ProjectFunction extends NodejsFunction {
         resources: [logGroup.logGroupArn],
       }),
     );
+  }
+
+  /** The most memory one invocation used in `period`, MB (the platform's reports, through a metric filter). */
+  metricMaxMemoryUsed(period: Duration = Duration.hours(1)): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: this.maxMemoryMetricName(),
+      statistic: 'Maximum',
+      period,
+    });
+  }
+
+  // a metric filter cannot set a constant dimension, so each function's metric has a name of its own
+  private maxMemoryMetricName(): string {
+    return `MaxMemoryUsedMB-${this.component}`;
   }
 }

@@ -1,31 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { MAP_SOURCES_CONTENT } from '../../infra/bundling.js';
+import { entryBuildOptions } from '../../infra/bundling.js';
 
 /**
  * Bundles bench/probes/<name>.ts into `<outdir>/<name>.mjs` for a plain `node` process, so that a memory
- * probe counts neither tsx nor vitest. Minified with names kept and a source map, as the stack bundles a
- * handler (infra/bundling.ts): under `--enable-source-maps` the map is part of what a Lambda holds.
- * Returns the bundle's path.
+ * probe counts neither tsx nor vitest. Built with the handlers' own options (infra/bundling.ts: minified,
+ * names kept, a source map without the sources, native addons and the AWS SDK left out), since under
+ * `--enable-source-maps` the map is part of what a Lambda holds and the deployed functions load the
+ * runtime's SDK from its own files. `outdir` must lie inside the repository, where node finds the SDK in
+ * node_modules. Returns the bundle's path.
  */
 export async function bundleProbe(name: string, outdir: string): Promise<string> {
   const outfile = join(outdir, `${name}.mjs`);
   await build({
-    entryPoints: [join(import.meta.dirname, `${name}.ts`)],
-    outfile,
-    bundle: true,
-    minify: true,
-    keepNames: true,
-    sourcemap: true,
-    sourcesContent: MAP_SOURCES_CONTENT,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
+    ...entryBuildOptions(join(import.meta.dirname, `${name}.ts`), outfile, { sdkExternal: true }),
     logLevel: 'error',
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
   });
   return outfile;
 }
