@@ -2,9 +2,23 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MEMORY_ALARM_PERCENT } from '../../infra/monitoring.js';
 import { PLATFORM_REPORT } from '../../infra/project-function.js';
+import { filterMatches, selectorValue } from '../helpers/filter-pattern.js';
 import { synthPipeline } from './fixtures.js';
 
 type Resource = { Properties: Record<string, unknown> };
+
+/** An invocation's report as Lambda writes it to a log group in the JSON log format. */
+const REPORT = {
+  time: '2026-12-07T22:40:00.000Z',
+  type: 'platform.report',
+  record: {
+    requestId: 'r-1',
+    metrics: { durationMs: 91_830.2, billedDurationMs: 91_831, memorySizeMB: 256, maxMemoryUsedMB: 163 },
+    status: 'success',
+  },
+};
+/** One of our own lines, as Powertools writes it to the same group. */
+const OWN_LINE = { level: 'INFO', message: 'attempt finished', service: 'pog-validator', type: 'attempt' };
 
 /** The function whose logical id starts with `prefix`: its memory and the Ref of its own log group. */
 function lambdaOf(template: Template, prefix: string): { memoryMb: number; logGroupRef: unknown } {
@@ -62,6 +76,18 @@ describe('Lambda memory as deployed: the platform reports, a metric and an alarm
       });
     },
   );
+
+  it("takes the report's high-water mark from the platform's reports and from nothing the code writes", () => {
+    // Prepare
+    const { filter, transform } = memoryWatch(template, lambdaOf(template, 'WorkerFunction').logGroupRef);
+    const pattern = String(filter?.Properties.FilterPattern);
+    // Act
+    const matched = [REPORT, OWN_LINE].filter((r) => filterMatches(pattern, r));
+    const value = selectorValue(String(transform?.MetricValue), REPORT);
+    // Assess
+    expect(matched).toEqual([REPORT]);
+    expect(value).toBe(163);
+  });
 
   it('gives each function a metric of its own and names the worker setting to raise', () => {
     // Prepare

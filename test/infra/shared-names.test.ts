@@ -17,6 +17,7 @@ import {
 import { RowCheckError, type RowCheckReport } from '../../lib/pog/row-check.js';
 import type { VerifiedOutcome } from '../../lib/store/final-results.js';
 import { makeTestBundle } from '../helpers/bundles.js';
+import { filterMatches } from '../helpers/filter-pattern.js';
 import { logTo } from '../helpers/log.js';
 
 // Names and constants that infra and code share: a rename on one side must fail here, not after deploy.
@@ -53,18 +54,6 @@ function schemaKeys(schema: z.ZodObject): { all: string[]; required: string[] } 
     // a key the schema cannot do without: undefined fails it (no default, not optional)
     required: entries.filter(([, s]) => !s.safeParse(undefined).success).map(([key]) => key),
   };
-}
-
-/**
- * Whether a CloudWatch Logs JSON filter pattern matches a log record. Only the shape the stack uses
- * (string equalities on top-level fields joined by &&) is understood; anything else throws.
- */
-function filterMatches(pattern: string, record: Record<string, unknown>): boolean {
-  const clause = /\$\.(\w+) = "([^"]*)"/g;
-  const rest = pattern.replace(clause, '').replace(/[{}()\s]|&&/g, '');
-  const clauses = [...pattern.matchAll(clause)];
-  if (rest !== '' || clauses.length === 0) throw new Error(`unsupported filter pattern: ${pattern}`);
-  return clauses.every(([, field, value]) => record[field ?? ''] === value);
 }
 
 describe('Shared names: infra and code', () => {
