@@ -12,12 +12,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Worker memory: the resident set of a process holding the worker's deployed entry and its derived
- * hotkey (bench/probes/worker-memory.ts), after it took a proof of
- * 17 rows per GPU at n = 29 280 (the H100's n) from 8 GPUs (the largest common box) and from the most
- * GPUs a session accepts (the engine's `maxGpus`) through the session's own proof stage (stdout
- * chunks, as they arrive, to checked float32 rows), encoded its bundle and put it to S3 over HTTPS (a local
- * TLS sink: Node's TLS layer is where a one-buffer put raised the peak); a small size for contrast. The probe is
- * bundled with the handlers' build options (as the Lambda's code is) and run by plain node under the worker's own NODE_OPTIONS
+ * hotkey (bench/probes/worker-memory.ts), after it took a proof of 17 rows per GPU at n = 29 280 (the
+ * H100's n) from 8 GPUs (the largest common box) and from the most GPUs a session accepts (the engine's
+ * `maxGpus`) through the session's own proof stage (stdout chunks, as they arrive, to checked float32
+ * rows), encoded its bundle and put it to S3 over HTTPS (a local TLS sink: Node's TLS layer is where a
+ * one-buffer put raised the peak); a small size for contrast. The probe is bundled with the handlers'
+ * build options (as the Lambda's code is) and run by plain node under the worker's own NODE_OPTIONS
  * (infra/lambdas.ts), so neither tsx nor vitest is counted. `BENCH_NODE` names another node binary (the
  * Lambda runs Node 22). The Lambda's memory setting (infra) must leave room above the peak. Then the
  * worker's own CPU time for the largest proof (bench/probes/worker-cpu.ts), under the same flags.
