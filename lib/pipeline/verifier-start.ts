@@ -70,7 +70,8 @@ export async function startVerifier(
         jobName: verifierJobName(roundId),
         jobQueue: deps.verifierJobQueue,
         jobDefinition: deps.verifierJobDefinition,
-        tags: { roundId },
+        // no `tags`: a tagged SubmitJob is also authorized as batch:TagResource, which the starters are
+        // not granted (infra/verifier.ts bindSubmitter); the job's name and environment carry the round
         containerOverrides: { environment },
       }),
     );

@@ -1,4 +1,4 @@
-import { ListJobsCommand } from '@aws-sdk/client-batch';
+import { DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { buildSyncHandler } from '../../../functions/sync/handler.js';
@@ -155,6 +155,13 @@ describe('Sync on moto: bundles waiting with no verifier at work', () => {
         new Set([first, started]),
       );
       expect(await s.deps.coordination.claimRef(verifierClaimKey(ROUND))).toBe(started);
+      // untagged: a tagged SubmitJob would also need batch:TagResource, which the starters lack; the
+      // job's name carries the round
+      const described = await clients(failing.endpoint()).batch.send(
+        new DescribeJobsCommand({ jobs: [started] }),
+      );
+      expect(described.jobs?.[0]).toMatchObject({ jobName: `pog-verify-${ROUND}` });
+      expect(described.jobs?.[0]?.tags ?? {}).toEqual({});
     }, 120_000);
   });
 });
