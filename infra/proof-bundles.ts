@@ -103,6 +103,11 @@ function readBundles(bucket: s3.IBucket, grantee: IGrantable): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(BUNDLE_OBJECTS)] }),
   );
+  // without ListBucket, S3 answers a GET of a missing key with 403, not 404: an expired or deleted bundle
+  // would then read as a transient fault, retried into the DLQ with no failure row (lib/store/bundles.ts)
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+  );
 }
 
 const leadingKeys = (prefixes: string[]) => ({

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -128,7 +128,9 @@ export class VerifierJob extends Construct {
     bindValues(container, {
       [EnvName.Netuid]: String(cfg.netuid),
       [EnvName.RowCheck]: cfg.rowCheck,
-      [EnvName.RowCheckDevice]: 'auto',
+      // the job runs on a GPU host: without CUDA the checker must fail (a checker fault, the bundle waits),
+      // not fall back to numpy, whose self-test would pass and blame the bundle in hand on a lost GPU
+      [EnvName.RowCheckDevice]: 'cuda',
       [EnvName.RowCheckTimeoutSeconds]: String(VERIFIER_JOB.rowCheckTimeoutSeconds),
       [EnvName.VerifierBatchSize]: String(VERIFIER_JOB.batchSize),
       [EnvName.VerifierWaitSeconds]: String(VERIFIER_JOB.waitSeconds),
@@ -136,6 +138,9 @@ export class VerifierJob extends Construct {
       [EnvName.VerifierLingerSeconds]: String(VERIFIER_JOB.lingerSeconds),
       [EnvName.PowertoolsServiceName]: SERVICE_NAME,
     });
+    // the SDK's region: older ECS agents set none in the container, and the host's metadata service is
+    // out of a container's reach (hop limit 1)
+    container.addEnvironment('AWS_REGION', Stack.of(this).region);
     this.jobDefinition = new batch.EcsJobDefinition(this, 'JobDefinition', {
       timeout: Duration.minutes(cfg.verifierTimeoutMinutes),
       // a reclaimed Spot host, or a process killed outright (SIGKILL: 137, e.g. out of memory, which

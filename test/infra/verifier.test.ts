@@ -21,8 +21,11 @@ describe('VerifierJob', () => {
         ]),
         Environment: Match.arrayWith([
           { Name: 'ROW_CHECK', Value: 'report' },
-          { Name: 'ROW_CHECK_DEVICE', Value: 'auto' },
+          // a GPU host without CUDA is a checker fault, never a silent CPU fallback
+          { Name: 'ROW_CHECK_DEVICE', Value: 'cuda' },
           { Name: 'VERIFIER_EMPTY_POLLS', Value: String(VERIFIER_JOB.emptyPolls) },
+          // the SDK's region in a container that older ECS agents give none
+          { Name: 'AWS_REGION', Value: { Ref: 'AWS::Region' } },
         ]),
       }),
       Timeout: { AttemptDurationSeconds: 60 * 60 },
@@ -90,13 +93,15 @@ describe('VerifierJob', () => {
     expect(actions).toContain('sqs:ReceiveMessage');
     expect(actions).toContain('sqs:DeleteMessage');
     expect(actions).toContain('dynamodb:PutItem');
-    for (const forbidden of [
-      /^s3:List/,
-      /^s3:Delete/,
-      /^dynamodb:Scan/,
-      /^dynamodb:\*/,
-      /^secretsmanager:/,
-    ]) {
+    // ListBucket on the bundle bucket only, so that a missing bundle reads 404 (poison), not 403
+    const lists = statements.filter((s) => [s.Action].flat().some((a) => /^s3:List/.test(String(a))));
+    expect(lists.map((s) => [[s.Action].flat(), s.Resource])).toEqual([
+      [
+        ['s3:ListBucket'],
+        { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::S3::Bucket', 'ProofBundles'), 'Arn'] },
+      ],
+    ]);
+    for (const forbidden of [/^s3:Delete/, /^dynamodb:Scan/, /^dynamodb:\*/, /^secretsmanager:/]) {
       expect(actions.filter((a) => forbidden.test(a))).toEqual([]);
     }
     const coordination = statements.find((s) => [s.Action].flat().includes('dynamodb:UpdateItem'));
