@@ -9,7 +9,10 @@ import { PREFLIGHT_MESSAGES } from '../../lib/pipeline/preflight.js';
 import { runSync, type SyncDeps, type SyncOptions, type SyncTickResult } from '../../lib/pipeline/sync.js';
 
 export interface SyncHandlerDeps {
-  /** Resolved on first use and reused while the container lives (the chain connection is costly). */
+  /**
+   * Called at each tick: the entry keeps its clients for the container's life and hands out a chain port
+   * whose socket works (reconnected when the kept one died while the container slept).
+   */
   readonly getDeps: () => Promise<SyncDeps>;
   readonly options: SyncOptions;
   readonly logger: Logger;

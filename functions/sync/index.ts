@@ -1,11 +1,10 @@
-import { createChainPort } from '../../lib/chain/index.js';
+import { createChainHolder } from '../../lib/chain/index.js';
 import {
   createBatchClient,
   createDynamoDocumentClient,
   createSecretsClient,
   createSqsClient,
 } from '../../lib/clients/index.js';
-import { onceUntilFailure } from '../../lib/clients/once.js';
 import { readWandbApiKey } from '../../lib/clients/secrets.js';
 import { loadEnv, queryableOptionsFromEnv, SyncEnvSchema, wandbConfigFromEnv } from '../../lib/config/env.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
@@ -41,30 +40,31 @@ function wandbReader(keyArn: string | undefined): WandbStateService | undefined 
 }
 const external = wandbReader(env.WANDB_API_KEY_SECRET_ARN);
 
+// one chain port for the container's life, replaced at a tick whose kept socket died meanwhile
+const chain = createChainHolder({
+  endpoints: env.CHAIN_ENDPOINTS,
+  timeoutMs: env.CHAIN_TIMEOUT_MS,
+  ...(env.VALIDATOR_HOTKEY === undefined ? {} : { validatorHotkey: env.VALIDATOR_HOTKEY }),
+});
+const kept = {
+  sqs: createSqsClient(),
+  queueUrl: env.CHALLENGE_QUEUE_URL,
+  miners: new MinerStore(doc, env.TABLE_MINERS),
+  pogResults: new PogResultStore(doc, env.TABLE_POG_RESULTS),
+  stats: new StatsStore(doc, env.TABLE_STATS),
+  coordination: new CoordinationStore(doc, env.TABLE_COORDINATION),
+  verifier: {
+    batch: createBatchClient(),
+    verificationQueueUrl: env.VERIFICATION_QUEUE_URL,
+    verifierJobQueue: env.VERIFIER_JOB_QUEUE,
+    verifierJobDefinition: env.VERIFIER_JOB_DEFINITION,
+    log: logger,
+  },
+  ...(external ? { external } : {}),
+};
+
 export const handler = buildSyncHandler({
-  getDeps: onceUntilFailure(() =>
-    createChainPort({
-      endpoints: env.CHAIN_ENDPOINTS,
-      timeoutMs: env.CHAIN_TIMEOUT_MS,
-      ...(env.VALIDATOR_HOTKEY === undefined ? {} : { validatorHotkey: env.VALIDATOR_HOTKEY }),
-    }).then((chain) => ({
-      chain,
-      sqs: createSqsClient(),
-      queueUrl: env.CHALLENGE_QUEUE_URL,
-      miners: new MinerStore(doc, env.TABLE_MINERS),
-      pogResults: new PogResultStore(doc, env.TABLE_POG_RESULTS),
-      stats: new StatsStore(doc, env.TABLE_STATS),
-      coordination: new CoordinationStore(doc, env.TABLE_COORDINATION),
-      verifier: {
-        batch: createBatchClient(),
-        verificationQueueUrl: env.VERIFICATION_QUEUE_URL,
-        verifierJobQueue: env.VERIFIER_JOB_QUEUE,
-        verifierJobDefinition: env.VERIFIER_JOB_DEFINITION,
-        log: logger,
-      },
-      ...(external ? { external } : {}),
-    })),
-  ),
+  getDeps: async () => ({ ...kept, chain: await chain.connected() }),
   options: {
     netuid: env.NETUID,
     ...queryableOptionsFromEnv(env),

@@ -16,7 +16,10 @@ import {
 import type { StandingProblem } from '../../lib/ports.js';
 
 export interface WeightsHandlerDeps {
-  /** Resolved on first use and reused while the container lives (chain connection, hotkey). */
+  /**
+   * Called at each tick: the entry keeps its clients and the hotkey for the container's life and hands
+   * out a chain port whose socket works (reconnected when the kept one died while the container slept).
+   */
   readonly getDeps: () => Promise<WeightsDeps>;
   readonly options: WeightsOptions;
   readonly logger: Logger;

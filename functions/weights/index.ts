@@ -1,4 +1,4 @@
-import { createChainPort } from '../../lib/chain/index.js';
+import { createChainHolder } from '../../lib/chain/index.js';
 import { createDynamoDocumentClient, createSecretsClient } from '../../lib/clients/index.js';
 import { onceUntilFailure } from '../../lib/clients/once.js';
 import { loadHotkeyPair, readHotkeySecret, readWandbApiKey } from '../../lib/clients/secrets.js';
@@ -32,7 +32,11 @@ const logger = createLogger('weights');
 const metrics = createMetrics('weights');
 const gpuTables = performanceSourceFromEnv({ logger, metrics });
 
-async function connect(): Promise<Omit<WeightsDeps, 'performance'>> {
+type KeptDeps = Omit<WeightsDeps, 'performance' | 'chain'> & {
+  readonly chain: ReturnType<typeof createChainHolder>;
+};
+
+async function connect(): Promise<KeptDeps> {
   const secrets = createSecretsClient();
   const hotkeySecret = await readHotkeySecret(secrets, env.HOTKEY_SECRET_ARN)
     .then(async (secret) => {
@@ -43,7 +47,8 @@ async function connect(): Promise<Omit<WeightsDeps, 'performance'>> {
     .catch((error: unknown) => {
       throw new HotkeySecretUnreadableError('the hotkey secret cannot be read or parsed', { cause: error });
     });
-  const chain = await createChainPort({
+  // connected at each tick, not here: a socket that died while the container slept is replaced there
+  const chain = createChainHolder({
     endpoints: env.CHAIN_ENDPOINTS,
     hotkeySecret,
     timeoutMs: env.CHAIN_TIMEOUT_MS,
@@ -84,7 +89,10 @@ async function connect(): Promise<Omit<WeightsDeps, 'performance'>> {
 const getDeps = onceUntilFailure(connect);
 export const handler = buildWeightsHandler({
   // the GPU tables are read per tick (cached 60 s), so an update applies without a redeploy
-  getDeps: async () => ({ ...(await getDeps()), performance: await gpuTables.current() }),
+  getDeps: async () => {
+    const { chain, ...kept } = await getDeps();
+    return { ...kept, chain: await chain.connected(), performance: await gpuTables.current() };
+  },
   options: {
     netuid: env.NETUID,
     mode: env.WEIGHT_MODE,

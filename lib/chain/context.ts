@@ -13,7 +13,12 @@ export interface ChainContext {
 
 /** Rejects as soon as the websocket drops, instead of waiting for the deadline. */
 export function guardDisconnect<T>(api: ApiPromise, promise: Promise<T>, what: string): Promise<T> {
-  if (!api.isConnected) return Promise.reject(new ChainConnectionError(`${what}: not connected`));
+  if (!api.isConnected) {
+    // the call was already sent to a dead socket and rejects a moment later; left without a handler,
+    // that rejection is unhandled and ends a Lambda runtime (Runtime.UnhandledPromiseRejection)
+    promise.catch(() => undefined);
+    return Promise.reject(new ChainConnectionError(`${what}: not connected`));
+  }
   let off: (() => void) | undefined;
   const dropped = new Promise<never>((_, fail) => {
     const onDrop = (): void => fail(new ChainConnectionError(`${what}: websocket disconnected`));

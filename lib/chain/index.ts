@@ -4,6 +4,7 @@ import type { TimelockEncryptor } from './commit-reveal.js';
 import type { CommitStore } from './commit-store.js';
 import { connectApi } from './connection.js';
 import { SubtensorChain } from './port.js';
+import { type ChainHolder, chainHolder } from './reconnect.js';
 
 export { buildWeightCall, type WeightCall, type WeightPlan, weightPath } from './calls.js';
 export {
@@ -19,6 +20,12 @@ export * from './errors.js';
 export { renderIp } from './metagraph.js';
 export { hotkeyPair, SubtensorChain, type SubtensorChainOptions } from './port.js';
 export { assertChainLimits } from './preflight.js';
+export {
+  type ChainHolder,
+  type ChainHolderOptions,
+  chainHolder,
+  type SocketChainPort,
+} from './reconnect.js';
 export type { ValidatorStatus } from './state.js';
 export { type EpochClock, QUICKNET, revealRound, revealWindow, timelockPayload } from './timelock.js';
 export {
@@ -75,4 +82,13 @@ export async function createChainPort(options: ChainPortOptions): Promise<Subten
     await api.disconnect().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The production chain port as a warm Lambda keeps it: connected on first use, and reconnected at the
+ * start of a tick when the kept socket died since the last one ({@link chainHolder}). Build it once per
+ * container and call `connected()` at each tick.
+ */
+export function createChainHolder(options: ChainPortOptions): ChainHolder<SubtensorChain & ChainPort> {
+  return chainHolder(() => createChainPort(options), { timeoutMs: options.timeoutMs });
 }

@@ -4,6 +4,8 @@ export interface TcpProxy {
   readonly endpoint: string;
   /** Destroys every open connection the first time the server sends a chunk containing `marker`. */
   dropOnServerText(marker: string): void;
+  /** Destroys every open connection now (an idle timeout or a load-balancer reset between calls). */
+  dropNow(): void;
   /** Swallows everything the server sends from now on, keeping the sockets open (a hung peer). */
   freeze(): void;
   readonly drops: number;
@@ -17,6 +19,10 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   let marker: string | null = null;
   let frozen = false;
   let drops = 0;
+  const dropAll = (): void => {
+    drops += 1;
+    for (const s of sockets) s.destroy();
+  };
   const server = createServer((client) => {
     const upstream = connect(Number(url.port), url.hostname);
     sockets.add(client);
@@ -26,8 +32,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       if (frozen) return;
       if (marker !== null && chunk.toString('latin1').includes(marker)) {
         marker = null;
-        drops += 1;
-        for (const s of sockets) s.destroy();
+        dropAll();
         return;
       }
       client.write(chunk);
@@ -51,6 +56,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     dropOnServerText(text: string) {
       marker = text;
     },
+    dropNow: dropAll,
     freeze() {
       frozen = true;
     },
