@@ -62,6 +62,18 @@ export function roundHalfEven(x: number): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
+/** One float32 weight as `convert_weights_and_uids_for_emit` encodes it: max-upscaled, half to even. */
+function toU16(weight: number, max: number): number {
+  return roundHalfEven((weight / max) * U16_MAX);
+}
+
+/** How many entries of a float32 vector {@link convertWeightsForEmit} keeps (the others round to 0). */
+function survivingU16(weights: Float32Array): number {
+  const max = weights.reduce((a, b) => Math.max(a, b), 0);
+  if (max === 0) return 0;
+  return weights.reduce((count, w) => (toU16(w, max) === 0 ? count : count + 1), 0);
+}
+
 export interface EmittedWeights {
   readonly uids: number[];
   readonly weights: number[];
@@ -92,7 +104,7 @@ export function convertWeightsForEmit(uids: readonly number[], weights: ArrayLik
   const out: EmittedWeights = { uids: [], weights: [] };
   if (sum === 0) return out;
   for (let i = 0; i < w.length; i++) {
-    const u16 = roundHalfEven(((w[i] as number) / max) * U16_MAX);
+    const u16 = toU16(w[i] as number, max);
     if (u16 !== 0) {
       out.uids.push(uids[i] as number);
       out.weights.push(u16);
@@ -141,9 +153,18 @@ export interface ChainLimits {
 }
 
 /**
- * bittensor's `process_weights` with `exclude_quantile = 0` (chain.md §A.3): uniform weights when
- * nothing is set or the subnet is smaller than the minimum, padding with 1e-5 below the minimum count,
- * and the max-weight cap. Returns float weights for {@link convertWeightsForEmit}.
+ * bittensor's `process_weights` with `exclude_quantile = 0` (chain.md §A.3), with the chain's own length
+ * rule in place of the SDK's: uniform weights only when nothing is set; padding with 1e-5 when fewer
+ * entries than `min(n, MinAllowedWeights)` would reach the chain; the max-weight cap. Returns float
+ * weights for {@link convertWeightsForEmit}.
+ *
+ * Two departures from the SDK, both so that the chain takes the vector and the scores survive:
+ * - The SDK goes uniform whenever `n < MinAllowedWeights`, throwing the scores away (and, in burn mode,
+ *   the burn). The chain only asks for `min(SubnetworkN, MinAllowedWeights)` entries, zero ones included
+ *   (`WeightVecLengthIsLow`, chain.md §A.2 step 7), so the minimum here is `min(n, minAllowedWeights)`.
+ * - An entry so small that it rounds to u16 0 is dropped at emission; counted as kept, it would leave the
+ *   emitted vector below the minimum and the whole set refused (`WeightLimitsError`). So the count that
+ *   meets the minimum is of entries that survive quantisation, and a vector short of it is padded.
  */
 export function applyChainLimits(
   uids: readonly number[],
@@ -154,15 +175,21 @@ export function applyChainLimits(
   const limit = limits.maxWeightsLimit / U16_MAX;
   const nonZero: number[] = [];
   for (let i = 0; i < n; i++) if ((weights[i] as number) > 0) nonZero.push(i);
-  if (nonZero.length === 0 || n < limits.minAllowedWeights) {
-    return { uids: [...uids], weights: new Float32Array(n).fill(f32(1 / n)) };
+  // the SDK's "nothing set" fallback; scoring emits nothing instead for an all-zero score vector
+  if (nonZero.length === 0) return { uids: [...uids], weights: new Float32Array(n).fill(f32(1 / n)) };
+  const minimum = Math.min(n, limits.minAllowedWeights);
+  if (nonZero.length >= minimum) {
+    // exclude_quantile = 0 keeps every non-zero entry (numpy.quantile(w, 0) is the minimum).
+    const kept = normalizeMaxWeight(
+      Float32Array.from(nonZero, (i) => weights[i] as number),
+      limit,
+    );
+    if (survivingU16(kept) >= minimum) return { uids: nonZero.map((i) => uids[i] as number), weights: kept };
   }
-  if (nonZero.length < limits.minAllowedWeights) {
-    const padded = new Float32Array(n).fill(f32(1e-5));
-    for (const i of nonZero) padded[i] = f32((padded[i] as number) + (weights[i] as number));
-    return { uids: [...uids], weights: normalizeMaxWeight(padded, limit) };
-  }
-  // exclude_quantile = 0 keeps every non-zero entry (numpy.quantile(w, 0) is the minimum).
-  const kept = Float32Array.from(nonZero, (i) => weights[i] as number);
-  return { uids: nonZero.map((i) => uids[i] as number), weights: normalizeMaxWeight(kept, limit) };
+  // Every padded entry survives quantisation: for weights summing to at most 1 (both callers pass
+  // L1-normalised ones), 1e-5 against a largest entry of at most 1 + 1e-5 is
+  // u16 ≥ 1 (0.655 before rounding), and clipping to the cap only raises that ratio.
+  const padded = new Float32Array(n).fill(f32(1e-5));
+  for (const i of nonZero) padded[i] = f32((padded[i] as number) + (weights[i] as number));
+  return { uids: [...uids], weights: normalizeMaxWeight(padded, limit) };
 }

@@ -62,7 +62,7 @@ describe('Weight emission', () => {
 });
 
 describe('Chain limits (process_weights)', () => {
-  it('returns uniform weights when nothing is set', () => {
+  it('returns uniform weights when nothing is set (the SDK fallback; scoring never submits it)', () => {
     // Act
     const out = applyChainLimits([0, 1, 2, 3], [0, 0, 0, 0], {
       minAllowedWeights: 1,
@@ -96,5 +96,60 @@ describe('Chain limits (process_weights)', () => {
     // Assess
     expect(out.uids).toEqual([0, 2]);
     expect(convertWeightsForEmit(out.uids, out.weights)).toEqual({ uids: [0, 2], weights: [65535, 65535] });
+  });
+
+  it('keeps the scores when the subnet is smaller than MinAllowedWeights (the chain asks for min(n, m))', () => {
+    // Prepare: 8 uids, one scored, MinAllowedWeights at its storage default 1024
+    const uids = [0, 1, 2, 3, 4, 5, 6, 7];
+    const scores = l1NormalizeFloat32([0, 0, 0, 0, 0, 0.8, 0, 0]);
+
+    // Act
+    const out = applyChainLimits(uids, scores, { minAllowedWeights: 1024, maxWeightsLimit: 65535 });
+    const emitted = convertWeightsForEmit(out.uids, out.weights);
+
+    // Assess: every uid is sent (8 = min(8, 1024)), uid 5 takes all but a trace
+    expect(emitted.uids).toEqual(uids);
+    expect(emitted.weights).toEqual([1, 1, 1, 1, 1, 65535, 1, 1]);
+  });
+
+  it('sends only the non-zero entries when they already meet min(n, MinAllowedWeights)', () => {
+    // Act
+    const out = applyChainLimits([0, 1, 2], [0.25, 0.5, 0.25], {
+      minAllowedWeights: 1024,
+      maxWeightsLimit: 65535,
+    });
+
+    // Assess
+    expect(convertWeightsForEmit(out.uids, out.weights)).toEqual({
+      uids: [0, 1, 2],
+      weights: [32768, 65535, 32768],
+    });
+  });
+
+  it('pads when an entry rounds to u16 0 and leaves too few for the minimum', () => {
+    // Prepare: three non-zero scores for a minimum of 3, one of them far below 1/65535 of the largest
+    const uids = [0, 1, 2, 3, 4, 5, 6, 7];
+    const scores = l1NormalizeFloat32([0, 1, 0.07, 0, 0, 5e-6, 0, 0]);
+
+    // Act
+    const out = applyChainLimits(uids, scores, { minAllowedWeights: 3, maxWeightsLimit: 65535 });
+    const emitted = convertWeightsForEmit(out.uids, out.weights);
+
+    // Assess: every uid survives quantisation, the scored ones keep their proportions
+    expect(emitted.uids).toEqual(uids);
+    expect(emitted.weights[1]).toBe(65535);
+    expect(emitted.weights[2]).toBe(roundHalfEven(((0.07 + 1e-5) / (1 + 1e-5)) * 65535));
+    expect(Math.min(...emitted.weights)).toBe(1);
+  });
+
+  it('keeps the non-zero entries when a tiny one is surplus to the minimum', () => {
+    // Prepare: the tiny entry rounds to 0, and two entries still meet a minimum of 2
+    const scores = l1NormalizeFloat32([0, 1, 0.07, 5e-6]);
+
+    // Act
+    const out = applyChainLimits([0, 1, 2, 3], scores, { minAllowedWeights: 2, maxWeightsLimit: 65535 });
+
+    // Assess
+    expect(convertWeightsForEmit(out.uids, out.weights).uids).toEqual([1, 2]);
   });
 });
