@@ -27,7 +27,7 @@ export interface WeightsHandlerDeps {
 }
 
 export interface WeightsSummary {
-  readonly status: 'locked' | 'rate-limited' | 'submitted' | 'blocked';
+  readonly status: 'locked' | 'rate-limited' | 'submitted' | 'blocked' | 'nothing-to-set';
   readonly block?: number;
   readonly nextAllowedBlock?: number;
   readonly blockHash?: string;
@@ -36,7 +36,21 @@ export interface WeightsSummary {
   readonly wandb?: { readonly read?: string; readonly publish?: string };
   /** `blocked`: what the operator must fix. */
   readonly problems?: readonly StandingProblem[];
+  /** `nothing-to-set`: why no vector was submitted. */
+  readonly reason?: string;
   readonly reveals?: RevealReport;
+}
+
+/** The W&B part of a summary: the read's status and our run's publication, each when there was one. */
+function wandbSummary(result: {
+  readonly external?: { readonly status: string };
+  readonly published?: { readonly status: string };
+}): { wandb?: { read?: string; publish?: string } } {
+  const wandb = {
+    ...(result.external ? { read: result.external.status } : {}),
+    ...(result.published ? { publish: result.published.status } : {}),
+  };
+  return Object.keys(wandb).length > 0 ? { wandb } : {};
 }
 
 function reportReveals(d: WeightsHandlerDeps, reveals: RevealReport | undefined): void {
@@ -73,6 +87,25 @@ export function buildWeightsHandler(d: WeightsHandlerDeps) {
           }
           return result;
         }
+        if (result.status === 'nothing-to-set') {
+          reportReveals(d, result.reveals);
+          // Loud on purpose: no WeightSubmissions point is emitted, so the NoWeightSubmission alarm fires
+          // once this lasts twice the rate limit; this metric and warning say why it fired.
+          d.metrics.addMetric(MetricName.WeightsNothingToSet, MetricUnit.Count, 1);
+          const summary: WeightsSummary = {
+            status: 'nothing-to-set',
+            block: result.block,
+            reason: result.reason,
+            ...wandbSummary(result),
+            ...(result.reveals === undefined ? {} : { reveals: result.reveals }),
+          };
+          d.logger.warn('weights not submitted: nothing to set', {
+            ...summary,
+            uids: result.decision.scores.length,
+            pogRowsDeleted: result.pogRowsDeleted,
+          });
+          return summary;
+        }
         if (result.status !== 'submitted') {
           if (result.status === 'rate-limited') reportReveals(d, result.reveals);
           d.logger.info('weights skipped', { ...result });
@@ -81,24 +114,21 @@ export function buildWeightsHandler(d: WeightsHandlerDeps) {
         reportReveals(d, result.reveals);
         d.metrics.addMetric(MetricName.WeightSubmissions, MetricUnit.Count, 1);
         const { receipt } = result;
-        const wandb = {
-          ...(result.external ? { read: result.external.status } : {}),
-          ...(result.published ? { publish: result.published.status } : {}),
-        };
+        const wandb = wandbSummary(result);
         d.logger.info('weights submitted', {
           block: receipt.blockNumber,
           blockHash: receipt.blockHash,
           extrinsicHash: receipt.extrinsicHash,
           uids: receipt.uids.length,
           pogRowsDeleted: result.pogRowsDeleted,
-          wandb,
+          wandb: wandb.wandb ?? {},
         });
         return {
           status: 'submitted',
           block: receipt.blockNumber,
           blockHash: receipt.blockHash,
           uids: receipt.uids.length,
-          ...(Object.keys(wandb).length > 0 ? { wandb } : {}),
+          ...wandb,
           ...(result.reveals === undefined ? {} : { reveals: result.reveals }),
         };
       } catch (error) {

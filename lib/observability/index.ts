@@ -39,6 +39,11 @@ export const MetricName = {
   WeightsNeverRevealed: 'WeightsNeverRevealed',
   /** A vector refused before signing because it cannot satisfy MinAllowedWeights / MaxWeightsLimit. */
   WeightLimitRefusals: 'WeightLimitRefusals',
+  /**
+   * A scores-mode tick with no positive score, so nothing was submitted; the NoWeightSubmission alarm is
+   * the loud signal, this says why.
+   */
+  WeightsNothingToSet: 'WeightsNothingToSet',
   VerifierResults: 'VerifierResults',
   VerifierFailures: 'VerifierFailures',
   RowCheckDiscrepancies: 'RowCheckDiscrepancies',

@@ -69,6 +69,21 @@ export type WeightsResult =
       readonly reveals?: RevealReport;
     }
   | {
+      /**
+       * Scores mode with no positive score (fresh deployment, PoG results lost, every uid unqueryable):
+       * nothing is submitted, as the reference emits nothing for `[0, 0, 0]` (§9). Stats are still
+       * written and published.
+       */
+      readonly status: 'nothing-to-set';
+      readonly block: number;
+      readonly reason: string;
+      readonly decision: ScoringDecision;
+      readonly pogRowsDeleted: number;
+      readonly external?: ExternalStateMeta;
+      readonly published?: PublishRunResult;
+      readonly reveals?: RevealReport;
+    }
+  | {
       readonly status: 'submitted';
       readonly receipt: WeightSubmissionReceipt;
       readonly decision: ScoringDecision;
@@ -144,7 +159,8 @@ async function revealStep(deps: WeightsDeps, netuid: number): Promise<RevealRepo
  * permit, stake weight), the reveal step (v2 reveals, timelocked confirmations), then, if the rate limit
  * allows, the scoring snapshot (metagraph, queryable filter, newest successful PoG row per hotkey,
  * external state, previous stats, the chain's weight limits read once and passed on), the stats, the
- * deletion of PoG rows of non-queryable uids, the submission and its audit row (D7).
+ * deletion of PoG rows of non-queryable uids, the submission and its audit row (D7). An empty vector
+ * (scores mode, no positive score) is not submitted: the tick ends `nothing-to-set`.
  */
 export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Promise<WeightsResult> {
   const owner = deps.owner ?? randomUUID();
@@ -215,6 +231,22 @@ export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Pr
     const publishing = deps.publisher
       ?.publish({ netuid: options.netuid, metagraph, stats: decision.stats })
       .catch((error: unknown): PublishRunResult => ({ status: 'failed', error: String(error) }));
+    const context = {
+      ...(external.meta === undefined ? {} : { external: external.meta }),
+      ...withReveals,
+    };
+    if (decision.weights.uids.length === 0) {
+      const published = await publishing;
+      return {
+        status: 'nothing-to-set',
+        block: metagraph.block,
+        reason: `no uid of ${decision.scores.length} has a positive score: nothing to set`,
+        decision,
+        pogRowsDeleted,
+        ...(published === undefined ? {} : { published }),
+        ...context,
+      };
+    }
     let receipt: WeightSubmissionReceipt;
     try {
       receipt = await deps.chain.submitWeights({
@@ -247,9 +279,8 @@ export async function runWeights(deps: WeightsDeps, options: WeightsOptions): Pr
       receipt,
       decision,
       pogRowsDeleted,
-      ...(external.meta === undefined ? {} : { external: external.meta }),
       ...(published === undefined ? {} : { published }),
-      ...withReveals,
+      ...context,
     };
   } finally {
     await deps.coordination.release(lockName, owner);

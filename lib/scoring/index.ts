@@ -19,6 +19,10 @@ export type { EmittedWeights } from './weights.js';
 export interface ScoringDecision {
   /** Keyed by uid as a decimal string, in uid order, with the reference's field names (score on 0-100). */
   readonly stats: Record<string, UidStat>;
+  /**
+   * The u16 vector to submit. Empty in `scores` mode when no uid has a positive score: nothing to set
+   * (§9's golden `[0, 0, 0]` → `[]`), never uniform weights over every uid.
+   */
   readonly weights: EmittedWeights;
   readonly pogDeletions: string[];
   /** The float32 score vector (0-1), one entry per snapshot uid in uid order. */
@@ -43,7 +47,7 @@ export function scoreSnapshot(snapshot: ScoringSnapshot, performance: Performanc
   let weights: EmittedWeights;
   const burnUid = snapshot.burnUid as number;
   if (snapshot.mode === 'burn' && snapshot.chainLimits !== undefined && uids.includes(burnUid)) {
-    // process_weights over every uid, as for scores: pads with 1e-5 below MinAllowedWeights
+    // process_weights over every uid, as for scores: pads with 1e-5 below min(n, MinAllowedWeights)
     const limited = applyChainLimits(
       uids,
       uids.map((u) => (u === burnUid ? 1 : 0)),
@@ -52,6 +56,10 @@ export function scoreSnapshot(snapshot: ScoringSnapshot, performance: Performanc
     weights = convertWeightsForEmit(limited.uids, limited.weights);
   } else if (snapshot.mode === 'burn') {
     weights = convertWeightsForEmit([burnUid], l1NormalizeFloat32([1]));
+  } else if (!scores.some((s) => s > 0)) {
+    // process_weights would turn this into uniform weights over every uid (validators included): a
+    // silent, meaningless set. The pipeline submits nothing and says so instead.
+    weights = { uids: [], weights: [] };
   } else {
     const normalized = l1NormalizeFloat32(scores);
     if (snapshot.chainLimits !== undefined && uids.length > 0) {

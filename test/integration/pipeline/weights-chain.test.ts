@@ -12,7 +12,12 @@ import {
   setDevnetStorage,
   toAddress,
 } from '../../../harness/chain/devnet.js';
-import { chainMaxUpscale, DrandTimelock, type SubtensorChain } from '../../../lib/chain/index.js';
+import {
+  chainMaxUpscale,
+  createChainHolder,
+  DrandTimelock,
+  type SubtensorChain,
+} from '../../../lib/chain/index.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
 import { runSync } from '../../../lib/pipeline/sync.js';
 import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
@@ -32,6 +37,7 @@ import {
   TestBeacon,
   untilFirstReveal,
 } from '../chain/fixtures.js';
+import { startTcpProxy } from '../chain/tcp-proxy.js';
 import {
   clients,
   lambdaContext,
@@ -53,7 +59,14 @@ const NEURONS: SeedNeuron[] = [
   { hotkeyUri: '//Charlie', stake: 3, axon: { ip: '10.0.0.3', port: 8091, version: 190 } },
   { hotkeyUri: OWNER, stake: 1 },
 ];
-const OPTIONS: WeightsOptions = { netuid: NETUID, mode: 'scores', lockSeconds: 60, ...QUERYABLE_OPTIONS };
+// the seeded axons are on 10.0.0.0/8: allowed here, so that Bob's PoG result gives a non-zero score
+const OPTIONS: WeightsOptions = {
+  netuid: NETUID,
+  mode: 'scores',
+  lockSeconds: 60,
+  ...QUERYABLE_OPTIONS,
+  allowPrivateAddresses: true,
+};
 
 describe('weight tick on the spec-293 runtime and moto', () => {
   const c = clients(inject('motoEndpoint'));
@@ -64,10 +77,29 @@ describe('weight tick on the spec-293 runtime and moto', () => {
   const ports = devnetPorts(() => devnet.endpoint);
   const { port } = ports;
 
+  /** Fresh tables where Bob (uid 1) has a local H100 x8 result: a scores tick has something to set. */
+  const scoredTables = async (): Promise<TableNames> => {
+    const t = await makeTables(c.ddb, uniquePrefix('weights-chain'));
+    await new PogResultStore(c.doc, t.pogResults).record({
+      hotkey: toAddress('//Bob'),
+      uid: 1,
+      roundId: 'r1',
+      gpuName: 'NVIDIA H100 80GB HBM3',
+      numGpus: 8,
+      attempts: 1,
+      durationMs: 1,
+    });
+    return t;
+  };
+
   const tick = (chain: SubtensorChain, options: WeightsOptions = OPTIONS) =>
+    invoke(async () => chain, options);
+
+  /** One weight tick, wired as the entry does: `chain` is asked for a port at every tick. */
+  const invoke = (chain: () => Promise<SubtensorChain>, options: WeightsOptions = OPTIONS) =>
     buildWeightsHandler({
       getDeps: async () => ({
-        chain,
+        chain: await chain(),
         pogResults: new PogResultStore(c.doc, tables.pogResults),
         stats: new StatsStore(c.doc, tables.stats),
         coordination: new CoordinationStore(c.doc, tables.coordination),
@@ -80,7 +112,7 @@ describe('weight tick on the spec-293 runtime and moto', () => {
     })({}, lambdaContext);
 
   beforeAll(async () => {
-    tables = await makeTables(c.ddb, uniquePrefix('weights-chain'));
+    tables = await scoredTables();
     ({ devnet, admin } = await startSeededDevnet({
       netuid: NETUID,
       neurons: NEURONS,
@@ -89,7 +121,7 @@ describe('weight tick on the spec-293 runtime and moto', () => {
   });
 
   afterEach(async () => {
-    tables = await makeTables(c.ddb, uniquePrefix('weights-chain'));
+    tables = await scoredTables();
     await setDevnetStorage(admin, [
       ...subnetItems(NETUID, {
         LastUpdate: NEURONS.map(() => 0),
@@ -138,6 +170,61 @@ describe('weight tick on the spec-293 runtime and moto', () => {
       expect(Math.min(...stored.weights)).toBeGreaterThan(0);
     } finally {
       await setDevnetStorage(admin, subnetItems(NETUID, { MinAllowedWeights: 1 }));
+    }
+  });
+
+  it('scores mode with MinAllowedWeights above the subnet size: the scores survive and the chain takes the vector', async () => {
+    // Prepare: 1024 is MinAllowedWeights' storage default; the subnet has 4 uids
+    await setDevnetStorage(admin, subnetItems(NETUID, { MinAllowedWeights: 1024 }));
+    const chain = await port('//Alice');
+    try {
+      // Act
+      const summary = await tick(chain);
+      const stored = await readWeights(admin, NETUID, 0);
+
+      // Assess: min(4, 1024) entries, Bob's (uid 1) all but a trace, not uniform weights
+      expect(summary).toMatchObject({ status: 'submitted', uids: 4 });
+      expect(stored.uids).toEqual([0, 1, 2, 3]);
+      expect(stored.weights[1]).toBe(65535);
+      expect(Math.max(...stored.weights.filter((_, i) => i !== 1))).toBeLessThanOrEqual(2);
+      expect(Math.min(...stored.weights)).toBeGreaterThan(0);
+    } finally {
+      await setDevnetStorage(admin, subnetItems(NETUID, { MinAllowedWeights: 1 }));
+    }
+  });
+
+  it('a chain socket dropped between two ticks of a warm container: the second tick reconnects and submits', async () => {
+    // Prepare: the entry's wiring, one holder for the container, behind a relay that can cut the socket
+    const proxy = await startTcpProxy(devnet.endpoint);
+    const holder = createChainHolder({
+      endpoints: [proxy.endpoint],
+      hotkeySecret: '//Alice',
+      timeoutMs: 5000,
+    });
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', record);
+    try {
+      const first = await invoke(() => holder.connected());
+      proxy.dropNow();
+      await newBlocks(admin, 6);
+
+      // Act
+      const second = await invoke(() => holder.connected());
+      await new Promise((done) => setTimeout(done, 200));
+
+      // Assess
+      expect(first).toMatchObject({ status: 'submitted' });
+      expect(second).toMatchObject({ status: 'submitted' });
+      expect(second.block).toBeGreaterThan(first.block ?? 0);
+      expect(proxy.drops).toBe(1);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+      await holder.close();
+      await proxy.close();
     }
   });
 

@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { buildWeightsHandler } from '../../../functions/weights/handler.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../../lib/config/gpu-performance.js';
+import { MetricName } from '../../../lib/observability/index.js';
 import type { WeightsOptions } from '../../../lib/pipeline/weights.js';
 import type { ExternalStatePort } from '../../../lib/ports.js';
 import { RateLimitedError } from '../../../lib/ports.js';
@@ -52,6 +53,21 @@ describe('Weight handler end to end on moto, with the scoring core', () => {
       logger,
       metrics,
     });
+
+  /** Fresh tables where uid 1 has a local H100 x8 result, so the tick has something to set. */
+  const scoredTables = async (name: string): Promise<TableNames> => {
+    const t = await makeTables(c.ddb, uniquePrefix(name));
+    await new PogResultStore(c.doc, t.pogResults, { now: clock }).record({
+      hotkey: '5Hotkey0001',
+      uid: 1,
+      roundId: 'r1',
+      gpuName: 'NVIDIA H100 80GB HBM3',
+      numGpus: 8,
+      attempts: 1,
+      durationMs: 1,
+    });
+    return t;
+  };
 
   beforeAll(async () => {
     tables = await makeTables(c.ddb, uniquePrefix('weights'));
@@ -130,7 +146,7 @@ describe('Weight handler end to end on moto, with the scoring core', () => {
     chain.submitWeights = async () => {
       throw new RateLimitedError('weights were set 3 blocks ago', 6_097, 'chain');
     };
-    const t = await makeTables(c.ddb, uniquePrefix('weights-rl'));
+    const t = await scoredTables('weights-rl');
     // Act
     const summary = await build(chain, t)({}, lambdaContext);
     // Assess
@@ -153,9 +169,38 @@ describe('Weight handler end to end on moto, with the scoring core', () => {
     expect(chain.submissions).toHaveLength(1);
   });
 
+  it('submits nothing when no uid has a positive score, and says so (status, warning, metric)', async () => {
+    // Prepare: a fresh deployment: no PoG result, no external state; MinAllowedWeights 1
+    const t = await makeTables(c.ddb, uniquePrefix('weights-zero'));
+    const chain = new StubChain(metagraph(5, 7_000));
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const warn = vi.spyOn(logger, 'warn');
+    try {
+      // Act
+      const summary = await build(chain, t)({}, lambdaContext);
+      const stats = await new StatsStore(c.doc, t.stats).readAll();
+
+      // Assess: not uniform weights over every uid, validators included
+      expect(summary).toEqual({
+        status: 'nothing-to-set',
+        block: 7_000,
+        reason: 'no uid of 5 has a positive score: nothing to set',
+      });
+      expect(chain.submissions).toEqual([]);
+      expect(await new AuditStore(c.doc, t.audit).latest(27)).toBeNull();
+      expect(Object.keys(stats)).toHaveLength(5);
+      expect(addMetric).toHaveBeenCalledWith(MetricName.WeightsNothingToSet, 'Count', 1);
+      expect(addMetric).not.toHaveBeenCalledWith(MetricName.WeightSubmissions, 'Count', 1);
+      expect(warn).toHaveBeenCalledWith('weights not submitted: nothing to set', expect.anything());
+    } finally {
+      addMetric.mockRestore();
+      warn.mockRestore();
+    }
+  });
+
   it('lets only one of two concurrent invocations submit', async () => {
     // Prepare
-    const t = await makeTables(c.ddb, uniquePrefix('weights-lock'));
+    const t = await scoredTables('weights-lock');
     const chain = new StubChain(metagraph(4, 9_000));
     const slow = Object.assign(Object.create(chain) as StubChain, {
       submitWeights: async (...args: Parameters<StubChain['submitWeights']>) => {
