@@ -80,15 +80,14 @@ describe('weight tick on the spec-293 runtime and moto', () => {
   /** Fresh tables where Bob (uid 1) has a local H100 x8 result: a scores tick has something to set. */
   const scoredTables = async (): Promise<TableNames> => {
     const t = await makeTables(c.ddb, uniquePrefix('weights-chain'));
-    await new PogResultStore(c.doc, t.pogResults).record({
-      hotkey: toAddress('//Bob'),
-      uid: 1,
-      roundId: 'r1',
+    const h100x8 = {
       gpuName: 'NVIDIA H100 80GB HBM3',
       numGpus: 8,
+      roundId: 'r1',
       attempts: 1,
       durationMs: 1,
-    });
+    };
+    await new PogResultStore(c.doc, t.pogResults).record({ hotkey: toAddress('//Bob'), uid: 1, ...h100x8 });
     return t;
   };
 

@@ -70,18 +70,9 @@ describe('Weight handler end to end on moto, with the scoring core', () => {
   };
 
   beforeAll(async () => {
-    tables = await makeTables(c.ddb, uniquePrefix('weights'));
-    const pog = new PogResultStore(c.doc, tables.pogResults, { now: clock });
     // uid 1: H100 x8; uid 2: A100 then a failed round (still scores A100); uid 3: no axon (not queryable)
-    await pog.record({
-      hotkey: '5Hotkey0001',
-      uid: 1,
-      roundId: 'r1',
-      gpuName: 'NVIDIA H100 80GB HBM3',
-      numGpus: 8,
-      attempts: 1,
-      durationMs: 1,
-    });
+    tables = await scoredTables('weights');
+    const pog = new PogResultStore(c.doc, tables.pogResults, { now: clock });
     await pog.record({
       hotkey: '5Hotkey0002',
       uid: 2,
