@@ -10,7 +10,7 @@ import { loadEnv, WorkerEnvSchema } from '../../lib/config/env.js';
 import { performanceSourceFromEnv } from '../../lib/config/live-performance.js';
 import { createLogger, createMetrics } from '../../lib/observability/index.js';
 import { createPogRunner } from '../../lib/pog/index.js';
-import { CHALLENGE_QUEUE } from '../../lib/queue/challenge.js';
+import { CHALLENGE_QUEUE, workerRetryLimit } from '../../lib/queue/challenge.js';
 import { CoordinationStore, PogOutcomeStore } from '../../lib/store/index.js';
 import { buildWorkerHandler } from './handler.js';
 
@@ -48,7 +48,7 @@ export const handler = buildWorkerHandler({
     verificationQueueUrl: env.VERIFICATION_QUEUE_URL,
     verifierJobQueue: env.VERIFIER_JOB_QUEUE,
     verifierJobDefinition: env.VERIFIER_JOB_DEFINITION,
-    retryLimit: performance.merkle_proof.pog_retry_limit,
+    retryLimit: workerRetryLimit(performance.merkle_proof.pog_retry_limit, logger),
     retryIntervalS: performance.merkle_proof.pog_retry_interval,
     log: logger,
   },

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { DEFAULT_PERFORMANCE_CONFIG } from '../config/gpu-performance.js';
 import { ValidationError } from '../errors.js';
+import type { Log } from '../log.js';
 import { type AddressPolicy, contactProblem } from '../net/public-address.js';
 import { parseWith } from '../validation.js';
 
@@ -79,6 +79,14 @@ export function decodeChallenge(body: string, policy: AddressPolicy = {}): PogCh
 export const INFRASTRUCTURE_RETRIES = 5;
 
 /**
+ * The largest `pog_retry_limit` the worker honours (the reference's default is 22; its compute config
+ * uses 30). The limit is read live, but the challenge queue's maxReceiveCount is fixed at deploy and
+ * derived from this maximum: a limit above it would let SQS dead-letter a failing miner before its
+ * failure row is written.
+ */
+export const MAX_POG_RETRY_LIMIT = 30;
+
+/**
  * The challenge queue's and the worker's settings: one source for the CDK stack and the local cycle.
  * One delivery is one PoG attempt, so the worker's timeout covers one attempt's deadline (the
  * engine's default `attemptTimeoutS`) plus the clean-up the attempt waits for after it (lib/pog/config.ts
@@ -90,11 +98,26 @@ export const CHALLENGE_QUEUE = {
   attemptDeadlineSeconds: 300,
   workerTimeoutSeconds: 420,
   visibilityTimeoutSeconds: 480,
-  /** Above the miner attempts (reference `pog_retry_limit`), so only our own repeated faults dead-letter. */
-  maxReceiveCount: DEFAULT_PERFORMANCE_CONFIG.merkle_proof.pog_retry_limit + INFRASTRUCTURE_RETRIES,
+  /** Above the most miner attempts the worker allows, so only our own repeated faults dead-letter. */
+  maxReceiveCount: MAX_POG_RETRY_LIMIT + INFRASTRUCTURE_RETRIES,
   dlqRetentionSeconds: 14 * 24 * 3600,
   /** Records per worker invocation: one attempt each, so no two sessions share an invocation's clock. */
   workerBatchSize: 1,
   /** Worker invocations at once (the event source's maximum concurrency) unless the deploy sets it; the reference's worker pool is 64. */
   defaultWorkerConcurrency: 64,
 } as const;
+
+/**
+ * The attempts per (round, hotkey) the worker uses: the live `pog_retry_limit`, cut to
+ * {@link MAX_POG_RETRY_LIMIT} with a warning, since the deployed queue's maxReceiveCount cannot follow
+ * a larger one.
+ */
+export function workerRetryLimit(configured: number, log?: Log): number {
+  if (configured <= MAX_POG_RETRY_LIMIT) return configured;
+  log?.warn('pog_retry_limit above what the challenge queue allows, using the maximum', {
+    configured,
+    used: MAX_POG_RETRY_LIMIT,
+    maxReceiveCount: CHALLENGE_QUEUE.maxReceiveCount,
+  });
+  return MAX_POG_RETRY_LIMIT;
+}
