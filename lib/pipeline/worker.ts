@@ -10,6 +10,7 @@ import {
   bundleTolerance,
   encodeBundle,
   type ProofBundle,
+  parseVerificationMessage,
   type VerificationMessage,
 } from '../pog/bundle.js';
 import type { AllocationLedger, AttemptResult, PogAttemptRunner, SessionResult } from '../pog/index.js';
@@ -22,7 +23,7 @@ import {
 } from '../queue/challenge.js';
 import { putBundle } from '../store/bundles.js';
 import type { CoordinationStore } from '../store/coordination.js';
-import type { PogOutcomeStore } from '../store/pog-results.js';
+import type { AttemptState, PogOutcomeStore } from '../store/pog-results.js';
 import { sessionsUntil, startVerifier } from './verifier-start.js';
 
 /** The attempt failed for the miner and SQS redelivers it after the retry interval. */
@@ -67,7 +68,10 @@ export interface ChallengeDelivery {
 export type ChallengeResult =
   /** Not a challenge (size, JSON, schema, a non-public address): dead-lettered with the reason, no session. */
   | { readonly status: 'refused'; readonly reason: string }
-  /** A final row exists (or a bundle awaits the verifier): no second session. */
+  /**
+   * A final row exists (or a bundle awaits the verifier): no second session. A hand-over a crash
+   * interrupted was finished (its verification message re-sent) on the way.
+   */
   | { readonly status: 'duplicate'; readonly challenge: PogChallenge; readonly state: 'final' | 'verifying' }
   /** The attempt passed the quick check; its bundle is in S3 and on the verification queue. */
   | {
@@ -144,16 +148,14 @@ export function bundleOf(
   };
 }
 
-/** Puts the bundle (size-bounded by the encoder) and enqueues its one verification message. */
-async function handOver(
+/** The passed attempt's bundle (size-bounded by the encoder) and the verification message naming it. */
+function bundleAndMessage(
   deps: WorkerDeps,
   challenge: PogChallenge,
   attempt: number,
   proof: SessionResult,
-): Promise<string> {
+): { readonly bytes: Buffer; readonly message: VerificationMessage } {
   const bytes = encodeBundle(bundleOf(challenge, attempt, proof, deps.now?.() ?? new Date()));
-  const key = bundleKey(challenge.roundId, challenge.hotkey, attempt);
-  await putBundle(deps.s3, deps.bundleBucket, key, bytes);
   const message: VerificationMessage = {
     version: 1,
     netuid: challenge.netuid,
@@ -161,20 +163,122 @@ async function handOver(
     hotkey: challenge.hotkey,
     uid: challenge.uid,
     attempt,
-    bundleKey: key,
+    bundleKey: bundleKey(challenge.roundId, challenge.hotkey, attempt),
     bundleBytes: bytes.length,
     bundleSha256: bundleDigest(bytes),
   };
-  await deps.sqs.send(
-    new SendMessageCommand({ QueueUrl: deps.verificationQueueUrl, MessageBody: JSON.stringify(message) }),
+  return { bytes, message };
+}
+
+/**
+ * Sends the hand-over's verification message and marks it sent. Sending twice is harmless: the
+ * verifier's final write is conditional, so a second message for one bundle records nothing more.
+ */
+async function sendVerification(deps: WorkerDeps, message: VerificationMessage, body: string): Promise<void> {
+  await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.verificationQueueUrl, MessageBody: body }));
+  await deps.outcomes.markHandOverSent(message.roundId, message.hotkey, message.bundleKey);
+}
+
+/**
+ * Hands a passed attempt to the verifier, resumable at every step without a second session: the
+ * `verifying` mark records the message first (a redelivery then never starts a session), the bundle is
+ * put, the message sent and marked sent. A crash after the mark leaves the message unsent, and the
+ * redelivery sends it ({@link resumeHandOver}): the verifier checks the bundle, or fails the pair if the
+ * put never landed. A put that fails here undoes the mark, so the redelivery runs a new session.
+ * Not `marked` when the pair was already final or held another attempt's bundle: nothing was put.
+ */
+async function handOver(
+  deps: WorkerDeps,
+  challenge: PogChallenge,
+  attempt: number,
+  proof: SessionResult,
+): Promise<{ readonly marked: false } | { readonly marked: true; readonly bundleKey: string }> {
+  const { bytes, message } = bundleAndMessage(deps, challenge, attempt, proof);
+  const { roundId, hotkey } = challenge;
+  const body = JSON.stringify(message);
+  if (!(await deps.outcomes.markVerifying(roundId, hotkey, message.bundleKey, body)))
+    return { marked: false };
+  try {
+    await putBundle(deps.s3, deps.bundleBucket, message.bundleKey, bytes);
+  } catch (error) {
+    await deps.outcomes.abandonHandOver(roundId, hotkey, message.bundleKey);
+    throw error;
+  }
+  await sendVerification(deps, message, body);
+  return { marked: true, bundleKey: message.bundleKey };
+}
+
+/**
+ * A delivery that finds the pair `verifying`: finishes a hand-over a crash interrupted (its message
+ * unsent) once the invocation that began it has surely ended, then makes sure the round's verifier
+ * runs (a crash or a failed SubmitJob may have left it unstarted).
+ */
+async function resumeHandOver(
+  deps: WorkerDeps,
+  delivery: ChallengeDelivery,
+  challenge: PogChallenge,
+  state: AttemptState,
+  nowMs: number,
+): Promise<ChallengeResult> {
+  if (state.handOver !== undefined && state.handOverSentAt === undefined) {
+    // the invocation handing it over may still be putting the bundle: a message now could reach the
+    // verifier before the bundle does
+    if (state.leaseUntil !== undefined && state.leaseUntil > nowMs / 1000) {
+      return defer(deps, delivery, challenge, state.leaseUntil, nowMs);
+    }
+    const message = parseVerificationMessage(state.handOver);
+    await sendVerification(deps, message, state.handOver);
+    deps.log?.warn('interrupted hand-over finished: verification message sent', {
+      roundId: challenge.roundId,
+      hotkey: challenge.hotkey,
+      attempt: message.attempt,
+      bundleKey: message.bundleKey,
+    });
+  }
+  await startVerifier(deps, challenge.roundId, sessionsUntil(challenge.attemptsUntil));
+  return { status: 'duplicate', challenge, state: 'verifying' };
+}
+
+/** Another invocation's session (or hand-over) may still run: this delivery comes back after its lease. */
+async function defer(
+  deps: WorkerDeps,
+  delivery: ChallengeDelivery,
+  challenge: PogChallenge,
+  leaseUntil: number,
+  nowMs: number,
+): Promise<ChallengeResult> {
+  const retryInSeconds = Math.min(
+    MAX_VISIBILITY_SECONDS,
+    Math.max(1, Math.ceil(leaseUntil - nowMs / 1000) + 1),
   );
-  return key;
+  await setVisibility(deps, delivery, retryInSeconds);
+  deps.log?.info('session of this miner in progress elsewhere, retry later', {
+    roundId: challenge.roundId,
+    hotkey: challenge.hotkey,
+    retryInSeconds,
+  });
+  return { status: 'deferred', challenge, retryInSeconds };
+}
+
+/** A delivery that a failed condition told the pair is past attempting: where does it stand now? */
+async function pastAttempting(
+  deps: WorkerDeps,
+  delivery: ChallengeDelivery,
+  challenge: PogChallenge,
+): Promise<ChallengeResult> {
+  const state = await deps.outcomes.attemptState(challenge.roundId, challenge.hotkey);
+  const nowMs = nowMsOf(deps);
+  if (state?.state === 'final') return { status: 'duplicate', challenge, state: 'final' };
+  if (state?.state === 'verifying') return resumeHandOver(deps, delivery, challenge, state, nowMs);
+  // attempting again (its hand-over was undone since): look again once any lease has ended
+  return defer(deps, delivery, challenge, state?.leaseUntil ?? 0, nowMs);
 }
 
 /**
  * One delivery of a challenge = at most one PoG attempt. Skips pairs that already have a final row
- * (or a bundle at the verifier), counts the attempt durably before it runs, and then: a passed
- * attempt goes to S3 and the verification queue and the round's verifier is started; a miner fault
+ * (or a bundle at the verifier, finishing a hand-over a crash interrupted), waits out another
+ * invocation's live session, counts the attempt durably before it runs, and then: a passed attempt
+ * goes to S3 and the verification queue ({@link handOver}) and the round's verifier is started; a miner fault
  * is retried by SQS redelivery after the retry interval (this message's visibility), or, once the
  * attempts are spent, ends in one failure row with the last reason. A body that is no challenge goes
  * to the DLQ at once (no redelivery can mend it); our own faults throw, so SQS retries them (and
@@ -193,16 +297,17 @@ export async function processChallenge(
     return refuse(deps, delivery, error.message);
   }
   const { roundId, hotkey } = challenge;
+  const nowMs = nowMsOf(deps);
   const state = await deps.outcomes.attemptState(roundId, hotkey);
   if (state?.state === 'final') return { status: 'duplicate', challenge, state: 'final' };
-  if (state?.state === 'verifying') {
-    // a crash or a failed SubmitJob after the hand-over: only the verifier start may be missing
-    await startVerifier(deps, roundId, sessionsUntil(challenge.attemptsUntil));
-    return { status: 'duplicate', challenge, state: 'verifying' };
-  }
+  if (state?.state === 'verifying') return resumeHandOver(deps, delivery, challenge, state, nowMs);
 
-  const nowMs = (deps.now?.() ?? new Date()).getTime();
   if (challenge.attemptsUntil !== undefined && nowMs / 1000 >= challenge.attemptsUntil) {
+    // a twin's session may still be running (a resumed fan-out's copy has a later window): its
+    // outcome, not this window, ends the pair, so look again once its invocation has ended
+    if (state?.leaseUntil !== undefined && state.leaseUntil > nowMs / 1000) {
+      return defer(deps, delivery, challenge, state.leaseUntil, nowMs);
+    }
     // the round's window for this miner is over: its row now, so the round can end on time
     const attempts = state?.attempts ?? 0;
     const last = state?.lastReason === undefined ? '' : `: ${state.lastReason}`;
@@ -224,14 +329,11 @@ export async function processChallenge(
   );
   if (start.kind === 'leased') {
     // a twin delivery: its session may still be alive, so this one waits until that invocation ended
-    const retryInSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(start.leaseUntil - nowMs / 1000) + 1);
-    await setVisibility(deps, delivery, retryInSeconds);
-    deps.log?.info('session of this miner in progress elsewhere, retry later', {
-      roundId,
-      hotkey,
-      retryInSeconds,
-    });
-    return { status: 'deferred', challenge, retryInSeconds };
+    return defer(deps, delivery, challenge, start.leaseUntil, nowMs);
+  }
+  if (start.kind === 'past') {
+    // a twin handed its bundle over (or the pair was finalized) since the state was read
+    return pastAttempting(deps, delivery, challenge);
   }
   if (start.kind === 'closed') {
     // the limit was reached by an invocation that died before writing the failure row
@@ -250,15 +352,23 @@ export async function processChallenge(
   }
 
   if (result.kind === 'passed') {
-    const key = await handOver(deps, challenge, attempt, result.proof);
-    await deps.outcomes.markVerifying(roundId, hotkey, key);
+    const handed = await handOver(deps, challenge, attempt, result.proof);
+    if (!handed.marked) {
+      // only a lease's expiry lets this happen (a twin finished the pair meanwhile): no second bundle
+      deps.log?.warn('passed attempt not handed over: the pair is final or holds another bundle', {
+        roundId,
+        hotkey,
+        attempt,
+      });
+      return pastAttempting(deps, delivery, challenge);
+    }
     const verifierJobId = await startVerifier(deps, roundId, sessionsUntil(challenge.attemptsUntil));
-    deps.log?.info('bundle queued', { roundId, hotkey, attempt, bundleKey: key, verifierJobId });
+    deps.log?.info('bundle queued', { roundId, hotkey, attempt, bundleKey: handed.bundleKey, verifierJobId });
     return {
       status: 'verifying',
       challenge,
       attempt,
-      bundleKey: key,
+      bundleKey: handed.bundleKey,
       verifierJobId,
       minerMs: result.minerMs,
     };
@@ -298,6 +408,10 @@ async function refuse(
     }),
   );
   return { status: 'refused', reason: bounded };
+}
+
+function nowMsOf(deps: WorkerDeps): number {
+  return (deps.now?.() ?? new Date()).getTime();
 }
 
 /** SQS's largest visibility timeout (12 h). */

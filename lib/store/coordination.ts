@@ -4,6 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -29,6 +30,11 @@ export const RoundStateSchema = z.object({
 export type RoundState = z.infer<typeof RoundStateSchema>;
 
 export type ClaimResult = 'claimed' | 'duplicate' | 'busy';
+
+/** One conditional update inside a DynamoDB transaction. */
+export type TransactUpdate = NonNullable<
+  NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']
+>;
 
 /**
  * The claim key guarding "a verifier job runs for this round": the worker takes it before SubmitJob
@@ -205,18 +211,24 @@ export class CoordinationStore {
     }
   }
 
+  /**
+   * The update that counts one finished challenge towards its round, conditional on the round still
+   * being `roundId`: a final row's transaction carries it, so the row and its count commit together.
+   */
+  roundProgressUpdate(netuid: number, roundId: string): TransactUpdate {
+    return {
+      TableName: this.tableName,
+      Key: { pk: `round#${netuid}` },
+      UpdateExpression: 'ADD done :one',
+      ConditionExpression: 'roundId = :r',
+      ExpressionAttributeValues: { ':one': 1, ':r': roundId },
+    };
+  }
+
   /** Counts one finished challenge towards its round; a result of an older round is ignored. */
   async markRoundProgress(netuid: number, roundId: string): Promise<void> {
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `round#${netuid}` },
-          UpdateExpression: 'ADD done :one',
-          ConditionExpression: 'roundId = :r',
-          ExpressionAttributeValues: { ':one': 1, ':r': roundId },
-        }),
-      );
+      await this.doc.send(new UpdateCommand(this.roundProgressUpdate(netuid, roundId)));
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }

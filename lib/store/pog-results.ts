@@ -6,12 +6,13 @@ import {
   ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { GpuSpecs, PogOutcome, PogResultSink } from '../ports.js';
 import { parseWith } from '../validation.js';
 import { batchWriteAll, StoreError } from './batch-write.js';
-import { CoordinationStore } from './coordination.js';
+import { CoordinationStore, type TransactUpdate } from './coordination.js';
 
 /** The reference keeps the 4 newest rows per hotkey (§4.6: the SQL says LIMIT 4). */
 export const POG_ROWS_KEPT = 4;
@@ -166,7 +167,8 @@ export class PogResultStore implements PogResultSink {
 
 /** Where one (round, hotkey) stands: attempts are counted here, not from SQS receive counts. */
 export const AttemptStateSchema = z.object({
-  attempts: z.number().int().nonnegative(),
+  // a final item written for a pair never attempted had no count before recordFinal set one
+  attempts: z.number().int().nonnegative().default(0),
   /** `attempting`: sessions may run; `verifying`: a bundle awaits the verifier; `final`: its row exists. */
   state: z.enum(['attempting', 'verifying', 'final']),
   lastReason: z.string().optional(),
@@ -176,6 +178,15 @@ export const AttemptStateSchema = z.object({
    * began it. No second session starts before then (a twin delivery waits it out).
    */
   leaseUntil: z.number().optional(),
+  /**
+   * The verification message body of the bundle being handed over (lib/pog/bundle.ts's format, which
+   * the worker owns), recorded with the `verifying` mark before the bundle is put and the message
+   * sent, so a redelivery can finish the hand-over without a second session. Absent on items marked
+   * before the hand-over was resumable (their message was sent first).
+   */
+  handOver: z.string().min(1).max(4096).optional(),
+  /** Epoch seconds at which {@link handOver}'s message was sent; absent while it may be unsent. */
+  handOverSentAt: z.number().optional(),
 });
 export type AttemptState = z.infer<typeof AttemptStateSchema>;
 
@@ -185,7 +196,9 @@ export type AttemptStart =
   | { readonly kind: 'begun'; readonly attempt: number }
   /** Another invocation's session may still be running, until `leaseUntil` (epoch seconds). */
   | { readonly kind: 'leased'; readonly leaseUntil: number }
-  /** The limit is reached, or the pair is no longer attempting. */
+  /** The pair is past attempting: a bundle was handed to the verifier, or its final row exists. */
+  | { readonly kind: 'past'; readonly state: 'verifying' | 'final' }
+  /** The limit is reached and no session may still be running. */
   | { readonly kind: 'closed' };
 
 /** A final row's extra facts (the verifier's figures). */
@@ -245,6 +258,17 @@ export class PogOutcomeStore {
     return this.options.now?.() ?? new Date();
   }
 
+  /** One conditional update of the coordination table; false (not an error) when its condition fails. */
+  private async updateIf(input: UpdateCommandInput): Promise<boolean> {
+    try {
+      await this.doc.send(new UpdateCommand(input));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   /** The state of (round, hotkey), or null before its first attempt. */
   async attemptState(roundId: string, hotkey: string): Promise<AttemptState | null> {
     const out = await this.doc.send(
@@ -296,10 +320,11 @@ export class PogOutcomeStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    // the condition names three causes: read which one holds
+    // the condition names three causes: read which one holds. A live lease wins over the limit: the
+    // last attempt's session may still be running, and its outcome, not a twin's, ends the pair
     const state = await this.attemptState(roundId, hotkey);
-    const open = state !== null && state.state === 'attempting' && state.attempts < limit;
-    if (open && state.leaseUntil !== undefined && state.leaseUntil > nowS) {
+    if (state?.state === 'verifying' || state?.state === 'final') return { kind: 'past', state: state.state };
+    if (state?.leaseUntil !== undefined && state.leaseUntil > nowS) {
       return { kind: 'leased', leaseUntil: state.leaseUntil };
     }
     return { kind: 'closed' };
@@ -307,20 +332,14 @@ export class PogOutcomeStore {
 
   /** Gives back an attempt that our own fault ended before the miner was contacted. */
   async refundAttempt(roundId: string, hotkey: string): Promise<void> {
-    await this.doc
-      .send(
-        new UpdateCommand({
-          TableName: this.tables.coordination,
-          Key: { pk: attemptKey(roundId, hotkey) },
-          UpdateExpression: 'ADD attempts :minus REMOVE leaseUntil',
-          ConditionExpression: 'attempts > :zero AND #s = :attempting',
-          ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: { ':minus': -1, ':zero': 0, ':attempting': 'attempting' },
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!isConditionFailure(error)) throw error;
-      });
+    await this.updateIf({
+      TableName: this.tables.coordination,
+      Key: { pk: attemptKey(roundId, hotkey) },
+      UpdateExpression: 'ADD attempts :minus REMOVE leaseUntil',
+      ConditionExpression: 'attempts > :zero AND #s = :attempting',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: { ':minus': -1, ':zero': 0, ':attempting': 'attempting' },
+    });
   }
 
   /**
@@ -373,39 +392,79 @@ export class PogOutcomeStore {
 
   /** The allocation of `publicKey` is gone; a newer allocation's entry is left alone. */
   async noteReleased(hotkey: string, publicKey: string): Promise<void> {
-    await this.doc
-      .send(
-        new UpdateCommand({
-          TableName: this.tables.coordination,
-          Key: { pk: allocationKey(hotkey) },
-          UpdateExpression: 'REMOVE publicKey',
-          ConditionExpression: 'publicKey = :k',
-          ExpressionAttributeValues: { ':k': publicKey },
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!isConditionFailure(error)) throw error;
-      });
+    await this.updateIf({
+      TableName: this.tables.coordination,
+      Key: { pk: allocationKey(hotkey) },
+      UpdateExpression: 'REMOVE publicKey',
+      ConditionExpression: 'publicKey = :k',
+      ExpressionAttributeValues: { ':k': publicKey },
+    });
   }
 
-  /** A bundle was handed to the verifier; false when the pair is already final. */
-  async markVerifying(roundId: string, hotkey: string, bundleKey: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tables.coordination,
-          Key: { pk: attemptKey(roundId, hotkey) },
-          UpdateExpression: 'SET #s = :verifying, bundleKey = :k REMOVE leaseUntil',
-          ConditionExpression: 'attribute_exists(pk) AND #s <> :final',
-          ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: { ':verifying': 'verifying', ':final': 'final', ':k': bundleKey },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  /**
+   * Starts the hand-over of a passed attempt's bundle: state `verifying`, recording the verification
+   * message before the bundle is put and the message sent. The session's lease stays until
+   * {@link markHandOverSent}, so a twin waits for this invocation rather than sending the message for a
+   * bundle not yet put. False when the pair is final or holds another attempt's bundle; marking the
+   * same bundle again (a retried request) is true.
+   */
+  async markVerifying(roundId: string, hotkey: string, bundleKey: string, message: string): Promise<boolean> {
+    return this.updateIf({
+      TableName: this.tables.coordination,
+      Key: { pk: attemptKey(roundId, hotkey) },
+      UpdateExpression: 'SET #s = :verifying, bundleKey = :k, handOver = :m',
+      ConditionExpression:
+        'attribute_exists(pk) AND (#s = :attempting OR (#s = :verifying AND bundleKey = :k))',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: {
+        ':verifying': 'verifying',
+        ':attempting': 'attempting',
+        ':k': bundleKey,
+        ':m': message,
+      },
+    });
+  }
+
+  /**
+   * The hand-over's verification message is on the queue: redeliveries only ensure the verifier start.
+   * A pair already final (the verifier was quicker) is left alone.
+   */
+  async markHandOverSent(roundId: string, hotkey: string, bundleKey: string): Promise<void> {
+    await this.updateIf({
+      TableName: this.tables.coordination,
+      Key: { pk: attemptKey(roundId, hotkey) },
+      UpdateExpression: 'SET handOverSentAt = :now REMOVE leaseUntil',
+      ConditionExpression: '#s = :verifying AND bundleKey = :k',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: {
+        ':now': Math.floor(this.now().getTime() / 1000),
+        ':verifying': 'verifying',
+        ':k': bundleKey,
+      },
+    });
+  }
+
+  /**
+   * Undoes a hand-over whose bundle could not be put (our fault, before any message named it): the
+   * pair attempts again, the attempt given back, the lease ended, so the redelivery runs a new session
+   * instead of sending a message for a bundle that does not exist.
+   */
+  async abandonHandOver(roundId: string, hotkey: string, bundleKey: string): Promise<void> {
+    await this.updateIf({
+      TableName: this.tables.coordination,
+      Key: { pk: attemptKey(roundId, hotkey) },
+      UpdateExpression: 'SET #s = :attempting ADD attempts :minus REMOVE bundleKey, handOver, leaseUntil',
+      ConditionExpression:
+        '#s = :verifying AND bundleKey = :k AND attribute_not_exists(handOverSentAt) AND attempts > :zero',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: {
+        ':attempting': 'attempting',
+        ':verifying': 'verifying',
+        ':k': bundleKey,
+        ':minus': -1,
+        ':zero': 0,
+      },
+    });
   }
 
   /** The verifier's success row (every challenged row checked): the final result of (round, hotkey). */
@@ -424,9 +483,31 @@ export class PogOutcomeStore {
     return this.recordFinal({ ...outcome, gpuName: null, numGpus: null }, detail);
   }
 
+  /**
+   * The final row, the state's `final` mark and the round's progress count in one transaction: a crash
+   * or an error after it leaves nothing to redo, so a redelivery that finds `duplicate` has lost nothing.
+   */
   private async recordFinal(outcome: PogOutcome, detail: FinalRowDetail): Promise<FinalWrite> {
-    const createdAt = this.now().toISOString();
-    const row = rowOf(outcome, createdAt, detail);
+    const row = rowOf(outcome, this.now().toISOString(), detail);
+    const progress = new CoordinationStore(this.doc, this.tables.coordination).roundProgressUpdate(
+      this.netuid,
+      outcome.roundId,
+    );
+    let written = await this.writeFinal(outcome, row, progress);
+    // the round moved on (or none was started): a row of an older round counts towards none
+    if (written === 'stale round') written = await this.writeFinal(outcome, row);
+    if (written !== 'recorded') return 'duplicate';
+    if (this.options.trim === true) {
+      await new PogResultStore(this.doc, this.tables.pogResults).trim(outcome.hotkey);
+    }
+    return 'recorded';
+  }
+
+  private async writeFinal(
+    outcome: PogOutcome,
+    row: PogRow,
+    progress?: TransactUpdate,
+  ): Promise<FinalWrite | 'stale round'> {
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -435,11 +516,14 @@ export class PogOutcomeStore {
               Update: {
                 TableName: this.tables.coordination,
                 Key: { pk: attemptKey(outcome.roundId, outcome.hotkey) },
-                UpdateExpression: 'SET #s = :final, expiresAt = :exp',
+                // a pair never attempted (its window closed in the queue) gets its count too
+                UpdateExpression:
+                  'SET #s = :final, expiresAt = :exp, attempts = if_not_exists(attempts, :zero)',
                 ConditionExpression: 'attribute_not_exists(#s) OR #s <> :final',
                 ExpressionAttributeNames: { '#s': 'state' },
                 ExpressionAttributeValues: {
                   ':final': 'final',
+                  ':zero': 0,
                   ':exp': Math.floor(this.now().getTime() / 1000) + ATTEMPT_TTL_SECONDS,
                 },
               },
@@ -451,21 +535,17 @@ export class PogOutcomeStore {
                 ConditionExpression: 'attribute_not_exists(sk)',
               },
             },
+            ...(progress === undefined ? [] : [{ Update: progress }]),
           ],
         }),
       );
+      return 'recorded';
     } catch (error) {
-      if (isTransactionConditionFailure(error)) return 'duplicate';
-      throw error;
+      const failed = failedTransactionConditions(error);
+      if (failed === null) throw error;
+      // DynamoDB reports every item's check: only the round's failing still lets the row be written
+      return failed.length === 1 && failed[0] === 2 ? 'stale round' : 'duplicate';
     }
-    if (this.options.trim === true) {
-      await new PogResultStore(this.doc, this.tables.pogResults).trim(outcome.hotkey);
-    }
-    await new CoordinationStore(this.doc, this.tables.coordination).markRoundProgress(
-      this.netuid,
-      outcome.roundId,
-    );
-    return 'recorded';
   }
 }
 
@@ -473,10 +553,12 @@ function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
-function isTransactionConditionFailure(error: unknown): boolean {
-  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
+/** The indexes of a cancelled transaction's items whose condition failed; null for any other error. */
+function failedTransactionConditions(error: unknown): number[] | null {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return null;
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
+  const failed = reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : []));
+  return failed.length === 0 ? null : failed;
 }
 
 /** One results row: the outcome, its sort key (time, then round) and what the verifier checked. */

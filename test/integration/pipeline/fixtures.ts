@@ -3,6 +3,7 @@ import { fakeLambdaContext } from '../../../harness/local/event-source.js';
 import {
   type EmulatorClients,
   emulatorClients,
+  makeBatch,
   makeQueues,
   makeTables,
 } from '../../../harness/local/resources.js';
@@ -38,6 +39,16 @@ export {
   makeTables,
   makeVerificationQueues,
 } from '../../../harness/local/resources.js';
+
+/** What the worker runs against, named after `prefix`: the tables, the challenge queue (+DLQ), the verifier's Batch. */
+export async function makeWorkerResources(c: EmulatorClients, endpoint: string, prefix: string) {
+  const [tables, queues, batch] = await Promise.all([
+    makeTables(c.ddb, prefix),
+    makeQueues(c.sqs, prefix),
+    makeBatch(c.batch, endpoint, prefix),
+  ]);
+  return { tables, queues, batch };
+}
 
 /**
  * A sync's deps on tables and queues of their own (named after `name`) on moto, the queue of challenges

@@ -231,7 +231,7 @@ describe('DynamoDB stores on moto', () => {
     const begunAfterFinal = await outcomes.beginAttempt('r-f', '5V', 3, 0);
     // Assess
     expect([first, again, failureAfter]).toEqual(['recorded', 'duplicate', 'duplicate']);
-    expect(begunAfterFinal).toEqual({ kind: 'closed' });
+    expect(begunAfterFinal).toEqual({ kind: 'past', state: 'final' });
     const rows = await new PogResultStore(c.doc, t.pogResults).rows('5V');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ gpuName: 'NVIDIA L4', numGpus: 2, verifier: 'cpu', rowsChecked: 34 });

@@ -33,7 +33,7 @@ import { createPogRunner } from '../../../lib/pog/index.js';
 import { PAYLOAD_PROTOCOL } from '../../../lib/pog/verify.js';
 import { CHALLENGE_QUEUE, encodeChallenge, type PogChallenge } from '../../../lib/queue/challenge.js';
 import { CoordinationStore, PogOutcomeStore } from '../../../lib/store/index.js';
-import { clients, lambdaContext, makeBatch, makeQueues, makeTables, uniquePrefix } from './fixtures.js';
+import { clients, lambdaContext, makeBatch, makeWorkerResources, uniquePrefix } from './fixtures.js';
 import { failingBatchMoto, quietObservability } from './helpers.js';
 
 const ROW_CHECK = new URL('../../../lib/pog/payload/row_check.py', import.meta.url).pathname;
@@ -75,11 +75,7 @@ describe('Worker on moto: one PoG attempt per delivery → bundle in S3 → veri
 
   const newEnv = async (name: string, overrides: Partial<WorkerDeps> = {}) => {
     const prefix = uniquePrefix(name);
-    const [tables, queues, batch] = await Promise.all([
-      makeTables(c.ddb, prefix),
-      makeQueues(c.sqs, prefix),
-      makeBatch(c.batch, endpoint, prefix),
-    ]);
+    const { tables, queues, batch } = await makeWorkerResources(c, endpoint, prefix);
     const verification = await c.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-verify` }));
     const bucket = `${prefix}-bundles`.toLowerCase();
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
