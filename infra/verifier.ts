@@ -137,10 +137,10 @@ export class VerifierJob extends Construct {
       [EnvName.VerifierEmptyPolls]: String(VERIFIER_JOB.emptyPolls),
       [EnvName.VerifierLingerSeconds]: String(VERIFIER_JOB.lingerSeconds),
       [EnvName.PowertoolsServiceName]: SERVICE_NAME,
+      // the SDK's region: older ECS agents set none in the container, and the host's metadata service is
+      // out of a container's reach (hop limit 1)
+      [EnvName.AwsRegion]: Stack.of(this).region,
     });
-    // the SDK's region: older ECS agents set none in the container, and the host's metadata service is
-    // out of a container's reach (hop limit 1)
-    container.addEnvironment('AWS_REGION', Stack.of(this).region);
     this.jobDefinition = new batch.EcsJobDefinition(this, 'JobDefinition', {
       timeout: Duration.minutes(cfg.verifierTimeoutMinutes),
       // a reclaimed Spot host, or a process killed outright (SIGKILL: 137, e.g. out of memory, which

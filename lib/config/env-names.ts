@@ -71,6 +71,8 @@ export const EnvName = {
   PowertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
   PowertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   NodeOptions: 'NODE_OPTIONS',
+  /** The AWS SDK's region: Lambda sets it; the stack sets it for the verifier's container. */
+  AwsRegion: 'AWS_REGION',
 } as const;
 
 export type EnvName = (typeof EnvName)[keyof typeof EnvName];

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../infra/config.js';
 import { ProjectFunction } from '../../infra/project-function.js';
 import { DEFAULT_PERFORMANCE_CONFIG } from '../../lib/config/gpu-performance.js';
-import { CHALLENGE_QUEUE, INFRASTRUCTURE_RETRIES } from '../../lib/queue/challenge.js';
+import { CHALLENGE_QUEUE, INFRASTRUCTURE_RETRIES, MAX_POG_RETRY_LIMIT } from '../../lib/queue/challenge.js';
 import { TABLE_DEFINITIONS } from '../../lib/store/tables.js';
 import { logicalIdOf, policyStatements, synthPipeline } from './fixtures.js';
 
@@ -78,7 +78,7 @@ describe('PipelineStack', () => {
     });
   });
 
-  it('dead-letters only after the miner attempts plus infrastructure retries, allows redrive, and keeps visibility above the worker timeout', () => {
+  it('dead-letters only after the most miner attempts a live limit may set plus infrastructure retries, allows redrive, and keeps visibility above the worker timeout', () => {
     // Prepare
     const { template } = built;
     const dlqId = logicalIdOf(template, 'AWS::SQS::Queue', 'ChallengeDlq');
@@ -94,8 +94,11 @@ describe('PipelineStack', () => {
     // Assess
     expect(queue?.Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
-      maxReceiveCount: DEFAULT_PERFORMANCE_CONFIG.merkle_proof.pog_retry_limit + INFRASTRUCTURE_RETRIES,
+      maxReceiveCount: MAX_POG_RETRY_LIMIT + INFRASTRUCTURE_RETRIES,
     });
+    expect(MAX_POG_RETRY_LIMIT).toBeGreaterThanOrEqual(
+      DEFAULT_PERFORMANCE_CONFIG.merkle_proof.pog_retry_limit,
+    );
     expect(visibility).toBeGreaterThan(workerTimeout);
     template.hasResourceProperties('AWS::SQS::Queue', {
       RedriveAllowPolicy: { redrivePermission: 'allowAll' },

@@ -45,6 +45,7 @@ const READ_ELSEWHERE: readonly string[] = [
   EnvName.PowertoolsServiceName,
   EnvName.PowertoolsMetricsNamespace,
   EnvName.PogPerformanceParameter,
+  EnvName.AwsRegion,
 ];
 
 function schemaKeys(schema: z.ZodObject): { all: string[]; required: string[] } {
