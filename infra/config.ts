@@ -93,6 +93,25 @@ export const DeployConfigSchema = z
   );
 export type DeployConfig = z.infer<typeof DeployConfigSchema>;
 
+/** The chain endpoint a deploy uses when neither the context nor `CHAIN_ENDPOINTS` names one. */
+const DEFAULT_CHAIN_ENDPOINTS = 'wss://entrypoint-finney.opentensor.ai:443';
+
+/**
+ * The deployment settings for a CDK context lookup (`-c key=value` or cdk.json). Every key of the
+ * schema is looked up, so a setting the schema gains cannot be left out by the app; the chain endpoints
+ * fall back to `CHAIN_ENDPOINTS`, then to the public Finney entrypoint.
+ */
+export function deployConfigFromContext(
+  context: (key: string) => unknown,
+  env: Readonly<Record<string, string | undefined>> = {},
+): DeployConfig {
+  const raw: Record<string, unknown> = Object.fromEntries(
+    Object.keys(DeployConfigSchema.shape).map((key) => [key, context(key)]),
+  );
+  raw.chainEndpoints ??= env.CHAIN_ENDPOINTS ?? DEFAULT_CHAIN_ENDPOINTS;
+  return parseDeployConfig(raw);
+}
+
 /** Parses deployment settings, naming every bad key. */
 export function parseDeployConfig(raw: Record<string, unknown>): DeployConfig {
   const result = DeployConfigSchema.safeParse(raw);

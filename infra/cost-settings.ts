@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { CostSettings } from '../lib/cost/model.js';
-import { type DeployConfig, parseDeployConfig } from './config.js';
+import { type DeployConfig, deployConfigFromContext } from './config.js';
 import { PipelineStack } from './pipeline-stack.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,11 +51,7 @@ function functionMemory(template: Template): FunctionMemory {
 
 function synthesizeFromCdkJson(cdkJsonPath: string): { config: DeployConfig; template: Template } {
   const cdk = JSON.parse(readFileSync(cdkJsonPath, 'utf8')) as { context?: Record<string, unknown> };
-  const context = {
-    ...cdk.context,
-    chainEndpoints: cdk.context?.chainEndpoints ?? 'wss://entrypoint-finney.opentensor.ai:443',
-  };
-  const config = parseDeployConfig(context);
+  const config = deployConfigFromContext((key) => cdk.context?.[key]);
   // no bundling and a registry image: only the template's resources are counted
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new PipelineStack(app, 'CostModel', {

@@ -23,6 +23,8 @@ export interface MonitoringProps {
   readonly challengeQueue: sqs.IQueue;
   /** The challenge DLQ: any message in it raises an alarm. */
   readonly challengeDlq: sqs.IQueue;
+  /** Scheduled sync and weights invocations that failed after Lambda's own retries: alarmed too. */
+  readonly scheduleDlq: sqs.IQueue;
   /** The verification queue (graphed) and its DLQ (alarmed). */
   readonly proofBundles: ProofBundles;
   /** The sync Lambda, whose errors and memory the dashboard graphs. */
@@ -58,7 +60,7 @@ function memoryAlarm(stack: Stack, fn: ProjectFunction): cloudwatch.Alarm {
 }
 
 /**
- * The pipeline's alarms (dead letters, a bundle waiting longer than a PoG interval, no weight
+ * The pipeline's alarms (dead letters, failed scheduled invocations, a bundle waiting longer than a PoG interval, no weight
  * submission for twice the rate limit, the verifier's failure rate, sync errors, a skipped version
  * filter, a Lambda near its memory limit), the {@link ChainAlarms}, and one dashboard with the alarm
  * states, the queues, the rounds, the verifier, the worker's time per attempt, the Lambdas' memory and
@@ -93,6 +95,14 @@ export function addMonitoring(stack: Stack, props: MonitoringProps): void {
       metric: props.challengeDlq.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
       }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    }),
+    new cloudwatch.Alarm(stack, 'ScheduleDlqNotEmpty', {
+      alarmDescription:
+        'A scheduled sync or weights invocation failed after its retries (a crash, a timeout, a bad config): inspect the DLQ and the function logs',
+      metric: props.scheduleDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

@@ -111,6 +111,7 @@ export class PipelineStack extends Stack {
       dashboardName: `${id}-pog-validator`,
       challengeQueue: queues.challengeQueue,
       challengeDlq: queues.challengeDlq,
+      scheduleDlq: queues.scheduleDlq,
       proofBundles: this.proofBundles,
       syncFunction,
       workerFunction,

@@ -351,6 +351,39 @@ describe('PipelineStack', () => {
     expect(retained).toEqual(deployed);
   });
 
+  it('alarms on every dead-letter queue the stack routes to: queue redrives, Lambda and schedule targets', () => {
+    // Prepare: each queue named as a dead-letter target anywhere in the template
+    const resources = Object.values(
+      built.template.toJSON().Resources as Record<string, { Properties?: unknown }>,
+    );
+    const targets = new Set<string>();
+    const collect = (node: unknown, underDlq: boolean): void => {
+      if (Array.isArray(node)) for (const item of node) collect(item, underDlq);
+      else if (typeof node === 'object' && node !== null) {
+        const getAtt = (node as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+        if (underDlq && getAtt !== undefined && getAtt[1] === 'Arn') targets.add(getAtt[0]);
+        for (const [key, value] of Object.entries(node)) {
+          collect(value, underDlq || /^(DeadLetterConfig|RedrivePolicy|deadLetterTargetArn)$/.test(key));
+        }
+      }
+    };
+    for (const resource of resources) collect(resource.Properties, false);
+    // Act
+    const alarmed = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'))
+      .filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')
+      .flatMap((a) => (a.Properties.Dimensions as Array<{ Value: { 'Fn::GetAtt': [string, string] } }>) ?? [])
+      .map((d) => d.Value['Fn::GetAtt']?.[0]);
+    // Assess
+    expect([...targets].sort()).toEqual(
+      [
+        logicalIdOf(built.template, 'AWS::SQS::Queue', 'ChallengeDlq'),
+        logicalIdOf(built.template, 'AWS::SQS::Queue', 'ProofBundlesDlq'),
+        logicalIdOf(built.template, 'AWS::SQS::Queue', 'ScheduleInvokeDlq'),
+      ].sort(),
+    );
+    expect(alarmed.filter((id) => id !== undefined && targets.has(id)).sort()).toEqual([...targets].sort());
+  });
+
   it('alarms on the DLQs, a verification backlog, missing weight submissions, verifier failure rate, checker faults and sync errors', () => {
     // Prepare
     const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDeployConfig } from '../../../infra/config.js';
+import { deployConfigFromContext, parseDeployConfig } from '../../../infra/config.js';
 import { ConfigError } from '../../../lib/errors.js';
 
 // what `-c key=value` hands to infra/app.ts: always a string
@@ -89,6 +89,34 @@ describe('deployment context: wandbBaseUrl', () => {
     expect(local.wandbBaseUrl).toBe('http://127.0.0.1:8080');
     expect(parse({ wandbBaseUrl: 'https://wandb.example.org' }).wandbBaseUrl).toBe(
       'https://wandb.example.org',
+    );
+  });
+});
+
+describe('deployConfigFromContext', () => {
+  it('takes the chain endpoints from the context, then CHAIN_ENDPOINTS, then the public Finney entrypoint', () => {
+    // Prepare
+    const context = (values: Record<string, unknown>) => (key: string) => values[key];
+    const env = { CHAIN_ENDPOINTS: 'wss://env.example:443' };
+    // Act
+    const fromContext = deployConfigFromContext(context({ chainEndpoints: 'wss://ctx.example:443' }), env);
+    const fromEnv = deployConfigFromContext(context({}), env);
+    const fallback = deployConfigFromContext(context({}));
+    // Assess
+    expect(fromContext.chainEndpoints).toEqual(['wss://ctx.example:443']);
+    expect(fromEnv.chainEndpoints).toEqual(['wss://env.example:443']);
+    expect(fallback.chainEndpoints).toEqual(['wss://entrypoint-finney.opentensor.ai:443']);
+  });
+
+  it('reads every setting the schema has, and names a bad one', () => {
+    // Act
+    const config = deployConfigFromContext((key) =>
+      key === 'workerMemoryMb' ? '512' : key === 'rowCheck' ? 'enforce' : undefined,
+    );
+    // Assess
+    expect(config).toMatchObject({ workerMemoryMb: 512, rowCheck: 'enforce', netuid: 27 });
+    expect(() => deployConfigFromContext((key) => (key === 'workerMemoryMb' ? '100' : undefined))).toThrow(
+      /workerMemoryMb/,
     );
   });
 });
