@@ -1,5 +1,6 @@
 import { contactProblem } from '../net/public-address.js';
 import type { NeuronInfo } from '../ports.js';
+import { PogChallengeSchema } from '../queue/challenge.js';
 
 export interface QueryableOptions {
   readonly blacklistHotkeys: readonly string[];
@@ -14,8 +15,18 @@ export interface QueryableOptions {
   readonly allowPrivateAddresses?: boolean | undefined;
 }
 
-/** Why a uid is not queryable; `non-public-ip`: loopback, private, link-local, metadata… (lib/net/public-address.ts). */
-export type ExclusionReason = 'no-axon' | 'blacklisted' | 'non-public-ip' | 'duplicate-ip' | 'old-version';
+/**
+ * Why a uid is not queryable; `non-public-ip`: loopback, private, link-local, metadata…
+ * (lib/net/public-address.ts); `invalid-axon`: an axon the worker's challenge schema refuses (port 0,
+ * say, which the chain accepts).
+ */
+export type ExclusionReason =
+  | 'no-axon'
+  | 'invalid-axon'
+  | 'blacklisted'
+  | 'non-public-ip'
+  | 'duplicate-ip'
+  | 'old-version';
 
 export interface QueryableResult {
   /** Queryable neurons by uid. */
@@ -27,7 +38,8 @@ export interface QueryableResult {
 }
 
 /**
- * The reference's `get_queryable` (§7.2): drop 0.0.0.0 / missing axons, blacklisted keys and (not in the
+ * The reference's `get_queryable` (§7.2): drop 0.0.0.0 / missing axons, axons our challenge schema refuses
+ * (not in the reference: port 0 and the like), blacklisted keys and (not in the
  * reference) axons whose IP is not public, since we would contact them from inside our account; optionally
  * keep the first uid per IP, then drop miners below the minimum version — unless that would leave no
  * more than the threshold share of miners, in which case the version filter is skipped, as the
@@ -40,6 +52,9 @@ export function filterQueryable(neurons: readonly NeuronInfo[], options: Queryab
   const valid: NeuronInfo[] = [];
   for (const n of neurons) {
     if (n.axon === null || n.axon.ip === '0.0.0.0' || n.axon.ip === '') excluded.set(n.uid, 'no-axon');
+    // a challenge the worker would refuse is dead-lettered with no row, yet counted in the round, which
+    // would then wait for it until the round's deadline: such a miner is never challenged
+    else if (!PogChallengeSchema.shape.axon.safeParse(n.axon).success) excluded.set(n.uid, 'invalid-axon');
     else if (hotkeys.has(n.hotkey) || coldkeys.has(n.coldkey)) excluded.set(n.uid, 'blacklisted');
     else if (contactProblem(n.axon.ip, options) !== null) excluded.set(n.uid, 'non-public-ip');
     else valid.push(n);

@@ -43,6 +43,21 @@ describe('Function: filterQueryable()', () => {
     });
   });
 
+  it("drops axons the worker's challenge schema refuses (port 0, which the chain accepts), so no round waits on them", () => {
+    // Prepare
+    const neurons = [
+      n(0, '1.1.1.1', 185, { axon: { ip: '1.1.1.1', port: 0, version: 185 } }),
+      n(1, '1.1.1.2', 185, { axon: { ip: '1.1.1.2', port: 70_000, version: 185 } }),
+      n(2, '1.1.1.3', 185, { axon: { ip: '1.1.1.3', port: 1, version: 185 } }),
+      n(3, '1.1.1.4'),
+    ];
+    // Act
+    const out = filterQueryable(neurons, { ...base, minMinerVersion: undefined });
+    // Assess
+    expect([...out.queryable.keys()]).toEqual([2, 3]);
+    expect(Object.fromEntries(out.excluded)).toEqual({ 0: 'invalid-axon', 1: 'invalid-axon' });
+  });
+
   it('keeps the first uid per IP only when IP dedupe is on', () => {
     // Prepare
     const neurons = [n(0, '9.9.9.9'), n(1, '9.9.9.9'), n(2, '8.8.8.8')];
