@@ -7,6 +7,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { EnvName } from '../lib/config/env-names.js';
+import { SYNC_TIMEOUT_SECONDS } from '../lib/pipeline/sync.js';
 import { CHALLENGE_QUEUE } from '../lib/queue/challenge.js';
 import { bindQueue, bindSecret, bindTable, bindValues } from './bind.js';
 import type { DeployConfig } from './config.js';
@@ -75,7 +76,7 @@ export function addSyncFunction(stack: Stack, props: SyncFunctionProps): Project
   const fn = new ProjectFunction(stack, 'SyncFunction', {
     entry: path.join(ROOT, 'functions/sync/index.ts'),
     component: 'sync',
-    timeout: Duration.minutes(2),
+    timeout: Duration.seconds(SYNC_TIMEOUT_SECONDS),
     deadLetterQueue: props.scheduleDlq,
   });
   bindValues(fn, {

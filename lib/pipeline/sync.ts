@@ -70,12 +70,17 @@ export interface SyncTickResult {
   readonly verifier?: VerifierSweep | { readonly status: 'error'; readonly reason: string };
 }
 
+/** The sync Lambda's timeout (infra/lambdas.ts): a fan-out cannot outlive its invocation. */
+export const SYNC_TIMEOUT_SECONDS = 120;
+
 /**
- * The mark a failed fan-out leaves on its round: nothing expected, and due at its own start block,
- * which no started round has (it is due `pogIntervalBlocks` after its start). The next tick resumes
- * it under the same id instead of starting a new round.
+ * The mark a round carries until its fan-out finished: nothing expected, and due at its own start
+ * block, which no fanned-out round has (it is due `pogIntervalBlocks` after its start). A round is
+ * written with it before any challenge is sent, so an invocation killed mid-fan-out leaves it too;
+ * once no invocation may still be at it (`fanOutUntil`), the next tick resumes the fan-out under the
+ * same id instead of starting a new round.
  */
-function fanOutFailed(state: RoundState): boolean {
+function fanOutUnfinished(state: RoundState): boolean {
   return state.expected === 0 && state.nextRoundBlock === state.startBlock;
 }
 
@@ -174,6 +179,10 @@ async function syncRound(deps: SyncDeps, options: SyncOptions): Promise<SyncTick
   const now = nowSeconds();
   if (roundRunning(state, now) && state !== null)
     return { ...base, round: { status: 'running', roundId: state.roundId } };
+  if (state !== null && fanOutUnfinished(state) && (state.fanOutUntil ?? 0) > now) {
+    // another invocation is fanning this round out
+    return { ...base, round: { status: 'running', roundId: state.roundId } };
+  }
   if (state !== null && metagraph.block < state.nextRoundBlock) {
     return { ...base, round: { status: 'not-due', nextRoundBlock: state.nextRoundBlock } };
   }
@@ -187,7 +196,7 @@ async function syncRound(deps: SyncDeps, options: SyncOptions): Promise<SyncTick
   }
   // a round whose fan-out failed part-way is retried under its own id: the miners it already reached
   // hold a claim for (roundId, hotkey) at the worker, so they are not challenged twice
-  const resumed = state !== null && fanOutFailed(state);
+  const resumed = state !== null && fanOutUnfinished(state);
   const roundId = resumed ? state.roundId : `${options.netuid}-${metagraph.block}`;
   const challenges: PogChallenge[] = [];
   for (const n of filtered.queryable.values()) {
@@ -196,18 +205,19 @@ async function syncRound(deps: SyncDeps, options: SyncOptions): Promise<SyncTick
   }
   const delaySeconds = Math.floor(random() * (options.maxJitterSeconds + 1));
   const attemptsUntil = now + attemptWindowSeconds(options, delaySeconds);
-  const next: RoundState = {
-    roundId,
-    startBlock: resumed ? state.startBlock : metagraph.block,
-    nextRoundBlock: (resumed ? state.startBlock : metagraph.block) + options.pogIntervalBlocks,
-    expected: challenges.length,
-    // results of miners the failed fan-out reached count already; each miner still counts once
-    done: resumed ? state.done : 0,
-    deadline: now + delaySeconds + options.roundTimeoutSeconds,
-  };
-  if (!(await deps.coordination.startRound(options.netuid, next, state?.roundId ?? null))) {
-    return { ...base, round: { status: 'lost-race' } };
-  }
+  const startBlock = resumed ? state.startBlock : metagraph.block;
+  const deadline = now + delaySeconds + options.roundTimeoutSeconds;
+  const fanOutUntil = now + SYNC_TIMEOUT_SECONDS;
+  // the round is marked unfinished before any challenge is sent; a resume keeps its `done` count, since
+  // results of the miners the earlier fan-out reached count already (each miner still counts once)
+  const begun = resumed
+    ? await deps.coordination.resumeFanOut(options.netuid, roundId, { fanOutUntil, deadline }, now)
+    : await deps.coordination.startRound(
+        options.netuid,
+        { roundId, startBlock, nextRoundBlock: startBlock, expected: 0, done: 0, deadline, fanOutUntil },
+        state?.roundId ?? null,
+      );
+  if (!begun) return { ...base, round: { status: 'lost-race' } };
   try {
     await enqueueChallenges(
       deps.sqs,
@@ -219,14 +229,16 @@ async function syncRound(deps: SyncDeps, options: SyncOptions): Promise<SyncTick
       },
     );
   } catch (error) {
-    // make the round due again at the next tick under the same id (see fanOutFailed); messages
-    // already sent are deduplicated by the worker's (roundId, hotkey) claim
-    await deps.coordination.startRound(
-      options.netuid,
-      { ...next, expected: 0, nextRoundBlock: next.startBlock },
-      roundId,
-    );
+    // the round keeps its mark and the next tick resumes it under the same id; messages already sent
+    // are deduplicated by the worker's (roundId, hotkey) state. Without this write the lease expires.
+    await deps.coordination.abandonFanOut(options.netuid, roundId).catch(() => false);
     throw error;
   }
+  await deps.coordination.finishFanOut(
+    options.netuid,
+    roundId,
+    challenges.length,
+    startBlock + options.pogIntervalBlocks,
+  );
   return { ...base, round: { status: 'started', roundId, challenges: challenges.length, delaySeconds } };
 }

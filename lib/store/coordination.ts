@@ -6,6 +6,7 @@ import {
   PutCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { parseWith } from '../validation.js';
@@ -26,6 +27,11 @@ export const RoundStateSchema = z.object({
   done: z.number().int().nonnegative(),
   /** Epoch seconds after which an unfinished round no longer blocks the next one. */
   deadline: z.number(),
+  /**
+   * Epoch seconds until which a sync invocation may still be fanning this round out (its own timeout):
+   * no other tick resumes the fan-out before then. Absent once the fan-out finished or failed.
+   */
+  fanOutUntil: z.number().optional(),
 });
 export type RoundState = z.infer<typeof RoundStateSchema>;
 
@@ -204,6 +210,69 @@ export class CoordinationStore {
               }),
         }),
       );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Takes over the fan-out of `roundId`, left unfinished (its mark: nothing expected, due at its own start
+   * block), once no invocation may still be at it (`fanOutUntil` passed or absent): false when the round
+   * moved on or another tick holds it. The round's `done` count is left as it is: results of the miners
+   * the earlier fan-out reached keep counting.
+   */
+  async resumeFanOut(
+    netuid: number,
+    roundId: string,
+    until: { readonly fanOutUntil: number; readonly deadline: number },
+    nowSeconds: number,
+  ): Promise<boolean> {
+    return this.updateRound({
+      Key: { pk: `round#${netuid}` },
+      UpdateExpression: 'SET fanOutUntil = :until, deadline = :deadline',
+      ConditionExpression:
+        'roundId = :r AND expected = :zero AND nextRoundBlock = startBlock AND (attribute_not_exists(fanOutUntil) OR fanOutUntil <= :now)',
+      ExpressionAttributeValues: {
+        ':r': roundId,
+        ':zero': 0,
+        ':now': nowSeconds,
+        ':until': until.fanOutUntil,
+        ':deadline': until.deadline,
+      },
+    });
+  }
+
+  /** Every challenge of `roundId` is on the queue: the round now expects them and is due at `nextRoundBlock`. */
+  async finishFanOut(
+    netuid: number,
+    roundId: string,
+    expected: number,
+    nextRoundBlock: number,
+  ): Promise<boolean> {
+    return this.updateRound({
+      Key: { pk: `round#${netuid}` },
+      UpdateExpression: 'SET expected = :n, nextRoundBlock = :next REMOVE fanOutUntil',
+      ConditionExpression: 'roundId = :r',
+      ExpressionAttributeValues: { ':r': roundId, ':n': expected, ':next': nextRoundBlock },
+    });
+  }
+
+  /** The fan-out of `roundId` failed: the next tick may resume it at once (its mark stays). */
+  async abandonFanOut(netuid: number, roundId: string): Promise<boolean> {
+    return this.updateRound({
+      Key: { pk: `round#${netuid}` },
+      UpdateExpression: 'REMOVE fanOutUntil',
+      ConditionExpression: 'roundId = :r',
+      ExpressionAttributeValues: { ':r': roundId },
+    });
+  }
+
+  /** A conditional update of the round item; false (not an error) when its condition fails. */
+  private async updateRound(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+    try {
+      await this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;

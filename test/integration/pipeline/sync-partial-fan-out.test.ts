@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
-import { runSync, type SyncDeps } from '../../../lib/pipeline/sync.js';
+import { runSync, SYNC_TIMEOUT_SECONDS, type SyncDeps } from '../../../lib/pipeline/sync.js';
+import type { CoordinationStore } from '../../../lib/store/coordination.js';
 import { clients, metagraph, StubChain, SYNC_OPTIONS, syncDepsOnMoto } from './fixtures.js';
 
 /** An SQS client whose `failOnCall`-th send throws, as a throttled or cut-off SendMessageBatch would. */
@@ -57,6 +58,62 @@ describe('a fan-out that fails part-way (issue 12) on moto', () => {
     });
     expect(new Set(messages.map((m) => m.roundId))).toEqual(new Set(['27-8000']));
     expect(new Set(messages.map((m) => m.hotkey)).size).toBe(25);
+  });
+
+  it('keeps the progress a worker counts while the resuming tick runs (the resume never rewrites done)', async () => {
+    // Prepare: a failed fan-out with one result counted; a second result lands right after the resuming
+    // tick has read the round, before it writes
+    const chain = new StubChain(metagraph(25, 10_000));
+    const onMoto = await syncDepsOnMoto(c, 'resume-progress', chain);
+    const options = { ...SYNC_OPTIONS, minMinerVersion: undefined, maxJitterSeconds: 0 };
+    await runSync({ ...onMoto, sqs: failingOnce(c.sqs, 2) }, options).catch(() => undefined);
+    await onMoto.coordination.markRoundProgress(27, '27-10000');
+    const racing = Object.create(onMoto.coordination) as CoordinationStore;
+    racing.round = async (netuid: number) => {
+      const read = await onMoto.coordination.round(netuid);
+      await onMoto.coordination.markRoundProgress(27, '27-10000');
+      return read;
+    };
+    chain.metagraphValue = { ...chain.metagraphValue, block: 10_005 };
+    // Act
+    const resumed = await runSync({ ...onMoto, coordination: racing }, options);
+    // Assess
+    expect(resumed.round).toMatchObject({ status: 'started', roundId: '27-10000', challenges: 25 });
+    expect(await onMoto.coordination.round(27)).toMatchObject({ expected: 25, done: 2 });
+  });
+
+  it('a fan-out killed before it could mark its failure is resumed once its invocation has surely ended, by one tick', async () => {
+    // Prepare: the send fails and so does the failure mark (as when the invocation is killed mid-fan-out)
+    const chain = new StubChain(metagraph(25, 11_000));
+    const onMoto = await syncDepsOnMoto(c, 'killed-fan-out', chain);
+    const options = { ...SYNC_OPTIONS, minMinerVersion: undefined, maxJitterSeconds: 0 };
+    let clock = 1_800_000_000;
+    const killed = Object.create(onMoto.coordination) as CoordinationStore;
+    killed.abandonFanOut = () => Promise.reject(new Error('injected: invocation killed'));
+    await runSync(
+      { ...onMoto, coordination: killed, sqs: failingOnce(c.sqs, 2), nowSeconds: () => clock },
+      options,
+    ).catch(() => undefined);
+    chain.metagraphValue = { ...chain.metagraphValue, block: 11_005 };
+    const deps = { ...onMoto, nowSeconds: () => clock };
+    // Act: a tick while the killed invocation might still run, then two ticks at once after it
+    const early = await runSync(deps, options);
+    clock += SYNC_TIMEOUT_SECONDS + 1;
+    const [a, b] = await Promise.all([runSync(deps, options), runSync(deps, options)]);
+    const messages = await drain(c.sqs, onMoto.queueUrl);
+    // Assess
+    expect(early.round).toEqual({ status: 'running', roundId: '27-11000' });
+    expect([a.round.status, b.round.status].sort()).toEqual(['lost-race', 'started']);
+    expect(await onMoto.coordination.round(27)).toMatchObject({
+      roundId: '27-11000',
+      expected: 25,
+      nextRoundBlock: 11_000 + SYNC_OPTIONS.pogIntervalBlocks,
+    });
+    // every miner once from the one resumed fan-out, plus at most the copy the killed tick sent
+    const copies = new Map<string, number>();
+    for (const m of messages) copies.set(m.hotkey, (copies.get(m.hotkey) ?? 0) + 1);
+    expect(copies.size).toBe(25);
+    expect(Math.max(...copies.values())).toBeLessThanOrEqual(2);
   });
 
   it('a round that started cleanly is not resumed: the next due tick starts a new id', async () => {
