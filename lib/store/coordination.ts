@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -10,13 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { parseWith } from '../validation.js';
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-  );
-}
+import { isConditionFailure, updateIf } from './conditional.js';
 
 /** State of the current PoG round of a subnet (one item, `round#<netuid>`). */
 export const RoundStateSchema = z.object({
@@ -269,15 +262,9 @@ export class CoordinationStore {
     });
   }
 
-  /** A conditional update of the round item; false (not an error) when its condition fails. */
-  private async updateRound(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  /** A conditional update of the round item. */
+  private updateRound(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+    return updateIf(this.doc, { TableName: this.tableName, ...input });
   }
 
   /**

@@ -6,12 +6,12 @@ import {
   ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
-  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { GpuSpecs, PogOutcome, PogResultSink } from '../ports.js';
 import { parseWith } from '../validation.js';
 import { batchWriteAll, StoreError } from './batch-write.js';
+import { isConditionFailure, updateIf } from './conditional.js';
 import { CoordinationStore, type TransactUpdate } from './coordination.js';
 
 /** The reference keeps the 4 newest rows per hotkey (§4.6: the SQL says LIMIT 4). */
@@ -258,17 +258,6 @@ export class PogOutcomeStore {
     return this.options.now?.() ?? new Date();
   }
 
-  /** One conditional update of the coordination table; false (not an error) when its condition fails. */
-  private async updateIf(input: UpdateCommandInput): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand(input));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
   /** The state of (round, hotkey), or null before its first attempt. */
   async attemptState(roundId: string, hotkey: string): Promise<AttemptState | null> {
     const out = await this.doc.send(
@@ -332,7 +321,7 @@ export class PogOutcomeStore {
 
   /** Gives back an attempt that our own fault ended before the miner was contacted. */
   async refundAttempt(roundId: string, hotkey: string): Promise<void> {
-    await this.updateIf({
+    await updateIf(this.doc, {
       TableName: this.tables.coordination,
       Key: { pk: attemptKey(roundId, hotkey) },
       UpdateExpression: 'ADD attempts :minus REMOVE leaseUntil',
@@ -392,7 +381,7 @@ export class PogOutcomeStore {
 
   /** The allocation of `publicKey` is gone; a newer allocation's entry is left alone. */
   async noteReleased(hotkey: string, publicKey: string): Promise<void> {
-    await this.updateIf({
+    await updateIf(this.doc, {
       TableName: this.tables.coordination,
       Key: { pk: allocationKey(hotkey) },
       UpdateExpression: 'REMOVE publicKey',
@@ -409,7 +398,7 @@ export class PogOutcomeStore {
    * same bundle again (a retried request) is true.
    */
   async markVerifying(roundId: string, hotkey: string, bundleKey: string, message: string): Promise<boolean> {
-    return this.updateIf({
+    return updateIf(this.doc, {
       TableName: this.tables.coordination,
       Key: { pk: attemptKey(roundId, hotkey) },
       UpdateExpression: 'SET #s = :verifying, bundleKey = :k, handOver = :m',
@@ -430,7 +419,7 @@ export class PogOutcomeStore {
    * A pair already final (the verifier was quicker) is left alone.
    */
   async markHandOverSent(roundId: string, hotkey: string, bundleKey: string): Promise<void> {
-    await this.updateIf({
+    await updateIf(this.doc, {
       TableName: this.tables.coordination,
       Key: { pk: attemptKey(roundId, hotkey) },
       UpdateExpression: 'SET handOverSentAt = :now REMOVE leaseUntil',
@@ -450,7 +439,7 @@ export class PogOutcomeStore {
    * instead of sending a message for a bundle that does not exist.
    */
   async abandonHandOver(roundId: string, hotkey: string, bundleKey: string): Promise<void> {
-    await this.updateIf({
+    await updateIf(this.doc, {
       TableName: this.tables.coordination,
       Key: { pk: attemptKey(roundId, hotkey) },
       UpdateExpression: 'SET #s = :attempting ADD attempts :minus REMOVE bundleKey, handOver, leaseUntil',
@@ -547,10 +536,6 @@ export class PogOutcomeStore {
       return failed.length === 1 && failed[0] === 2 ? 'stale round' : 'duplicate';
     }
   }
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
 /** The indexes of a cancelled transaction's items whose condition failed; null for any other error. */
