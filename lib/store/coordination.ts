@@ -283,10 +283,6 @@ export class CoordinationStore {
 
   /** Counts one finished challenge towards its round; a result of an older round is ignored. */
   async markRoundProgress(netuid: number, roundId: string): Promise<void> {
-    try {
-      await this.doc.send(new UpdateCommand(this.roundProgressUpdate(netuid, roundId)));
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await updateIf(this.doc, this.roundProgressUpdate(netuid, roundId));
   }
 }

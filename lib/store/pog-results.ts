@@ -492,6 +492,7 @@ export class PogOutcomeStore {
     return 'recorded';
   }
 
+  /** The final-row transaction: the state's mark (0), the row (1) and, when counted, the round's progress (2). */
   private async writeFinal(
     outcome: PogOutcome,
     row: PogRow,
@@ -533,10 +534,13 @@ export class PogOutcomeStore {
       const failed = failedTransactionConditions(error);
       if (failed === null) throw error;
       // DynamoDB reports every item's check: only the round's failing still lets the row be written
-      return failed.length === 1 && failed[0] === 2 ? 'stale round' : 'duplicate';
+      return failed.length === 1 && failed[0] === PROGRESS_ITEM ? 'stale round' : 'duplicate';
     }
   }
 }
+
+/** Where {@link PogOutcomeStore}'s final-row transaction puts the round's progress count. */
+const PROGRESS_ITEM = 2;
 
 /** The indexes of a cancelled transaction's items whose condition failed; null for any other error. */
 function failedTransactionConditions(error: unknown): number[] | null {
