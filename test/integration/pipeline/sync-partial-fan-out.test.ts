@@ -99,7 +99,21 @@ describe('a fan-out that fails part-way (issue 12) on moto', () => {
     // Act: a tick while the killed invocation might still run, then two ticks at once after it
     const early = await runSync(deps, options);
     clock += SYNC_TIMEOUT_SECONDS + 1;
-    const [a, b] = await Promise.all([runSync(deps, options), runSync(deps, options)]);
+    // both ticks read the round before either writes it, whatever the scheduling
+    let arrived = 0;
+    let bothRead: () => void = () => undefined;
+    const barrier = new Promise<void>((resolve) => {
+      bothRead = resolve;
+    });
+    const concurrent = Object.create(onMoto.coordination) as CoordinationStore;
+    concurrent.round = async (netuid: number) => {
+      const read = await onMoto.coordination.round(netuid);
+      if (++arrived === 2) bothRead();
+      await barrier;
+      return read;
+    };
+    const racing = { ...deps, coordination: concurrent };
+    const [a, b] = await Promise.all([runSync(racing, options), runSync(racing, options)]);
     const messages = await drain(c.sqs, onMoto.queueUrl);
     // Assess
     expect(early.round).toEqual({ status: 'running', roundId: '27-11000' });
